@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone: installs what it needs (Node 22 when the machine's node is older,
+# npm dependencies, the pinned Pulumi CLI), then lint + typecheck + vitest. Samba and the local tenant are
+# started by the tests themselves (test/globalSetup.ts). Extra arguments go to vitest (e.g. a test file).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+. scripts/toolchain.sh
+t0=$SECONDS
+sg_toolchain
+echo "[test] toolchain ready in $((SECONDS - t0)) s: node $(node --version), pulumi $(pulumi version)"
+
+echo "[test] lint (biome)"
+npx biome check .
+echo "[test] typecheck (tsc --noEmit)"
+npx tsc --noEmit -p tsconfig.json
+
+echo "[test] vitest"
+mkdir -p out
+set +e
+npx vitest run --reporter=default --reporter=json --outputFile.json=out/vitest.json "$@"
+rc=$?
+set -e
+node scripts/test-summary.mjs out/vitest.json "$rc"
+exit "$rc"
