@@ -1,13 +1,14 @@
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PulumiSession } from "../support/pulumi";
+import { PulumiSession, stageProject } from "../support/pulumi";
 
 // Proves the real Pulumi CLI, syncgap's Node.js language host and the dynamic-provider shim work together,
 // on a temporary file backend. No mocks: every command below is the real `pulumi` binary.
 const smoke = path.join(__dirname, "..", "fixtures", "smoke");
 
 describe("Pulumi CLI smoke (file backend)", () => {
-  const session = new PulumiSession(path.join(smoke, "program"));
+  const session = new PulumiSession(stageProject(path.join(smoke, "program")));
+  const pack = stageProject(path.join(smoke, "policy"));
 
   beforeAll(async () => {
     await session.expect(["stack", "init", "smoke"]);
@@ -40,7 +41,6 @@ describe("Pulumi CLI smoke (file backend)", () => {
   });
 
   it("a mandatory policy fails the preview with its message, and passes a compliant stack", async () => {
-    const pack = path.join(smoke, "policy");
     const ok = await session.run(["preview", "--policy-pack", pack]);
     expect(ok.code, ok.output).toBe(0);
     expect(ok.output).not.toContain("SMOKE-POLICY");

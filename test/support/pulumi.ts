@@ -1,5 +1,5 @@
 import { type SpawnOptions, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -9,6 +9,19 @@ export interface PulumiResult {
   stderr: string;
   /** stdout + stderr, in arrival order. */
   output: string;
+}
+
+const repoRoot = path.resolve(__dirname, "..", "..");
+
+/**
+ * Copies a Pulumi project (and optionally a policy pack) into a fresh temporary folder, with the repository's
+ * node_modules linked in, so tests never write stack files into the source tree.
+ */
+export function stageProject(sourceDir: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), "syncgap-project-"));
+  cpSync(sourceDir, dir, { recursive: true, filter: (src) => !/(^|\/)(node_modules|Pulumi\.[^/]+\.yaml)$/.test(src) });
+  symlinkSync(path.join(repoRoot, "node_modules"), path.join(dir, "node_modules"), "dir");
+  return dir;
 }
 
 /**
