@@ -1,0 +1,97 @@
+/**
+ * syncgap's Pulumi program: declares the tenant's directory-sync features and exports what the tenant shows.
+ *
+ *   pulumi up                     enforces the declared features
+ *   pulumi preview --refresh      detects drift (with --expect-no-changes: exit 7 when something drifted)
+ *   pulumi preview --policy-pack policies   the pull-request gate
+ *
+ * Which value? The user's goal is that on-prem AD stays the authority for mobile numbers. Microsoft documents
+ * `bypassDirSyncOverridesEnabled: true` as the setting that "persists the values of Mobile and OtherMobile in
+ * on-premises AD during sync cycles" (https://learn.microsoft.com/entra/identity/hybrid/connect/how-to-bypassdirsyncoverrides,
+ * https://learn.microsoft.com/graph/api/resources/onpremisesdirectorysynchronizationfeature). The seed article
+ * says the opposite; Microsoft Learn wins. So the stack is configured by intent, `syncgap:mobilePhoneAuthority`
+ * (onPremises → true, cloud → false), and an explicit `syncgap:bypassDirSyncOverridesEnabled` overrides it —
+ * loudly, so a reviewer sees it in the preview.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { type AuthMethod, connectionFromEnv, type GraphConnectionSettings } from "./providers/connection";
+import { DirectoryFeatureSettings } from "./providers/directoryFeatureSettings";
+import { FEATURE_NAMES, type FeatureName } from "./providers/directorySync";
+import type { CloudName } from "./providers/endpoints";
+
+const config = new pulumi.Config("syncgap");
+
+const authority = config.get("mobilePhoneAuthority") ?? "onPremises";
+if (authority !== "onPremises" && authority !== "cloud") {
+  throw new Error(
+    `syncgap:mobilePhoneAuthority is "${authority}"; use "onPremises" (AD's mobile numbers win) or "cloud" ` +
+      "(numbers edited in Entra ID win). Set it with: pulumi config set syncgap:mobilePhoneAuthority onPremises",
+  );
+}
+const intended = authority === "onPremises";
+const explicit = config.getBoolean("bypassDirSyncOverridesEnabled");
+const bypassDirSyncOverridesEnabled = explicit ?? intended;
+if (explicit !== undefined && explicit !== intended) {
+  pulumi.log.warn(
+    `syncgap:bypassDirSyncOverridesEnabled is set explicitly to ${explicit}, overriding ` +
+      `syncgap:mobilePhoneAuthority=${authority} (which means ${intended}). ` +
+      (explicit
+        ? "On-prem AD's mobile numbers will overwrite cloud-edited ones at the next sync."
+        : "Cloud-edited mobile numbers will keep overriding on-prem AD (DirSync overrides stay in force)."),
+  );
+}
+
+const features = config.getObject<Record<string, boolean>>("features") ?? {};
+for (const [name, value] of Object.entries(features)) {
+  if (!(FEATURE_NAMES as readonly string[]).includes(name) || typeof value !== "boolean") {
+    throw new Error(
+      `syncgap:features has "${name}": ${JSON.stringify(value)}; keys must be onPremisesDirectorySynchronizationFeature ` +
+        `booleans (${FEATURE_NAMES.join(", ")}) and values true or false.`,
+    );
+  }
+  if (name === "bypassDirSyncOverridesEnabled") {
+    throw new Error("declare bypassDirSyncOverridesEnabled through syncgap:mobilePhoneAuthority, not syncgap:features");
+  }
+}
+
+// Connection: stack config first, then the environment (SYNCGAP_* / AZURE_*). Never a secret: those stay in
+// the environment of whoever runs Pulumi.
+const connection: GraphConnectionSettings = connectionFromEnv(process.env, {
+  cloud: config.get("cloud") as CloudName | undefined,
+  tenantId: config.get("tenantId"),
+  clientId: config.get("clientId"),
+  authMethod: config.get("authMethod") as AuthMethod | undefined,
+  authorityHost: config.get("authorityHost"),
+  graphEndpoint: config.get("graphEndpoint"),
+  caCertPath: config.get("caCertPath"),
+  certificatePath: config.get("certificatePath"),
+  serviceConnectionId: config.get("serviceConnectionId"),
+  username: config.get("username"),
+});
+
+const onDelete = (config.get("onDelete") ?? "retain") as "retain" | "restore";
+
+const settings = new DirectoryFeatureSettings(
+  "directory-feature-settings",
+  {
+    bypassDirSyncOverridesEnabled,
+    mobilePhoneAuthority: authority,
+    ...(features as Partial<Record<FeatureName, boolean>>),
+    // Only a GUID pins the tenant; a domain name in the connection is resolved by the identity platform.
+    ...(/^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$/i.test(connection.tenantId)
+      ? { tenantId: connection.tenantId }
+      : {}),
+    onDelete,
+    connection,
+  },
+  { protect: config.getBoolean("protect") ?? false },
+);
+
+export const tenantId = settings.tenantId;
+export const mobilePhoneAuthority = authority;
+export const declaredBypassDirSyncOverridesEnabled = bypassDirSyncOverridesEnabled;
+export const valueSource =
+  explicit === undefined ? "syncgap:mobilePhoneAuthority" : "syncgap:bypassDirSyncOverridesEnabled";
+export const liveBypassDirSyncOverridesEnabled = settings.bypassDirSyncOverridesEnabled;
+export const liveFeatures = settings.liveFeatures;
+export const priorValues = settings.priorValues;

@@ -1,0 +1,101 @@
+import type { Client } from "@microsoft/microsoft-graph-client";
+import { describeGraphError, GraphRequestError, PERMISSIONS } from "./graphErrors";
+
+/**
+ * The tenant's directory-synchronization settings: `onPremisesDirectorySynchronization`, one object per tenant
+ * whose id is the tenant id. Only GET and PATCH exist (no create, no delete).
+ * https://learn.microsoft.com/graph/api/resources/onpremisesdirectorysynchronization
+ *
+ * The seed article places this switch in a "Directory Feature Settings" directory-settings template; Graph has no
+ * such template. `features.bypassDirSyncOverridesEnabled` is the switch, and Microsoft documents `true` as
+ * "persists the values of Mobile and OtherMobile in on-premises AD during sync cycles instead of values of
+ * MobilePhone or AlternateMobilePhones in Microsoft Entra ID"
+ * (https://learn.microsoft.com/graph/api/resources/onpremisesdirectorysynchronizationfeature).
+ */
+export const FEATURE_NAMES = [
+  "allowOnPremUpdateOfOnPremisesObjectIdentifierEnabled",
+  "blockCloudObjectTakeoverThroughHardMatchEnabled",
+  "blockSoftMatchEnabled",
+  "bypassDirSyncOverridesEnabled",
+  "cloudPasswordPolicyForPasswordSyncedUsersEnabled",
+  "concurrentCredentialUpdateEnabled",
+  "concurrentOrgIdProvisioningEnabled",
+  "deviceWritebackEnabled",
+  "directoryExtensionsEnabled",
+  "fopeConflictResolutionEnabled",
+  "groupWriteBackEnabled",
+  "passwordSyncEnabled",
+  "passwordWritebackEnabled",
+  "quarantineUponProxyAddressesConflictEnabled",
+  "quarantineUponUpnConflictEnabled",
+  "softMatchOnUpnEnabled",
+  "synchronizeUpnForManagedUsersEnabled",
+  "unifiedGroupWritebackEnabled",
+  "userForcePasswordChangeOnLogonEnabled",
+  "userWritebackEnabled",
+] as const;
+
+export type FeatureName = (typeof FEATURE_NAMES)[number];
+export type Features = Partial<Record<FeatureName, boolean | null>> & Record<string, unknown>;
+
+export interface OnPremisesDirectorySynchronization {
+  id: string;
+  configuration?: Record<string, unknown>;
+  features: Features;
+}
+
+export function isFeatureName(name: string): name is FeatureName {
+  return (FEATURE_NAMES as readonly string[]).includes(name);
+}
+
+const PATH = "/directory/onPremisesSynchronization";
+
+/** Reads the tenant's single sync object. Zero or several objects is an error, never a guess. */
+export async function getDirectorySync(client: Client): Promise<OnPremisesDirectorySynchronization> {
+  let body: { value?: OnPremisesDirectorySynchronization[] };
+  try {
+    body = await client.api(PATH).get();
+  } catch (e) {
+    throw describeGraphError(`GET ${PATH}`, e, PERMISSIONS.syncRead);
+  }
+  const items = body?.value;
+  if (!Array.isArray(items) || items.length !== 1) {
+    throw new GraphRequestError(
+      `GET ${PATH} returned ${Array.isArray(items) ? items.length : "no"} objects; a tenant has exactly one. ` +
+        "Is directory synchronization (Entra Connect) set up for this tenant?",
+      undefined,
+      undefined,
+      undefined,
+    );
+  }
+  const item = items[0];
+  if (!item.id || typeof item.features !== "object" || item.features === null) {
+    throw new GraphRequestError(
+      `GET ${PATH} returned an object without id or features`,
+      undefined,
+      undefined,
+      undefined,
+    );
+  }
+  return item;
+}
+
+/**
+ * Sets features. Graph usually replaces a complex-typed property whole and the docs do not say otherwise for
+ * `features`, so this always sends the whole object as read, with only `changes` applied: unsent features can
+ * then never be reset by accident, whichever semantics the service applies.
+ */
+export async function patchFeatures(
+  client: Client,
+  current: OnPremisesDirectorySynchronization,
+  changes: Partial<Record<FeatureName, boolean>>,
+): Promise<Features> {
+  const features: Features = { ...current.features, ...changes };
+  delete features["@odata.type"];
+  try {
+    await client.api(`${PATH}/${encodeURIComponent(current.id)}`).patch({ features });
+  } catch (e) {
+    throw describeGraphError(`PATCH ${PATH}/${current.id}`, e, PERMISSIONS.syncWrite);
+  }
+  return features;
+}

@@ -1,0 +1,90 @@
+/**
+ * Turns what the Graph SDK throws into errors that say what failed, why, and what to do.
+ * Graph's error body: {"error":{"code","message","innerError":{"date","request-id","client-request-id"}}}
+ * https://learn.microsoft.com/graph/errors
+ */
+export const DOCS = {
+  syncGet: "https://learn.microsoft.com/graph/api/onpremisesdirectorysynchronization-get",
+  syncUpdate: "https://learn.microsoft.com/graph/api/onpremisesdirectorysynchronization-update",
+  usersList: "https://learn.microsoft.com/graph/api/user-list",
+  bypass: "https://learn.microsoft.com/entra/identity/hybrid/connect/how-to-bypassdirsyncoverrides",
+  throttling: "https://learn.microsoft.com/graph/throttling",
+} as const;
+
+export interface PermissionHint {
+  /** What the call needs, in words. */
+  needs: string;
+  doc: string;
+}
+
+export const PERMISSIONS = {
+  syncRead: {
+    needs:
+      "OnPremDirectorySynchronization.Read.All (or .ReadWrite.All); Microsoft documents it as delegated-only, " +
+      "signed in as a Global Administrator — app-only tokens work only where the tenant accepts them",
+    doc: DOCS.syncGet,
+  },
+  syncWrite: {
+    needs:
+      "OnPremDirectorySynchronization.ReadWrite.All; Microsoft documents it as delegated-only, signed in as a " +
+      "Global Administrator — app-only tokens work only where the tenant accepts them",
+    doc: DOCS.syncUpdate,
+  },
+  usersRead: { needs: "User.Read.All (application or delegated)", doc: DOCS.usersList },
+} satisfies Record<string, PermissionHint>;
+
+export class GraphRequestError extends Error {
+  override name = "GraphRequestError";
+  constructor(
+    message: string,
+    readonly status: number | undefined,
+    readonly code: string | undefined,
+    readonly requestId: string | undefined,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+interface SdkError {
+  statusCode?: number;
+  code?: string | null;
+  message?: string;
+  requestId?: string | null;
+  body?: unknown;
+}
+
+/** Wraps any error from a Graph call, naming the call and, for 401/403/429, the remedy. */
+export function describeGraphError(what: string, e: unknown, hint?: PermissionHint): Error {
+  if (e instanceof GraphRequestError) return e;
+  const err = e as SdkError & Error;
+  if (err?.name === "GraphAuthError") return err;
+  const status = typeof err?.statusCode === "number" && err.statusCode > 0 ? err.statusCode : undefined;
+  const code = err?.code ?? undefined;
+  const requestId = err?.requestId ?? undefined;
+  const base = `${what} failed${status ? ` with HTTP ${status}` : ""}${code ? ` ${code}` : ""}: ${err?.message ?? String(e)}`;
+  let remedy = "";
+  if (status === 403) {
+    remedy = hint
+      ? ` The identity lacks the permission: it needs ${hint.needs}. See ${hint.doc}.`
+      : " The identity lacks a permission for this call.";
+  } else if (status === 401) {
+    remedy =
+      " The token was rejected even after a fresh one was fetched: check the tenant id, the app registration and its credential.";
+  } else if (status === 429) {
+    remedy = ` Graph kept throttling after the retry budget ran out; try again later or lower the read rate (${DOCS.throttling}).`;
+  } else if (status && status >= 500) {
+    remedy = " Graph kept failing after retries; try again later.";
+  } else if (!status) {
+    remedy = " Graph could not be reached: check the endpoint, network and trusted certificates.";
+  }
+  return new GraphRequestError(
+    `${base}.${remedy}${requestId ? ` (request-id ${requestId})` : ""}`,
+    status,
+    code,
+    requestId,
+    {
+      cause: e,
+    },
+  );
+}
