@@ -6,11 +6,24 @@
  * make; every TLS client in Node accepts them); client certificates are RSA 2048 because MSAL signs client assertions
  * with RS256/PS256.
  */
-import { createHash, createPrivateKey, X509Certificate as NodeX509Certificate, randomBytes, webcrypto } from "node:crypto";
+import {
+  createHash,
+  createPrivateKey,
+  X509Certificate as NodeX509Certificate,
+  randomBytes,
+  webcrypto,
+} from "node:crypto";
+
+type CryptoKey = webcrypto.CryptoKey;
+type CryptoKeyPair = webcrypto.CryptoKeyPair;
+type JsonWebKey = webcrypto.JsonWebKey;
+
+import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
-const subtle = webcrypto.subtle as unknown as SubtleCrypto;
+// Node's WebCrypto is the provider (typed loosely: its types differ between lib.dom and @types/node).
+x509.cryptoProvider.set(webcrypto as never);
+const subtle = webcrypto.subtle;
 
 export interface CaMaterial {
   certPem: string;
@@ -141,7 +154,10 @@ export function certificateThumbprints(certPem: string): { sha1: string; sha256:
  * Makes a self-signed RSA client certificate for an app registration, as `New-SelfSignedCertificate` or
  * `az ad app credential reset --create-cert` would.
  */
-export async function generateClientCertificate(commonName = "syncgap-app", validDays = 365): Promise<ClientCertificate> {
+export async function generateClientCertificate(
+  commonName = "syncgap-app",
+  validDays = 365,
+): Promise<ClientCertificate> {
   const keys = (await subtle.generateKey(RSA_ALG, true, ["sign", "verify"])) as CryptoKeyPair;
   const now = Date.now();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({

@@ -1,0 +1,144 @@
+/**
+ * Command line of the local tenant.
+ *
+ *   tsx emulator/cli.ts start [--port N] [--seed FILE] [--state-dir DIR] [--json]
+ *       Starts the emulator and prints endpoints, the CA path, the tenant id and sample credentials as shell
+ *       `export` lines (eval-able) or, with --json, one JSON object. Stays up until SIGINT/SIGTERM.
+ *   tsx emulator/cli.ts sync [--initial]      one sync cycle (Start-ADSyncSyncCycle -PolicyType Delta|Initial)
+ *   tsx emulator/cli.ts info | reset | requests | options [--set JSON]
+ *       Admin calls against a running emulator, found through SYNCGAP_EMULATOR_URL, SYNCGAP_EMULATOR_ADMIN_KEY and
+ *       NODE_EXTRA_CA_CERTS (what `start` prints) or --url/--admin-key/--ca.
+ */
+import { Command } from "commander";
+import { AdminClient } from "./adminClient";
+import { startEmulator } from "./server";
+
+function shellQuote(v: string): string {
+  return `'${v.replace(/'/g, `'\\''`)}'`;
+}
+
+function adminFrom(opts: { url?: string; adminKey?: string; ca?: string }): AdminClient {
+  const url = opts.url ?? process.env.SYNCGAP_EMULATOR_URL;
+  const key = opts.adminKey ?? process.env.SYNCGAP_EMULATOR_ADMIN_KEY;
+  const ca = opts.ca ?? process.env.SYNCGAP_EMULATOR_CA ?? process.env.NODE_EXTRA_CA_CERTS;
+  if (!url || !key || !ca) {
+    throw new Error(
+      "need --url/--admin-key/--ca or SYNCGAP_EMULATOR_URL, SYNCGAP_EMULATOR_ADMIN_KEY and NODE_EXTRA_CA_CERTS (eval the output of `start`)",
+    );
+  }
+  return new AdminClient(url, key, { caCertPath: ca });
+}
+
+const program = new Command();
+program.name("emulator").description("syncgap local Microsoft Entra ID tenant (Graph v1.0 + identity platform)");
+
+program
+  .command("start")
+  .description("start the local tenant and print how to reach it")
+  .option("--port <n>", "port on 127.0.0.1 (default: a free port)", (v) => Number.parseInt(v, 10))
+  .option("--seed <file>", "seed JSON file (default: emulator/seeds/contoso.json)")
+  .option("--state-dir <dir>", "keep the CA and signing key here (stable trust across restarts)")
+  .option("--token-lifetime <seconds>", "access token lifetime", (v) => Number.parseInt(v, 10))
+  .option("--admin-key <key>", "admin key (default: random)")
+  .option("--json", "print one JSON object instead of shell export lines")
+  .action(
+    async (opts: {
+      port?: number;
+      seed?: string;
+      stateDir?: string;
+      tokenLifetime?: number;
+      adminKey?: string;
+      json?: boolean;
+    }) => {
+      const emu = await startEmulator({
+        port: opts.port,
+        seed: opts.seed,
+        stateDir: opts.stateDir,
+        tokenLifetimeSeconds: opts.tokenLifetime,
+        adminKey: opts.adminKey,
+        log: (line) => process.stderr.write(`[emulator] ${line}\n`),
+      });
+      const tenant = emu.state.tenant;
+      const app = [...tenant.apps.values()].find((a) => a.secrets.length);
+      const admin = tenant.users.list.find(
+        (u) => u.signIn && u.directoryRoles.includes("62e90394-69f5-4237-9190-012177145e10"),
+      );
+      const values: Record<string, string> = {
+        SYNCGAP_EMULATOR_URL: emu.baseUrl,
+        AZURE_AUTHORITY_HOST: emu.authorityHost,
+        SYNCGAP_GRAPH_BASE_URL: emu.graphBaseUrl,
+        NODE_EXTRA_CA_CERTS: emu.caCertPath,
+        SYNCGAP_EMULATOR_CA: emu.caCertPath,
+        AZURE_TENANT_ID: emu.tenantId,
+        SYNCGAP_EMULATOR_ADMIN_KEY: emu.adminKey,
+      };
+      // Sample credentials of the seeded tenant, printed on purpose: they exist only in this local emulator.
+      if (app) {
+        values.AZURE_CLIENT_ID = app.appId;
+        values.AZURE_CLIENT_SECRET = app.secrets[0].value;
+      }
+      if (admin?.signIn) {
+        values.AZURE_USERNAME = admin.data.userPrincipalName;
+        values.AZURE_PASSWORD = admin.signIn.password;
+      }
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify({ ...values, localOnly: true, pid: process.pid })}\n`);
+      } else {
+        const lines = [
+          `# syncgap local tenant "${tenant.displayName}" (pid ${process.pid}).`,
+          "# LOCAL ONLY: the client secret and password below are sample credentials of this emulator's seed.",
+          ...Object.entries(values).map(([k, v]) => `export ${k}=${shellQuote(v)}`),
+        ];
+        process.stdout.write(`${lines.join("\n")}\n`);
+      }
+      const stop = async (signal: string) => {
+        process.stderr.write(`[emulator] ${signal}: stopping\n`);
+        await emu.stop();
+        process.exit(0);
+      };
+      process.once("SIGINT", () => void stop("SIGINT"));
+      process.once("SIGTERM", () => void stop("SIGTERM"));
+    },
+  );
+
+const conn = (c: Command) =>
+  c
+    .option("--url <url>", "emulator base URL (default $SYNCGAP_EMULATOR_URL)")
+    .option("--admin-key <key>", "admin key (default $SYNCGAP_EMULATOR_ADMIN_KEY)")
+    .option("--ca <file>", "CA certificate file (default $SYNCGAP_EMULATOR_CA or $NODE_EXTRA_CA_CERTS)");
+
+conn(
+  program
+    .command("sync")
+    .description("run one directory sync cycle")
+    .option("--initial", "full (Initial) instead of Delta"),
+).action(async (opts: { initial?: boolean; url?: string; adminKey?: string; ca?: string }) => {
+  const r = await adminFrom(opts).sync(opts.initial ? "Initial" : "Delta");
+  process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+});
+conn(program.command("info").description("show the running emulator's tenant, apps and options")).action(
+  async (opts) => {
+    process.stdout.write(`${JSON.stringify(await adminFrom(opts).info(), null, 2)}\n`);
+  },
+);
+conn(program.command("reset").description("reset the tenant to its seed")).action(async (opts) => {
+  process.stdout.write(`${JSON.stringify(await adminFrom(opts).reset())}\n`);
+});
+conn(program.command("requests").description("print the request log")).action(async (opts) => {
+  process.stdout.write(`${JSON.stringify(await adminFrom(opts).requests(), null, 2)}\n`);
+});
+conn(
+  program
+    .command("options")
+    .description("show or change tenant options")
+    .option("--set <json>", "options to change, as JSON"),
+).action(async (opts: { set?: string; url?: string; adminKey?: string; ca?: string }) => {
+  const admin = adminFrom(opts);
+  const r = opts.set ? await admin.setOptions(JSON.parse(opts.set)) : await admin.getOptions();
+  process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+});
+
+program.parseAsync(process.argv).catch((e: Error) => {
+  process.stderr.write(`emulator: ${e.message}\n`);
+  process.exit(1);
+});

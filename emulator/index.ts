@@ -1,0 +1,34 @@
+/**
+ * The local Microsoft Entra ID tenant: a Microsoft Graph v1.0 and identity-platform emulator for syncgap.
+ * See docs/emulator.md.
+ */
+export type { AdminUserView, GenerateUsersSpec } from "./admin";
+export { AdminApiError, AdminClient, type DeviceCodeView, type EmulatorInfo } from "./adminClient";
+export { createAdSource, inlineAdSource, type LdapAdSourceOptions } from "./adSource";
+export { type ClientCertificate, generateClientCertificate } from "./certs";
+export { GLOBAL_ADMINISTRATOR, ROLE_TEMPLATES } from "./directoryRoles";
+export type { FaultRule, FaultRuleInput, RequestLogEntry } from "./limits";
+export {
+  DEFAULT_OPTIONS,
+  FEATURE_NAMES,
+  type Features,
+  loadSeedFile,
+  type Seed,
+  type SeedApplication,
+  type SeedUser,
+  SeedValidationError,
+  type SyncSourceConfig,
+  seedSchema,
+  type TenantOptions,
+  type TenantOptionsPatch,
+  validateSeed,
+} from "./seed";
+export {
+  ADMIN_KEY_HEADER,
+  DEFAULT_SEED_PATH,
+  type RunningEmulator,
+  type StartEmulatorOptions,
+  startEmulator,
+} from "./server";
+export type { PolicyType, SyncResult } from "./sync";
+export { trustEmulatorCa } from "./trust";

@@ -1,0 +1,213 @@
+/**
+ * Access tokens of the local tenant: RS256 JWTs in the v1.0 format Entra ID issues for Microsoft Graph
+ * (https://learn.microsoft.com/entra/identity-platform/access-token-claims-reference), signed with a key published at
+ * the tenant's jwks_uri, and Graph's validation of them (signature, issuer, audience, lifetime → 401
+ * InvalidAuthenticationToken).
+ */
+import { createHash, randomBytes, randomUUID, type webcrypto } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
+import { exportJWK, generateKeyPair, importJWK, type JWK, errors as joseErrors, jwtVerify, SignJWT } from "jose";
+import { APP_WID, MEMBER_USER_WID } from "./directoryRoles";
+import { GraphError } from "./errors";
+import type { AppRegistration, Tenant } from "./tenant";
+import type { UserRecord } from "./users";
+
+export const GRAPH_RESOURCE = "https://graph.microsoft.com";
+export const GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000";
+
+/** Claims the emulator puts in (and Graph reads from) an access token. */
+export interface AccessTokenClaims {
+  aud: string;
+  iss: string;
+  iat: number;
+  nbf: number;
+  exp: number;
+  tid: string;
+  oid: string;
+  sub: string;
+  appid: string;
+  app_displayname: string;
+  appidacr: "0" | "1" | "2";
+  idtyp: "app" | "user";
+  ver: "1.0";
+  uti: string;
+  roles?: string[];
+  scp?: string;
+  wids?: string[];
+  upn?: string;
+  unique_name?: string;
+  name?: string;
+  given_name?: string;
+  family_name?: string;
+  amr?: string[];
+}
+
+type CryptoKey = webcrypto.CryptoKey;
+
+export interface SigningKey {
+  kid: string;
+  privateKey: CryptoKey;
+  publicKey: CryptoKey;
+  publicJwk: JWK;
+}
+
+/** Makes the token signing key, or loads/saves it as a private JWK file when `path` is given. */
+export async function loadOrCreateSigningKey(path?: string): Promise<SigningKey> {
+  let privateJwk: JWK | undefined;
+  if (path) {
+    try {
+      privateJwk = JSON.parse(readFileSync(path, "utf8")) as JWK;
+    } catch {
+      privateJwk = undefined;
+    }
+  }
+  if (!privateJwk) {
+    const { privateKey } = await generateKeyPair("RS256", { extractable: true, modulusLength: 2048 });
+    privateJwk = await exportJWK(privateKey);
+    if (path) writeFileSync(path, JSON.stringify(privateJwk), { mode: 0o600 });
+  }
+  const { d, p, q, dp, dq, qi, ...pub } = privateJwk;
+  const kid = createHash("sha1").update(`${pub.n}.${pub.e}`).digest("base64url").slice(0, 27);
+  const privateKey = (await importJWK({ ...privateJwk, alg: "RS256" }, "RS256")) as CryptoKey;
+  const publicKey = (await importJWK({ ...pub, alg: "RS256" }, "RS256")) as CryptoKey;
+  return { kid, privateKey, publicKey, publicJwk: { ...pub, kid, use: "sig", x5t: kid } };
+}
+
+/** Issuer of Graph access tokens (v1.0 token format, as Entra ID uses for Microsoft Graph). */
+export function accessTokenIssuer(tenantId: string): string {
+  return `https://sts.windows.net/${tenantId}/`;
+}
+
+export class TokenService {
+  constructor(readonly key: SigningKey) {}
+
+  jwks(): { keys: JWK[] } {
+    return { keys: [this.key.publicJwk] };
+  }
+
+  async sign(claims: object, header: Record<string, string> = {}): Promise<string> {
+    return new SignJWT({ ...claims })
+      .setProtectedHeader({ typ: "JWT", alg: "RS256", kid: this.key.kid, x5t: this.key.kid, ...header })
+      .sign(this.key.privateKey);
+  }
+
+  private base(tenant: Tenant, app: AppRegistration, lifetime: number) {
+    const now = Math.floor(Date.now() / 1000);
+    return {
+      aud: GRAPH_RESOURCE,
+      iss: accessTokenIssuer(tenant.id),
+      iat: now,
+      nbf: now,
+      exp: now + lifetime,
+      app_displayname: app.displayName,
+      appid: app.appId,
+      idp: accessTokenIssuer(tenant.id),
+      tid: tenant.id,
+      uti: randomBytes(16).toString("base64url"),
+      ver: "1.0" as const,
+    };
+  }
+
+  /** An app-only token: `roles` = the Graph application permissions granted to the app. */
+  async appToken(
+    tenant: Tenant,
+    app: AppRegistration,
+    authMethod: "secret" | "certificate",
+  ): Promise<{ token: string; expiresIn: number }> {
+    const lifetime = tenant.options.tokenLifetimeSeconds;
+    const claims: AccessTokenClaims = {
+      ...this.base(tenant, app, lifetime),
+      appidacr: authMethod === "secret" ? "1" : "2",
+      idtyp: "app",
+      oid: app.servicePrincipalId,
+      sub: app.servicePrincipalId,
+      wids: [APP_WID],
+    };
+    if (app.appRoles.length) claims.roles = [...app.appRoles];
+    return { token: await this.sign(claims), expiresIn: lifetime };
+  }
+
+  /** A delegated token: `scp` = the permissions consented for the user (filtered by the app's), `wids` = roles. */
+  async userToken(
+    tenant: Tenant,
+    app: AppRegistration,
+    user: UserRecord,
+    scopes: string[],
+    amr: string[],
+    confidential: boolean,
+  ): Promise<{ token: string; expiresIn: number }> {
+    const lifetime = tenant.options.tokenLifetimeSeconds;
+    const u = user.data;
+    const claims: AccessTokenClaims = {
+      ...this.base(tenant, app, lifetime),
+      appidacr: confidential ? "1" : "0",
+      idtyp: "user",
+      oid: u.id,
+      sub: createHash("sha256").update(`${u.id}/${app.appId}`).digest("base64url").slice(0, 43),
+      scp: scopes.join(" "),
+      wids: [...user.directoryRoles, MEMBER_USER_WID],
+      upn: u.userPrincipalName,
+      unique_name: u.userPrincipalName,
+      name: (u.displayName as string | null) ?? u.userPrincipalName,
+      amr,
+    };
+    if (u.givenName) claims.given_name = u.givenName as string;
+    if (u.surname) claims.family_name = u.surname as string;
+    return { token: await this.sign(claims), expiresIn: lifetime };
+  }
+
+  /** An OpenID Connect id_token for delegated flows (v2.0 format; audience = the client). */
+  async idToken(tenant: Tenant, issuer: string, app: AppRegistration, user: UserRecord): Promise<string> {
+    const now = Math.floor(Date.now() / 1000);
+    const u = user.data;
+    return this.sign({
+      aud: app.appId,
+      iss: issuer,
+      iat: now,
+      nbf: now,
+      exp: now + 3600,
+      name: u.displayName ?? u.userPrincipalName,
+      oid: u.id,
+      preferred_username: u.userPrincipalName,
+      sub: createHash("sha256").update(`${u.id}/${app.appId}/id`).digest("base64url").slice(0, 43),
+      tid: tenant.id,
+      uti: randomUUID(),
+      ver: "2.0",
+    });
+  }
+
+  /**
+   * Validates a bearer token as Graph does; throws 401 InvalidAuthenticationToken with Graph's messages.
+   */
+  async verifyGraphToken(tenant: Tenant, authorization: string | undefined): Promise<AccessTokenClaims> {
+    const fail = (message: string) =>
+      new GraphError(401, "InvalidAuthenticationToken", message, {
+        "www-authenticate": `Bearer realm="", error="invalid_token", client_id="${GRAPH_APP_ID}"`,
+      });
+    if (!authorization) throw fail("Access token is empty.");
+    const m = /^Bearer\s+(\S+)$/i.exec(authorization);
+    if (!m) throw fail("Access token is empty.");
+    const token = m[1];
+    if (token.split(".").length !== 3) throw fail("CompactToken parsing failed with error code: 80049217");
+    try {
+      const { payload } = await jwtVerify(token, this.key.publicKey, {
+        algorithms: ["RS256"],
+        issuer: accessTokenIssuer(tenant.id),
+        audience: [GRAPH_RESOURCE, `${GRAPH_RESOURCE}/`, GRAPH_APP_ID],
+        requiredClaims: ["exp", "nbf", "tid", "oid", "appid"],
+      });
+      return payload as unknown as AccessTokenClaims;
+    } catch (e) {
+      if (e instanceof joseErrors.JWTExpired) throw fail("Lifetime validation failed, the token is expired.");
+      if (e instanceof joseErrors.JWTClaimValidationFailed) {
+        if (e.claim === "aud") throw fail("Access token validation failure. Invalid audience.");
+        if (e.claim === "iss") throw fail("Access token validation failure. Invalid issuer.");
+        if (e.claim === "nbf") throw fail("Lifetime validation failed, the token is not yet valid.");
+        throw fail(`Access token validation failure. Missing or invalid claim '${e.claim}'.`);
+      }
+      if (e instanceof joseErrors.JWSSignatureVerificationFailed)
+        throw fail("Access token validation failure. Signature validation failed.");
+      throw fail("CompactToken parsing failed with error code: 80049217");
+    }
+  }
+}
