@@ -29,7 +29,16 @@ if (authority !== "onPremises" && authority !== "cloud") {
   );
 }
 const intended = authority === "onPremises";
-const explicit = config.getBoolean("bypassDirSyncOverridesEnabled");
+// Optional keys are declared in Pulumi.yaml with an empty default: "" means "not set".
+const opt = (key: string): string | undefined => config.get(key) || undefined;
+const explicitText = opt("bypassDirSyncOverridesEnabled");
+if (explicitText !== undefined && explicitText !== "true" && explicitText !== "false") {
+  throw new Error(
+    `syncgap:bypassDirSyncOverridesEnabled is "${explicitText}"; use true, false, or leave it empty to derive it from ` +
+      "syncgap:mobilePhoneAuthority.",
+  );
+}
+const explicit = explicitText === undefined ? undefined : explicitText === "true";
 const bypassDirSyncOverridesEnabled = explicit ?? intended;
 if (explicit !== undefined && explicit !== intended) {
   pulumi.log.warn(
@@ -57,16 +66,16 @@ for (const [name, value] of Object.entries(features)) {
 // Connection: stack config first, then the environment (SYNCGAP_* / AZURE_*). Never a secret: those stay in
 // the environment of whoever runs Pulumi.
 const connection: GraphConnectionSettings = connectionFromEnv(process.env, {
-  cloud: config.get("cloud") as CloudName | undefined,
-  tenantId: config.get("tenantId"),
-  clientId: config.get("clientId"),
-  authMethod: config.get("authMethod") as AuthMethod | undefined,
-  authorityHost: config.get("authorityHost"),
-  graphEndpoint: config.get("graphEndpoint"),
-  caCertPath: config.get("caCertPath"),
-  certificatePath: config.get("certificatePath"),
-  serviceConnectionId: config.get("serviceConnectionId"),
-  username: config.get("username"),
+  cloud: opt("cloud") as CloudName | undefined,
+  tenantId: opt("tenantId"),
+  clientId: opt("clientId"),
+  authMethod: opt("authMethod") as AuthMethod | undefined,
+  authorityHost: opt("authorityHost"),
+  graphEndpoint: opt("graphEndpoint"),
+  caCertPath: opt("caCertPath"),
+  certificatePath: opt("certificatePath"),
+  serviceConnectionId: opt("serviceConnectionId"),
+  username: opt("username"),
 });
 
 const onDelete = (config.get("onDelete") ?? "retain") as "retain" | "restore";

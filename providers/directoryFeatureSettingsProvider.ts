@@ -65,7 +65,9 @@ export async function check(_olds: unknown, news: Record<string, unknown>): Prom
     const schema = require("../schemas/directory-feature-settings.inputs.schema.json");
     validator = new Ajv({ allErrors: true, strict: true }).compile(schema);
   }
-  const inputs = { onDelete: "retain", ...news };
+  // The engine's own keys (`__provider`, the serialized provider) are not the user's declaration.
+  const declared = Object.fromEntries(Object.entries(news).filter(([k]) => !k.startsWith("__")));
+  const inputs = { onDelete: "retain", ...declared };
   if (validator(inputs)) return { inputs };
   const failures = (validator.errors ?? []).map((e) => {
     const params = e.params as { additionalProperty?: string; missingProperty?: string; allowedValues?: unknown[] };
@@ -132,7 +134,7 @@ function outputs(
 async function apply(inputs: SettingsInputs, priorValues: Record<string, boolean | null>) {
   const { getDirectorySync, patchFeatures } = require("./directorySync") as typeof import("./directorySync");
   const { client } = await connect(inputs);
-  const current = await getDirectorySync(client);
+  const current = await getDirectorySync(client, "write");
   assertTenant(inputs, current.id);
   const declared = declaredFeatures(inputs);
   const prior = { ...priorValues };
@@ -218,7 +220,7 @@ export async function remove(_id: string, props: SettingsOutputs): Promise<void>
   if ((props.onDelete ?? "retain") !== "restore") return;
   const { getDirectorySync, patchFeatures } = require("./directorySync") as typeof import("./directorySync");
   const { client } = await connect(props);
-  const current = await getDirectorySync(client);
+  const current = await getDirectorySync(client, "write");
   assertTenant(props, current.id);
   const restore: Partial<Record<FeatureName, boolean>> = {};
   for (const [name, value] of Object.entries(props.priorValues ?? {})) {

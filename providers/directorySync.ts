@@ -50,13 +50,19 @@ export function isFeatureName(name: string): name is FeatureName {
 
 const PATH = "/directory/onPremisesSynchronization";
 
-/** Reads the tenant's single sync object. Zero or several objects is an error, never a guess. */
-export async function getDirectorySync(client: Client): Promise<OnPremisesDirectorySynchronization> {
+/**
+ * Reads the tenant's single sync object. Zero or several objects is an error, never a guess.
+ * `purpose: "write"` makes a 403 name the permission the following PATCH will need.
+ */
+export async function getDirectorySync(
+  client: Client,
+  purpose: "read" | "write" = "read",
+): Promise<OnPremisesDirectorySynchronization> {
   let body: { value?: OnPremisesDirectorySynchronization[] };
   try {
     body = await client.api(PATH).get();
   } catch (e) {
-    throw describeGraphError(`GET ${PATH}`, e, PERMISSIONS.syncRead);
+    throw describeGraphError(`GET ${PATH}`, e, purpose === "write" ? PERMISSIONS.syncWrite : PERMISSIONS.syncRead);
   }
   const items = body?.value;
   if (!Array.isArray(items) || items.length !== 1) {

@@ -62,7 +62,8 @@ export function describeGraphError(what: string, e: unknown, hint?: PermissionHi
   const status = typeof err?.statusCode === "number" && err.statusCode > 0 ? err.statusCode : undefined;
   const code = err?.code ?? undefined;
   const requestId = err?.requestId ?? undefined;
-  const base = `${what} failed${status ? ` with HTTP ${status}` : ""}${code ? ` ${code}` : ""}: ${err?.message ?? String(e)}`;
+  const detail = String(err?.message ?? e).replace(/[.\s]+$/, "");
+  const base = `${what} failed${status ? ` with HTTP ${status}` : ""}${code ? ` ${code}` : ""}: ${detail}`;
   let remedy = "";
   if (status === 403) {
     remedy = hint

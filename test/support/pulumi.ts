@@ -32,6 +32,7 @@ export class PulumiSession {
   readonly backendDir: string;
   readonly homeDir: string;
   readonly env: NodeJS.ProcessEnv;
+  private readonly outputs: string[] = [];
 
   constructor(
     readonly projectDir: string,
@@ -72,7 +73,10 @@ export class PulumiSession {
         output += d;
       });
       child.on("error", reject);
-      child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr, output }));
+      child.on("close", (code) => {
+        this.outputs.push(output);
+        resolve({ code: code ?? -1, stdout, stderr, output });
+      });
     });
   }
 
@@ -83,6 +87,11 @@ export class PulumiSession {
       throw new Error(`pulumi ${args.join(" ")} exited ${r.code}, expected ${code}:\n${r.output}`);
     }
     return r;
+  }
+
+  /** Everything every command of this session printed (for searching logs for secrets). */
+  transcript(): string {
+    return this.outputs.join("\n");
   }
 
   dispose(): void {

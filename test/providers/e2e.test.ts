@@ -1,0 +1,205 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { type RunningEmulator, startEmulator } from "../../emulator";
+import { PulumiSession } from "../support/pulumi";
+import { stageRootProgram } from "../support/stack";
+
+// Issue 5's "must show", end to end: the real Pulumi CLI (file backend) runs the repository's program and its
+// dynamic provider against the local tenant emulator, trusted through its CA (NODE_EXTRA_CA_CERTS), never with
+// verification off.
+
+const seed = JSON.parse(readFileSync(path.join(__dirname, "..", "..", "emulator", "seeds", "contoso.json"), "utf8"));
+const ADMIN = seed.users[0];
+const APP = seed.applications[0];
+
+let emu: RunningEmulator;
+let session: PulumiSession;
+
+function features() {
+  return emu.admin.syncObject().then((o) => o.features as Record<string, boolean | null>);
+}
+async function patchCount(sinceSeq: number): Promise<number> {
+  const log = await emu.admin.requests({ method: "PATCH", pathPrefix: "/v1.0/directory/onPremisesSynchronization" });
+  return log.filter((e) => e.seq > sinceSeq && e.status === 204).length;
+}
+async function lastSeq(): Promise<number> {
+  const log = await emu.admin.requests({});
+  return log.length ? log[log.length - 1].seq : 0;
+}
+const without = (f: Record<string, unknown>, key: string) =>
+  Object.fromEntries(Object.entries(f).filter(([k]) => k !== key));
+
+beforeAll(async () => {
+  emu = await startEmulator();
+  session = new PulumiSession(stageRootProgram(), {
+    NODE_EXTRA_CA_CERTS: emu.caCertPath,
+    SYNCGAP_GRAPH_ENDPOINT: emu.baseUrl,
+    SYNCGAP_AUTHORITY_HOST: emu.authorityHost,
+    SYNCGAP_TENANT_ID: emu.tenantId,
+    SYNCGAP_CLIENT_ID: APP.appId,
+    SYNCGAP_AUTH_METHOD: "usernamePassword",
+    SYNCGAP_USERNAME: ADMIN.userPrincipalName,
+    AZURE_PASSWORD: ADMIN.password,
+  });
+  await session.expect(["stack", "init", "e2e"]);
+});
+
+afterAll(async () => {
+  session?.dispose();
+  await emu?.stop();
+});
+
+describe("DirectoryFeatureSettings with the real Pulumi CLI against the local tenant", () => {
+  let before: Record<string, boolean | null>;
+  beforeEach(async () => {
+    await emu.admin.clearFaults();
+  });
+
+  it("1. up sets the flag; a second up changes nothing and sends no PATCH", async () => {
+    before = await features();
+    expect(before.bypassDirSyncOverridesEnabled).toBe(false);
+    const first = await session.expect(["up", "--yes", "--skip-preview"]);
+    expect(first.output).toContain("pulumi-nodejs:dynamic/syncgap:DirectoryFeatureSettings");
+    expect((await features()).bypassDirSyncOverridesEnabled).toBe(true);
+    const outputs = JSON.parse((await session.expect(["stack", "output", "--json"])).stdout);
+    expect(outputs.priorValues).toEqual({ bypassDirSyncOverridesEnabled: false });
+    expect(outputs.liveBypassDirSyncOverridesEnabled).toBe(true);
+    expect(outputs.tenantId).toBe(emu.tenantId);
+
+    const seq = await lastSeq();
+    const second = await session.expect(["up", "--yes", "--skip-preview"]);
+    expect(second.output).toMatch(/2 unchanged/);
+    expect(await patchCount(seq)).toBe(0);
+  });
+
+  it("4a. only the declared feature changed: the other 19 are the same as before", async () => {
+    const after = await features();
+    expect(Object.keys(after)).toHaveLength(20);
+    expect(without(after, "bypassDirSyncOverridesEnabled")).toEqual(without(before, "bypassDirSyncOverridesEnabled"));
+  });
+
+  it("2. drift: an out-of-band change makes preview --refresh --expect-no-changes exit 7 naming old and new value; up --refresh puts it back", async () => {
+    const sync = await emu.admin.syncObject();
+    // Out of band, as an admin would with Graph Explorer or PowerShell: a Global Administrator's own PATCH.
+    const current = await features();
+    await fetchAsAdmin(`/v1.0/directory/onPremisesSynchronization/${sync.id}`, "PATCH", {
+      features: { ...current, bypassDirSyncOverridesEnabled: false },
+    });
+    expect((await features()).bypassDirSyncOverridesEnabled).toBe(false);
+
+    const drift = await session.run(["preview", "--refresh", "--expect-no-changes", "--diff"]);
+    expect(drift.code, drift.output).toBe(7);
+    expect(drift.output).toMatch(/bypassDirSyncOverridesEnabled\s*:\s*false\s*=>\s*true/);
+
+    await session.expect(["up", "--refresh", "--yes", "--skip-preview"]);
+    expect((await features()).bypassDirSyncOverridesEnabled).toBe(true);
+    const clean = await session.run(["preview", "--refresh", "--expect-no-changes"]);
+    expect(clean.code, clean.output).toBe(0);
+  });
+
+  it("6. a throttling storm during up: succeeds after retries, with exactly the one PATCH needed", async () => {
+    await session.expect(["config", "set", "--path", "syncgap:features.blockSoftMatchEnabled", "true"]);
+    for (const method of ["GET", "PATCH"]) {
+      await emu.admin.addFault({
+        path: "/v1.0/directory/onPremisesSynchronization*",
+        method,
+        kind: "status",
+        status: 429,
+        retryAfterSeconds: 1,
+        count: 3,
+      });
+    }
+    const seq = await lastSeq();
+    const r = await session.expect(["up", "--yes", "--skip-preview"]);
+    expect(r.output).toMatch(/1 updated/);
+    const log = await emu.admin.requests({ pathPrefix: "/v1.0/directory/onPremisesSynchronization" });
+    const sinceUp = log.filter((e) => e.seq > seq);
+    expect(sinceUp.filter((e) => e.status === 429).length).toBeGreaterThanOrEqual(6);
+    expect(await patchCount(seq)).toBe(1);
+    const f = await features();
+    expect(f.blockSoftMatchEnabled).toBe(true);
+    expect(f.bypassDirSyncOverridesEnabled).toBe(true);
+    await session.expect(["config", "rm", "syncgap:features"]);
+  });
+
+  it("5. an app-only credential while the tenant follows the delegated-only rule fails clearly and leaves state matching the tenant", async () => {
+    const stateBefore = await session.expect(["stack", "export"]);
+    const tenantBefore = await features();
+    await session.expect(["config", "set", "--path", "syncgap:features.blockSoftMatchEnabled", "false"]);
+    const r = await session.run(["up", "--yes", "--skip-preview"], {
+      env: { SYNCGAP_AUTH_METHOD: "clientSecret", AZURE_CLIENT_SECRET: APP.clientSecrets[0].value },
+    });
+    expect(r.code).not.toBe(0);
+    expect(r.output).toContain("HTTP 403");
+    expect(r.output).toContain("OnPremDirectorySynchronization.ReadWrite.All");
+    expect(r.output).toContain("Global Administrator");
+    expect(r.output).toContain("https://learn.microsoft.com/graph/api/onpremisesdirectorysynchronization");
+    expect(await features()).toEqual(tenantBefore);
+    const stateAfter = await session.expect(["stack", "export"]);
+    const res = (s: string) =>
+      JSON.parse(s).deployment.resources.find((x: { type: string }) => x.type.endsWith(":DirectoryFeatureSettings"));
+    expect(res(stateAfter.stdout).outputs.blockSoftMatchEnabled).toBe(
+      res(stateBefore.stdout).outputs.blockSoftMatchEnabled,
+    );
+    expect(res(stateAfter.stdout).outputs.liveFeatures).toEqual(tenantBefore);
+    await session.expect(["config", "rm", "syncgap:features"]);
+    await session.expect(["up", "--yes", "--skip-preview"]);
+  });
+
+  it("7. stack export and the CLI output hold no password, client secret or token", async () => {
+    const exported = await session.expect(["stack", "export"]);
+    const history = await session.expect(["stack", "history", "--show-secrets=false"]);
+    const haystack = exported.stdout + history.output + session.transcript();
+    expect(haystack).not.toContain(ADMIN.password);
+    expect(haystack).not.toContain(APP.clientSecrets[0].value);
+    expect(haystack).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}/); // no JWT
+  });
+
+  it("3. destroy with retain leaves the tenant as it is; with restore it puts back the prior value", async () => {
+    const tenantBefore = await features();
+    await session.expect(["destroy", "--yes", "--skip-preview"]);
+    expect(await features()).toEqual(tenantBefore);
+    expect(tenantBefore.bypassDirSyncOverridesEnabled).toBe(true);
+
+    // Start from the original value, adopt with restore, then destroy.
+    await fetchAsAdmin(`/v1.0/directory/onPremisesSynchronization/${emu.tenantId}`, "PATCH", {
+      features: { ...tenantBefore, bypassDirSyncOverridesEnabled: false },
+    });
+    const original = await features();
+    await session.expect(["config", "set", "syncgap:onDelete", "restore"]);
+    await session.expect(["up", "--yes", "--skip-preview"]);
+    expect((await features()).bypassDirSyncOverridesEnabled).toBe(true);
+    await session.expect(["destroy", "--yes", "--skip-preview"]);
+    // 4b. byte for byte: all 20 features as they were before syncgap touched them.
+    expect(await features()).toEqual(original);
+  });
+});
+
+/** A Global Administrator's own Graph call, outside Pulumi (the "out-of-band" change). */
+async function fetchAsAdmin(p: string, method: string, body: unknown): Promise<void> {
+  const { createGraphConnection } = await import("../../providers/graphClient");
+  const { validateConnection } = await import("../../providers/connection");
+  const prev = process.env.AZURE_PASSWORD;
+  process.env.AZURE_PASSWORD = ADMIN.password;
+  try {
+    const { client } = createGraphConnection(
+      validateConnection({
+        cloud: "global",
+        tenantId: emu.tenantId,
+        clientId: APP.appId,
+        authMethod: "usernamePassword",
+        username: ADMIN.userPrincipalName,
+        authorityHost: emu.authorityHost,
+        graphEndpoint: emu.baseUrl,
+        caCertPath: emu.caCertPath,
+      }),
+    );
+    const api = client.api(p.replace(/^\/v1\.0/, ""));
+    if (method === "PATCH") await api.patch(body);
+    else throw new Error(`unsupported ${method}`);
+  } finally {
+    if (prev === undefined) delete process.env.AZURE_PASSWORD;
+    else process.env.AZURE_PASSWORD = prev;
+  }
+}
