@@ -2,6 +2,8 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type RunningEmulator, startEmulator } from "../../emulator";
+import { validateConnection } from "../../providers/connection";
+import { createGraphConnection } from "../../providers/graphClient";
 import { PulumiSession } from "../support/pulumi";
 import { stageRootProgram } from "../support/stack";
 
@@ -178,8 +180,6 @@ describe("DirectoryFeatureSettings with the real Pulumi CLI against the local te
 
 /** A Global Administrator's own Graph call, outside Pulumi (the "out-of-band" change). */
 async function fetchAsAdmin(p: string, method: string, body: unknown): Promise<void> {
-  const { createGraphConnection } = await import("../../providers/graphClient");
-  const { validateConnection } = await import("../../providers/connection");
   const prev = process.env.AZURE_PASSWORD;
   process.env.AZURE_PASSWORD = ADMIN.password;
   try {
