@@ -1,0 +1,390 @@
+/**
+ * mobile-gap-impact (stack policy; advisory by default, mandatory through config): during a preview, runs syncgap's
+ * gap analysis against the live directories and says how many cloud-entered mobile numbers the declared setting
+ * would overwrite.
+ *
+ * Turning bypassDirSyncOverridesEnabled on makes AD's Mobile win at the next sync: Microsoft notes that differing
+ * cloud values are overwritten with AD's (https://learn.microsoft.com/entra/identity/hybrid/connect/how-to-bypassdirsyncoverrides).
+ * The gap library's impact summary counts them: `overwrites` (AD has another number) + `clears` (AD has none).
+ * Format-only differences are reported, not counted.
+ *
+ * Never a silent pass: when the directories cannot be read (no AD source configured, a connection refused, a 403,
+ * a timeout) the policy reports that as a violation, which fails the preview when the policy is mandatory.
+ *
+ * Connection settings come from policy config; secrets only from the environment (the AD bind password from the
+ * variable named by `ad.passwordEnv`, default SYNCGAP_AD_PASSWORD; Graph secrets as providers/credentials.ts reads
+ * them). Without `entra` in the config, the DirectoryFeatureSettings resource's own `connection` is used, with the
+ * environment's endpoint overrides on top (runtimeConnection), exactly as the provider does.
+ *
+ * The gap library is loaded lazily, inside the check, so the policy pack still loads (and the other policies still
+ * run) if the library fails to import; that failure is then reported like any other unreadable directory.
+ */
+import path from "node:path";
+import type { PolicyConfigSchema, PolicyResource, StackValidationPolicy } from "@pulumi/policy";
+import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
+import type { GapResult, GapRunSpec, ImpactSummary } from "../../gap/types";
+import { type GraphConnectionSettings, runtimeConnection, validateConnection } from "../../providers/connection";
+import {
+  DIRECTORY_FEATURE_SETTINGS_TYPE,
+  type DirectoryFeatureSettingsProps,
+  tenantOf,
+} from "../lib/directoryFeatureSettings";
+import { configWithDefaults, docLink, errorText, forStackType, known } from "../lib/policyHelpers";
+
+export const name = "mobile-gap-impact";
+
+export const HOWTO_URL = "https://learn.microsoft.com/entra/identity/hybrid/connect/how-to-bypassdirsyncoverrides";
+
+/** AD source as policy config may give it (no in-memory source, no secrets). */
+export interface AdSourceConfig {
+  kind: "ldap" | "ldif" | "csv";
+  url?: string;
+  bindDN?: string;
+  passwordEnv?: string;
+  baseDNs?: string[];
+  caCertPath?: string;
+  filter?: string;
+  path?: string;
+}
+
+export interface EntraSourceConfig {
+  kind: "graph" | "json";
+  connection?: Partial<GraphConnectionSettings>;
+  path?: string;
+}
+
+export interface MobileGapImpactConfig {
+  maxOverwrites: number;
+  ad?: AdSourceConfig;
+  entra?: EntraSourceConfig;
+  defaultRegion: string;
+  timeoutSeconds: number;
+  listUsers: number;
+}
+
+const connectionSchema: PolicyConfigJSONSchema = {
+  type: "object",
+  additionalProperties: false,
+  description: "Graph connection settings (providers/connection.ts). Never secrets: those come from the environment.",
+  properties: {
+    cloud: { type: "string", enum: ["global", "usgov", "usgovDoD", "china"] },
+    tenantId: { type: "string" },
+    clientId: { type: "string" },
+    authMethod: {
+      type: "string",
+      enum: [
+        "clientSecret",
+        "clientCertificate",
+        "workloadIdentity",
+        "azurePipelines",
+        "azureCli",
+        "deviceCode",
+        "usernamePassword",
+      ],
+    },
+    authorityHost: { type: "string" },
+    graphEndpoint: { type: "string" },
+    caCertPath: { type: "string" },
+    certificatePath: { type: "string" },
+    serviceConnectionId: { type: "string" },
+    username: { type: "string" },
+  },
+};
+
+export const configSchema: PolicyConfigSchema = {
+  properties: {
+    maxOverwrites: {
+      type: "integer",
+      minimum: 0,
+      default: 0,
+      description:
+        "Most cloud-entered mobile numbers (overwritten + cleared) the change may overwrite before it is a violation.",
+    },
+    ad: {
+      type: "object",
+      additionalProperties: false,
+      required: ["kind"],
+      description:
+        "Where to read AD: ldap (url, bindDN, baseDNs, passwordEnv, caCertPath, filter) or an export file (ldif/csv with path). " +
+        "The bind password is read from the environment variable named by passwordEnv (default SYNCGAP_AD_PASSWORD).",
+      properties: {
+        kind: { type: "string", enum: ["ldap", "ldif", "csv"] },
+        url: { type: "string", pattern: "^ldaps?://" },
+        bindDN: { type: "string" },
+        passwordEnv: { type: "string", pattern: "^[A-Za-z_][A-Za-z0-9_]*$" },
+        baseDNs: { type: "array", items: { type: "string" }, minItems: 1 },
+        caCertPath: { type: "string" },
+        filter: { type: "string" },
+        path: { type: "string" },
+      },
+    },
+    entra: {
+      type: "object",
+      additionalProperties: false,
+      required: ["kind"],
+      description:
+        "Where to read Entra ID: graph (connection settings) or json (an export file with path). " +
+        "Default: the DirectoryFeatureSettings resource's own connection with the environment's endpoint overrides.",
+      properties: {
+        kind: { type: "string", enum: ["graph", "json"] },
+        connection: connectionSchema,
+        path: { type: "string" },
+      },
+    },
+    defaultRegion: {
+      type: "string",
+      pattern: "^[A-Z]{2}$",
+      default: "US",
+      description: "Region for numbers written without a country code (ISO 3166-1 alpha-2).",
+    },
+    timeoutSeconds: {
+      type: "integer",
+      minimum: 1,
+      default: 120,
+      description: "How long the analysis may take before the directories count as unreadable.",
+    },
+    listUsers: {
+      type: "integer",
+      minimum: 0,
+      default: 5,
+      description: "How many affected user principal names a violation lists (phone numbers are never printed).",
+    },
+  },
+};
+
+/** What one analysis yields: the impact summary plus a little context for the report. */
+export interface GapImpact {
+  impact: ImpactSummary;
+  totals?: { adUsers: number; entraUsers: number; matched: number };
+  notes?: string[];
+}
+
+/** `env` is where secrets are read from (the AD bind password, Graph credentials): process.env in the pack. */
+export type AnalyzeFn = (spec: GapRunSpec, env: NodeJS.ProcessEnv) => Promise<GapImpact>;
+
+/** The part of gap/index.ts this policy uses. */
+export interface GapLibrary {
+  runGapAnalysis(spec: GapRunSpec, options?: { env?: NodeJS.ProcessEnv }): Promise<GapResult>;
+  impactOf(result: GapResult): ImpactSummary;
+}
+
+export class GapConfigError extends Error {
+  override name = "GapConfigError";
+}
+
+/**
+ * Loads gap/index.ts through tsx (esbuild, no type check), as the provider loads its implementation. Pulumi's
+ * policy-pack runner has ts-node registered with type checking on, which would type-check the whole library on
+ * every preview (slow, and a type error anywhere in it would stop the analysis); `tsc` in CI is where types are
+ * checked. Without tsx (a compiled install), a plain require.
+ */
+function requireGap(): unknown {
+  let tsx: { require(id: string, fromFile: string): unknown };
+  try {
+    tsx = require("tsx/cjs/api");
+  } catch {
+    return require("../../gap");
+  }
+  return tsx.require("../../gap", __filename);
+}
+
+/** Loads gap/index.ts at call time: a library that throws on import must not take the policy pack down. */
+export function loadGapLibrary(): GapLibrary {
+  let mod: Partial<GapLibrary>;
+  try {
+    mod = requireGap() as Partial<GapLibrary>;
+  } catch (e) {
+    throw new Error(`the gap library (gap/index.ts) failed to load: ${errorText(e)}`);
+  }
+  if (typeof mod.runGapAnalysis !== "function" || typeof mod.impactOf !== "function") {
+    throw new Error("the gap library (gap/index.ts) does not export runGapAnalysis() and impactOf()");
+  }
+  return mod as GapLibrary;
+}
+
+export function analyzeWith(load: () => GapLibrary): AnalyzeFn {
+  return async (spec, env) => {
+    const gap = load();
+    const result = await gap.runGapAnalysis(spec, { env });
+    return {
+      impact: gap.impactOf(result),
+      totals: {
+        adUsers: result.totals?.adUsers ?? 0,
+        entraUsers: result.totals?.entraUsers ?? 0,
+        matched: result.totals?.matched ?? 0,
+      },
+      notes: result.notes ?? [],
+    };
+  };
+}
+
+function resolvePath(p: string, baseDir: string): string {
+  return path.isAbsolute(p) ? p : path.resolve(baseDir, p);
+}
+
+export function adSpecFrom(ad: AdSourceConfig | undefined, baseDir: string): GapRunSpec["ad"] {
+  if (!ad) {
+    throw new GapConfigError(
+      'no AD source is configured: give the policy an "ad" object in --policy-pack-config (see policies/config/)',
+    );
+  }
+  if (ad.kind === "ldap") {
+    const missing = (["url", "bindDN", "baseDNs"] as const).filter(
+      (k) => !ad[k] || (k === "baseDNs" && !ad.baseDNs?.length),
+    );
+    if (missing.length) throw new GapConfigError(`ad.kind "ldap" needs ${missing.join(", ")}`);
+    return {
+      kind: "ldap",
+      url: ad.url as string,
+      bindDN: ad.bindDN as string,
+      baseDNs: ad.baseDNs as string[],
+      ...(ad.passwordEnv ? { passwordEnv: ad.passwordEnv } : {}),
+      ...(ad.caCertPath ? { caCertPath: resolvePath(ad.caCertPath, baseDir) } : {}),
+      ...(ad.filter ? { filter: ad.filter } : {}),
+    };
+  }
+  if (!ad.path) throw new GapConfigError(`ad.kind "${ad.kind}" needs a path`);
+  return { kind: ad.kind, path: resolvePath(ad.path, baseDir) };
+}
+
+export function entraSpecFrom(
+  entra: EntraSourceConfig | undefined,
+  props: DirectoryFeatureSettingsProps,
+  env: NodeJS.ProcessEnv,
+  baseDir: string,
+): GapRunSpec["entra"] {
+  if (entra?.kind === "json") {
+    if (!entra.path) throw new GapConfigError('entra.kind "json" needs a path');
+    return { kind: "json", path: resolvePath(entra.path, baseDir) };
+  }
+  if (entra?.connection) {
+    return { kind: "graph", connection: validateConnection({ cloud: "global", ...entra.connection }) };
+  }
+  if (!props.connection) {
+    throw new GapConfigError("the resource has no connection and the policy config gives no entra source");
+  }
+  return { kind: "graph", connection: runtimeConnection(props.connection as GraphConnectionSettings, env) };
+}
+
+function withTimeout<T>(work: Promise<T>, seconds: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the analysis took longer than ${seconds} s`)), seconds * 1000);
+    timer.unref?.();
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+export interface MobileGapImpactDeps {
+  /** The analysis (tests inject one; the default runs gap/index.ts). */
+  analyze?: AnalyzeFn;
+  /** Environment for secrets and endpoint overrides (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Informational lines; Pulumi shows the policy pack's stderr under the stack's diagnostics. */
+  log?: (line: string) => void;
+  /** Directory that relative paths in the config are resolved against (default: the policy pack's directory). */
+  baseDir?: string;
+}
+
+export function createMobileGapImpactPolicy(deps: MobileGapImpactDeps = {}): StackValidationPolicy {
+  const analyze = deps.analyze ?? analyzeWith(loadGapLibrary);
+  const log = deps.log ?? ((line: string) => console.error(line));
+
+  async function checkResource(
+    r: PolicyResource,
+    cfg: MobileGapImpactConfig,
+    report: (message: string, urn?: string) => void,
+  ): Promise<void> {
+    const props = r.props as DirectoryFeatureSettingsProps;
+    const flag = known(() => props.bypassDirSyncOverridesEnabled);
+    const tenant = known(() => tenantOf(props));
+    const label = `"${r.name}" (tenant ${tenant.known && tenant.value ? tenant.value : "unknown"})`;
+    if (!flag.known) {
+      report(
+        `${label}: bypassDirSyncOverridesEnabled is not known during this preview, so the impact on cloud-entered ` +
+          `mobile numbers cannot be computed. See ${docLink(name)}.`,
+        r.urn,
+      );
+      return;
+    }
+    if (flag.value !== true) {
+      log(
+        `[${name}] ${label}: bypassDirSyncOverridesEnabled = ${String(flag.value)}: DirSync overrides stay in force and ` +
+          "cloud-entered mobile numbers keep winning, so this change overwrites 0 of them (directories not read).",
+      );
+      return;
+    }
+
+    const baseDir = deps.baseDir ?? process.cwd();
+    const env = deps.env ?? process.env;
+    let result: GapImpact;
+    try {
+      const spec: GapRunSpec = {
+        ad: adSpecFrom(cfg.ad, baseDir),
+        entra: entraSpecFrom(cfg.entra, props, env, baseDir),
+        defaultRegion: cfg.defaultRegion,
+      };
+      result = await withTimeout(analyze(spec, env), cfg.timeoutSeconds);
+    } catch (e) {
+      const why = errorText(e);
+      log(`[${name}] ${label}: cannot read the directories: ${why}`);
+      report(
+        `Cannot read the directories to count the cloud-entered mobile numbers that bypassDirSyncOverridesEnabled = true ` +
+          `would overwrite for ${label}: ${why}. The impact is unknown, so this is reported rather than passed. ` +
+          `Check the policy config (ad / entra) and the credentials in the environment. See ${docLink(name)}.`,
+        r.urn,
+      );
+      return;
+    }
+
+    const { overwrites, clears, formatRewrites } = result.impact;
+    const lost = overwrites + clears;
+    const read = result.totals
+      ? ` Read ${plural(result.totals.adUsers, "AD user")} and ${plural(result.totals.entraUsers, "synced Entra ID user")} (${result.totals.matched} matched).`
+      : "";
+    const summary =
+      `${label}: AD authority (bypassDirSyncOverridesEnabled = true) would overwrite ` +
+      `${plural(lost, "cloud-entered mobile number")} at the next sync: ${overwrites} replaced by AD's number, ` +
+      `${clears} cleared because AD has none; ${plural(formatRewrites, "more number")} would only change format.`;
+    log(`[${name}] ${summary}${read} maxOverwrites = ${cfg.maxOverwrites}.`);
+    for (const note of result.notes ?? []) log(`[${name}] note: ${note}`);
+    if (lost <= cfg.maxOverwrites) return;
+
+    const affected = result.impact.rows
+      .filter((row) => row.change === "overwrite" || row.change === "clear")
+      .map((row) => row.userPrincipalName);
+    const shown = affected.slice(0, cfg.listUsers);
+    const users = shown.length
+      ? ` Users: ${shown.join(", ")}${affected.length > shown.length ? ` (+${affected.length - shown.length} more)` : ""}.`
+      : "";
+    report(
+      `${summary} This stack allows ${cfg.maxOverwrites} (policy config maxOverwrites).${users} ` +
+        "Before applying, put the numbers to keep into AD (or accept the loss by raising maxOverwrites); the gap " +
+        `report lists every user. Microsoft: ${HOWTO_URL}. See ${docLink(name)}.`,
+      r.urn,
+    );
+  }
+
+  return {
+    name,
+    description:
+      "Reports how many cloud-entered mobile numbers turning AD authority on would overwrite (gap analysis against the live directories); above maxOverwrites, or when the directories cannot be read, it is a violation.",
+    enforcementLevel: "advisory",
+    severity: "high",
+    tags: ["syncgap", "entra-connect", "mobile-phone", "impact"],
+    url: HOWTO_URL,
+    remediationSteps: `Fix the numbers in AD first, or raise maxOverwrites after review (${docLink(name)}).`,
+    configSchema,
+    validateStack: forStackType(DIRECTORY_FEATURE_SETTINGS_TYPE, async (args, reportViolation) => {
+      const cfg = configWithDefaults<MobileGapImpactConfig>(args, configSchema);
+      for (const r of args.resources) {
+        if (r.type !== DIRECTORY_FEATURE_SETTINGS_TYPE) continue;
+        await checkResource(r, cfg, reportViolation);
+      }
+    }),
+  };
+}
+
+export const mobileGapImpact = createMobileGapImpactPolicy();
