@@ -92,7 +92,8 @@ have_samba() {
 }
 
 cmd_install() {
-  if have_samba; then return 0; fi
+  # SYNCGAP_SAMBA_FORCE_INSTALL=1 runs apt-get even when everything is there (to exercise this path).
+  if [ -z "${SYNCGAP_SAMBA_FORCE_INSTALL:-}" ] && have_samba; then return 0; fi
   [ "$(id -u)" = 0 ] || die "Samba is not installed and installing it needs root: apt-get install ${PACKAGES[*]} openssl"
   command -v apt-get >/dev/null 2>&1 || die "no apt-get: install ${PACKAGES[*]} (Samba 4.15+) and openssl yourself"
   local t0
@@ -106,7 +107,7 @@ cmd_install() {
   local rc=0
   {
     DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" openssl libc-bin
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends --no-upgrade "${PACKAGES[@]}" openssl
   } >&2 || rc=$?
   if [ -n "$saved" ]; then mv -f "$saved" "$prc"; else rm -f "$prc"; fi
   [ $rc = 0 ] || die "apt-get install ${PACKAGES[*]} failed (exit $rc)"
@@ -120,7 +121,7 @@ ensure_node() {
   if command -v node >/dev/null 2>&1 && node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)'; then
     return 0
   fi
-  # shellcheck source=toolchain.sh
+  # shellcheck source=/dev/null
   . "$ROOT/scripts/toolchain.sh"
   sg_ensure_node
 }
@@ -134,13 +135,14 @@ prepare_seed() {
     local f
     for f in "${LDIFS[@]}"; do
       [ -r "$f" ] || die "seed LDIF $f not readable"
-      cat "$f" >>"$SEED_FILE"
+      # ldb's LDIF reader refuses RFC 2849's optional `version: 1` line
+      sed '1{/^version:/d}' "$f" >>"$SEED_FILE"
       printf '\n' >>"$SEED_FILE"
     done
   else
     ensure_node
-    [ -x "$ROOT/node_modules/.bin/tsx" ] || die "node_modules missing: run npm ci in $ROOT"
-    "$ROOT/node_modules/.bin/tsx" "$ROOT/test/fixtures/ad/generate-ldif.ts" --users "$USERS" --seed "$SEED" \
+    [ -f "$ROOT/node_modules/tsx/dist/cli.mjs" ] || die "tsx is missing from node_modules: run npm ci in $ROOT"
+    node "$ROOT/node_modules/tsx/dist/cli.mjs" "$ROOT/test/fixtures/ad/generate-ldif.ts" --users "$USERS" --seed "$SEED" \
       --out "$SEED_FILE" >&2 || die "generating the seed LDIF failed"
   fi
 }
@@ -159,7 +161,6 @@ write_smb_conf() {
 	workgroup = ${NETBIOS}
 	server role = active directory domain controller
 	server services = ldap
-	dcerpc endpoint servers = 
 	interfaces = ${ADDR}/8
 	bind interfaces only = yes
 	prefork children = 2
@@ -265,7 +266,8 @@ cmd_template() {
   work="$(mktemp -d)"
   prepare_seed "$work"
   TEMPLATE_KEY="$({
-    printf 'recipe %s\nsamba %s\naddr %s\n' "$RECIPE_VERSION" "$(samba -V)" "$ADDR"
+    # The address is not part of the key: it only appears in smb.conf, which every start writes anew.
+    printf 'recipe %s\nsamba %s\n' "$RECIPE_VERSION" "$(samba -V)"
     cat "$SEED_FILE"
   } | sha256sum | cut -c1-16)"
   TEMPLATE="$TEMPLATES/$TEMPLATE_KEY"
@@ -315,8 +317,8 @@ running_pid() { # prints the PID of the DC serving RUN_DIR when it is alive
   [ -f "$f" ] || return 1
   pid="$(tr -dc '0-9' <"$f")"
   [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
-  # A recycled PID is not our DC: its command line must be samba with our smb.conf.
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "samba.*$RUN_DIR/smb.conf" || return 1
+  # A recycled PID is not our DC: it must be the samba binary (its title reads "samba: root process").
+  case "$(readlink "/proc/$pid/exe" 2>/dev/null)" in */samba) ;; *) return 1 ;; esac
   printf '%s' "$pid"
 }
 
@@ -345,10 +347,10 @@ EOF
 }
 
 stop_pid() { # pid
-  local pid="$1" t0 i
+  local pid="$1" t0
   t0=$(now_ms)
   kill -TERM "$pid" 2>/dev/null || true
-  for i in $(seq 1 150); do
+  for _ in $(seq 1 150); do
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
   done
@@ -358,7 +360,7 @@ stop_pid() { # pid
     sleep 0.5
   fi
   # Its workers close the listening sockets a moment after the root process.
-  for i in $(seq 1 50); do
+  for _ in $(seq 1 50); do
     port_open 636 || break
     sleep 0.1
   done
@@ -386,15 +388,21 @@ cmd_start() {
   t0=$(now_ms)
   rm -rf "$RUN_DIR"
   mkdir -p "$(dirname "$RUN_DIR")"
-  cp -a "$TEMPLATE" "$RUN_DIR"
+  (
+    # shared lock: a concurrent --fresh rebuild of the same template (exclusive lock) waits for the copy
+    exec 8>"$TEMPLATES/.lock-$TEMPLATE_KEY"
+    flock -s 8
+    cp -a "$TEMPLATE" "$RUN_DIR"
+  )
   write_smb_conf "$RUN_DIR"
   make_tls "$RUN_DIR"
   log "prepared $RUN_DIR from the template in $(since "$t0")"
 
   t0=$(now_ms)
-  samba -D -s "$RUN_DIR/smb.conf" || die "samba -D failed; see $RUN_DIR/log.samba"
-  local i ok=""
-  for i in $(seq 1 300); do
+  # fd 9 (the start lock) and 8 must not leak into the daemon, or it would hold the lock for its lifetime.
+  samba -D -s "$RUN_DIR/smb.conf" 8>&- 9>&- || die "samba -D failed; see $RUN_DIR/log.samba"
+  local ok=""
+  for _ in $(seq 1 300); do
     if [ -f "$RUN_DIR/run/samba.pid" ] && ! running_pid >/dev/null; then
       tail -n 30 "$RUN_DIR/log.samba" >&2 || true
       die "samba exited while starting; log above ($RUN_DIR/log.samba)"

@@ -1,0 +1,526 @@
+/**
+ * Reads users from a live Active Directory (or Samba AD) domain controller over LDAPS or LDAP+StartTLS with ldapts,
+ * page by page (LDAP paged results control, RFC 2696), and turns them into `AdUser`s.
+ *
+ * Safety rules this reader keeps:
+ * - TLS is always verified against the CA you give (or the system store); there is no switch to turn it off.
+ * - Plain `ldap://` without StartTLS is refused: a simple bind would send the password in clear.
+ * - The password never appears in logs or error messages (errors quote server text only after redaction).
+ * - Nothing that fails comes back as an empty or short result: a missing base DN, a referral, a size limit, a
+ *   timeout, a dropped connection each end the iteration with an `AdReadError`.
+ */
+import { readFileSync } from "node:fs";
+import { isIP } from "node:net";
+import type { ConnectionOptions } from "node:tls";
+import { Client, ResultCodeError } from "ldapts";
+import { AdReadError, redact } from "./errors";
+import { escapeFilterValue } from "./escape";
+import { compileFilter } from "./filter";
+import { guidStringToBytes, sidStringToBytes } from "./ids";
+import type { AdSource, AdUser } from "./types";
+import {
+  AD_BINARY_ATTRIBUTES,
+  AD_USER_ATTRIBUTES,
+  type AttrValue,
+  adUserFromAttributes,
+  type RawAttributes,
+} from "./userMapping";
+
+export { escapeFilterValue } from "./escape";
+
+/** Real AD's default MaxPageSize: a larger page size is silently cut to this. */
+export const AD_MAX_PAGE_SIZE = 1000;
+export const DEFAULT_USER_FILTER = "(&(objectCategory=person)(objectClass=user))";
+
+export interface LdapAdSourceOptions {
+  /** `ldaps://host[:636]`, or `ldap://host[:389]` together with `startTls: true`. */
+  url: string;
+  /** Upgrade an `ldap://` connection with StartTLS before binding (required for `ldap://`). */
+  startTls?: boolean;
+  /** CA certificate(s) (PEM) to trust for the DC's certificate. Without caPem/caCertPath, Node's default CAs. */
+  caPem?: string | string[];
+  /** File holding the CA certificate(s) (PEM). */
+  caCertPath?: string;
+  /** Name to check the DC's certificate against (and send as SNI), when it differs from the URL's host. */
+  servername?: string;
+  /** Who to bind as: a UPN (`svc@corp.example.com`), a DN (`CN=svc,OU=…`) or `DOMAIN\svc`. */
+  bindDN: string;
+  /** The bind password. Take it from the environment or a secret store; it is never logged. */
+  password: string;
+  /** Sync-scope OUs (or the domain root). Each is searched with scope `sub`; none may contain another. */
+  baseDNs: string[];
+  /** LDAP filter for user objects. Default `(&(objectCategory=person)(objectClass=user))`. */
+  filter?: string;
+  /** Entries per page, 1–1000 (default and maximum 1000, AD's MaxPageSize). */
+  pageSize?: number;
+  /** TCP + TLS connect timeout in ms (default 10 000). */
+  connectTimeoutMs?: number;
+  /** Timeout for each LDAP operation (bind, one page) in ms (default 60 000). */
+  operationTimeoutMs?: number;
+  /** Fail with AD_SIZE_LIMIT once more than this many users came back (default: no cap). */
+  maxUsers?: number;
+}
+
+export interface LdapReadStats {
+  /** Pages yielded (non-empty pages). */
+  pages: number;
+  /** Search requests sent (one per server page, including a final empty one). */
+  requests: number;
+  users: number;
+  /** Largest page the server sent. */
+  largestPage: number;
+  /** Continuation references (other partitions/domains) that were returned and not followed. */
+  references: string[];
+  elapsedMs: number;
+}
+
+function describeBase(baseDNs: string[]): string {
+  return baseDNs.length === 1 ? baseDNs[0]! : `${baseDNs.length} base DNs`;
+}
+
+/** Lower-cased, space-trimmed DN for ancestor checks. */
+function normDn(dn: string): string {
+  return dn
+    .split(/(?<!\\),/)
+    .map((rdn) => rdn.trim().toLowerCase())
+    .join(",");
+}
+
+function isSameOrBelow(dn: string, ancestor: string): boolean {
+  const a = normDn(dn);
+  const b = normDn(ancestor);
+  return a === b || a.endsWith("," + b);
+}
+
+const TLS_TRUST_CODES = new Set([
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "CERT_UNTRUSTED",
+  "CERT_SIGNATURE_FAILURE",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "CERT_REVOKED",
+  "INVALID_CA",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+]);
+
+const NETWORK_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EADDRNOTAVAIL",
+  "EPIPE",
+]);
+
+/** AD puts a sub-code into bind failures ("… data 52e, v4563"): say what it means. */
+const AD_BIND_SUBCODES: Record<string, string> = {
+  "525": "the user does not exist",
+  "52e": "the password is wrong",
+  "530": "logons are not permitted at this time",
+  "531": "logons are not permitted from this workstation",
+  "532": "the password has expired",
+  "533": "the account is disabled",
+  "701": "the account has expired",
+  "773": "the password must be reset before first use",
+  "775": "the account is locked out",
+};
+
+export class LdapAdSource implements AdSource {
+  readonly description: string;
+  readonly options: Readonly<Omit<LdapAdSourceOptions, "password">>;
+  /** Figures of the last (or current) run of pages(). */
+  readonly stats: LdapReadStats = { pages: 0, requests: 0, users: 0, largestPage: 0, references: [], elapsedMs: 0 };
+  readonly #password: string;
+  readonly #host: string;
+  readonly #port: number;
+  readonly #secure: boolean;
+  readonly #pageSize: number;
+  readonly #filter: string;
+  readonly #ca: string[] | undefined;
+
+  constructor(options: LdapAdSourceOptions) {
+    const { password, ...rest } = options;
+    this.options = Object.freeze({ ...rest, baseDNs: [...options.baseDNs] });
+    this.#password = password;
+    const url = options.url;
+    const bad = (problem: string, remedy: string) =>
+      new AdReadError("AD_BAD_CONFIG", url || "(no url)", problem, remedy);
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw bad("the AD url is not a URL", "Use ldaps://dc.example.com or ldap://dc.example.com with startTls");
+    }
+    if (parsed.protocol !== "ldaps:" && parsed.protocol !== "ldap:") {
+      throw bad(`unsupported scheme ${parsed.protocol}`, "Use ldaps:// (port 636) or ldap:// with startTls: true");
+    }
+    this.#secure = parsed.protocol === "ldaps:";
+    if (!this.#secure && !options.startTls) {
+      throw bad(
+        "ldap:// without StartTLS would send the bind password in clear text",
+        "Use ldaps://…:636, or set startTls: true for ldap://…:389",
+      );
+    }
+    if (this.#secure && options.startTls) throw bad("startTls is for ldap:// URLs", "Drop startTls or use ldap://");
+    this.#host = parsed.hostname.replace(/^\[(.*)\]$/, "$1");
+    this.#port = parsed.port ? Number(parsed.port) : this.#secure ? 636 : 389;
+    if (!options.bindDN) throw bad("no bind name", "Set a UPN, a DN or DOMAIN\\user to bind as");
+    if (!password) {
+      // An empty password is an "unauthenticated bind" (RFC 4513 5.1.2): many servers accept it and then show
+      // nothing, which would look like an empty directory.
+      throw bad(
+        "empty bind password",
+        "Provide the service account's password (from the environment or a secret store)",
+      );
+    }
+    if (!options.baseDNs.length) throw bad("no base DN", "Give at least one sync-scope OU (or the domain root)");
+    for (const [i, a] of options.baseDNs.entries()) {
+      for (const [j, b] of options.baseDNs.entries()) {
+        if (i !== j && isSameOrBelow(a, b)) {
+          throw bad(`base DN ${a} lies inside ${b}: its users would be read twice`, "Drop the inner base DN");
+        }
+      }
+    }
+    const pageSize = options.pageSize ?? AD_MAX_PAGE_SIZE;
+    if (!Number.isInteger(pageSize) || pageSize < 1)
+      throw bad(`page size ${pageSize} is not a positive integer`, "Use 1–1000");
+    this.#pageSize = Math.min(pageSize, AD_MAX_PAGE_SIZE);
+    this.#filter = options.filter ?? DEFAULT_USER_FILTER;
+    try {
+      compileFilter(this.#filter);
+    } catch (e) {
+      throw new AdReadError(
+        "AD_BAD_FILTER",
+        url,
+        `the LDAP filter ${this.#filter} does not parse: ${(e as Error).message}`,
+        "Fix the filter (RFC 4515); escape user input with escapeFilterValue()",
+      );
+    }
+    const cas: string[] = [];
+    if (options.caPem) cas.push(...(Array.isArray(options.caPem) ? options.caPem : [options.caPem]));
+    if (options.caCertPath) {
+      try {
+        cas.push(readFileSync(options.caCertPath, "utf8"));
+      } catch (e) {
+        throw bad(
+          `cannot read the CA file ${options.caCertPath}: ${(e as NodeJS.ErrnoException).code}`,
+          "Fix caCertPath",
+        );
+      }
+    }
+    this.#ca = cas.length ? cas : undefined;
+    this.description = `${url} (${describeBase(options.baseDNs)})`;
+  }
+
+  /** The effective page size (after the cap of 1000). */
+  get pageSize(): number {
+    return this.#pageSize;
+  }
+
+  #tlsOptions(): ConnectionOptions {
+    const o: ConnectionOptions = { minVersion: "TLSv1.2", rejectUnauthorized: true };
+    if (this.#ca) o.ca = this.#ca;
+    const name = this.options.servername;
+    if (name) o.servername = name;
+    else if (!isIP(this.#host)) o.servername = this.#host;
+    return o;
+  }
+
+  /** Maps anything thrown while talking to the server to an AdReadError that names the server and a remedy. */
+  #fail(e: unknown, during: string, baseDN?: string): AdReadError {
+    if (e instanceof AdReadError) return e;
+    const server = this.options.url;
+    const raw = e instanceof Error ? e.message : String(e);
+    const msg = redact(raw, [this.#password]);
+    const code = (e as NodeJS.ErrnoException | undefined)?.code;
+    if (e instanceof ResultCodeError) {
+      const ldap = e.code;
+      const opts = { cause: e, ldapCode: ldap };
+      switch (ldap) {
+        case 49: {
+          const sub = /data ([0-9a-f]{3})/i.exec(msg)?.[1]?.toLowerCase();
+          const why = sub && AD_BIND_SUBCODES[sub] ? `: ${AD_BIND_SUBCODES[sub]}` : "";
+          return new AdReadError(
+            "AD_BAD_CREDENTIALS",
+            server,
+            `the DC rejected the bind as ${this.options.bindDN} (LDAP 49 invalidCredentials${why})`,
+            "Check the bind name (UPN, DN or DOMAIN\\user) and the password; make sure the account is enabled and not locked",
+            opts,
+          );
+        }
+        case 50:
+          return new AdReadError(
+            "AD_ACCESS_DENIED",
+            server,
+            `${this.options.bindDN} may not ${during} (LDAP 50 insufficientAccessRights)`,
+            "Grant the service account read access to the sync-scope OUs",
+            opts,
+          );
+        case 32:
+          return new AdReadError(
+            "AD_BAD_BASE_DN",
+            server,
+            `base DN ${baseDN ?? "?"} does not exist (LDAP 32 noSuchObject)`,
+            "Fix baseDNs: each must name an existing OU or container in this domain",
+            opts,
+          );
+        case 34:
+          return new AdReadError(
+            "AD_BAD_BASE_DN",
+            server,
+            `base DN ${baseDN ?? "?"} is not a valid DN (LDAP 34 invalidDNSyntax)`,
+            "Write base DNs like OU=Staff,DC=corp,DC=example,DC=com",
+            opts,
+          );
+        case 10:
+          return new AdReadError(
+            "AD_REFERRAL",
+            server,
+            `the DC referred the search for ${baseDN ?? "?"} elsewhere (LDAP 10 referral): that DN is not in a partition this DC holds`,
+            "Point url at a DC of the domain that holds the base DN, or use a global catalog (port 3269)",
+            opts,
+          );
+        case 4:
+        case 11:
+          return new AdReadError(
+            "AD_SIZE_LIMIT",
+            server,
+            `the DC stopped the search at a size or administrative limit (LDAP ${ldap}); results would be incomplete`,
+            "Keep paging on (pageSize ≤ 1000) and ask the AD admins about MaxResultSetSize / MaxPageSize",
+            opts,
+          );
+        case 3:
+          return new AdReadError(
+            "AD_TIMEOUT",
+            server,
+            `the DC stopped the search at its time limit (LDAP 3 timeLimitExceeded)`,
+            "Narrow the base DNs or the filter, or ask the AD admins about MaxQueryDuration",
+            opts,
+          );
+        case 8:
+        case 13:
+          return new AdReadError(
+            "AD_TLS_REQUIRED",
+            server,
+            `the DC demands a stronger or encrypted connection (LDAP ${ldap})`,
+            "Use ldaps:// or StartTLS",
+            opts,
+          );
+        default:
+          return new AdReadError(
+            "AD_PROTOCOL",
+            server,
+            `${during} failed: LDAP ${ldap}: ${msg}`,
+            "See the DC's logs",
+            opts,
+          );
+      }
+    }
+    if (code && TLS_TRUST_CODES.has(code)) {
+      const altname = code === "ERR_TLS_CERT_ALTNAME_INVALID";
+      return new AdReadError(
+        "AD_TLS_UNTRUSTED",
+        server,
+        altname
+          ? `the DC's certificate does not name ${this.options.servername ?? this.#host} (${code})`
+          : `the DC's certificate is not trusted (${code})`,
+        altname
+          ? "Connect with the name in the certificate, or set servername to it"
+          : "Give the CA that issued the DC's certificate with caCertPath or caPem (never disable verification)",
+        { cause: e },
+      );
+    }
+    if (code === "ETIMEDOUT" || /timed? ?out/i.test(msg)) {
+      return new AdReadError(
+        "AD_TIMEOUT",
+        server,
+        `no answer from the DC while trying to ${during} (${msg})`,
+        "Check that the DC is up and reachable on that port; raise connectTimeoutMs/operationTimeoutMs for a slow link",
+        { cause: e },
+      );
+    }
+    if ((code && NETWORK_CODES.has(code)) || /socket|connection closed/i.test(msg)) {
+      return new AdReadError(
+        "AD_UNREACHABLE",
+        server,
+        `cannot ${during}: ${code ?? msg}`,
+        `Check the host and port (${this.#host}:${this.#port}), DNS, firewalls, and that the DC listens for ${this.#secure ? "LDAPS" : "LDAP"}`,
+        { cause: e },
+      );
+    }
+    if (/wrong version number|packet length too long|EPROTO|ssl|tls/i.test(msg)) {
+      return new AdReadError(
+        "AD_UNREACHABLE",
+        server,
+        `TLS handshake failed: ${msg}`,
+        "Check that the port speaks LDAPS (636) — for port 389 use ldap:// with startTls",
+        { cause: e },
+      );
+    }
+    return new AdReadError("AD_PROTOCOL", server, `${during} failed: ${msg}`, "See the cause", { cause: e });
+  }
+
+  /** Connects, upgrades with StartTLS if asked, binds. */
+  async #connect(): Promise<Client> {
+    const client = new Client({
+      url: `${this.#secure ? "ldaps" : "ldap"}://${isIP(this.#host) === 6 ? `[${this.#host}]` : this.#host}:${this.#port}`,
+      tlsOptions: this.#secure ? this.#tlsOptions() : undefined,
+      connectTimeout: this.options.connectTimeoutMs ?? 10_000,
+      timeout: this.options.operationTimeoutMs ?? 60_000,
+      strictDN: false,
+    });
+    try {
+      if (!this.#secure) {
+        await client.startTLS({ ...this.#tlsOptions(), host: this.#host });
+      }
+    } catch (e) {
+      await client.unbind().catch(() => {});
+      throw this.#fail(e, this.#secure ? "connect" : "start TLS");
+    }
+    try {
+      await client.bind(this.options.bindDN, this.#password);
+    } catch (e) {
+      await client.unbind().catch(() => {});
+      throw this.#fail(e, "bind");
+    }
+    return client;
+  }
+
+  /** Attribute map with lower-cased names from an ldapts entry. */
+  static #rawAttributes(entry: Record<string, unknown>): RawAttributes {
+    const attrs: RawAttributes = new Map();
+    for (const [k, v] of Object.entries(entry)) {
+      if (k === "dn") continue;
+      const values = (Array.isArray(v) ? v : [v]) as AttrValue[];
+      attrs.set(k.toLowerCase(), values);
+    }
+    return attrs;
+  }
+
+  #searchOptions(filter: string) {
+    // ldapts matches explicitBufferAttributes against the attribute names the server sends, case-sensitively.
+    // AD and Samba send the schema spelling; list lower-case too for servers that echo the request's case.
+    const explicit = [...AD_BINARY_ATTRIBUTES, ...AD_BINARY_ATTRIBUTES.map((a) => a.toLowerCase())];
+    return {
+      scope: "sub" as const,
+      // compiled here, not by ldapts, so escaped bytes (binary GUIDs, UTF-8 escapes) go out as the bytes they are
+      filter: compileFilter(filter),
+      attributes: [...AD_USER_ATTRIBUTES],
+      explicitBufferAttributes: explicit,
+      paged: { pageSize: this.#pageSize },
+    };
+  }
+
+  /** Yields the users page by page, as the server sends them. One connection per call. */
+  async *pages(): AsyncGenerator<AdUser[]> {
+    const t0 = performance.now();
+    Object.assign(this.stats, { pages: 0, requests: 0, users: 0, largestPage: 0, references: [], elapsedMs: 0 });
+    const client = await this.#connect();
+    try {
+      for (const base of this.options.baseDNs) {
+        const where = `${this.options.url} ${base}`;
+        const it = client.searchPaginated(base, this.#searchOptions(this.#filter));
+        while (true) {
+          let step: IteratorResult<{ searchEntries: Record<string, unknown>[]; searchReferences: string[] }>;
+          try {
+            step = await it.next();
+          } catch (e) {
+            throw this.#fail(e, `search ${base}`, base);
+          }
+          if (step.done) break;
+          const page = step.value;
+          this.stats.requests++;
+          this.stats.references.push(...page.searchReferences);
+          if (!page.searchEntries.length) continue;
+          const users = page.searchEntries.map((entry) =>
+            adUserFromAttributes(String(entry.dn), LdapAdSource.#rawAttributes(entry), where),
+          );
+          this.stats.pages++;
+          this.stats.users += users.length;
+          this.stats.largestPage = Math.max(this.stats.largestPage, users.length);
+          this.stats.elapsedMs = performance.now() - t0;
+          if (this.options.maxUsers !== undefined && this.stats.users > this.options.maxUsers) {
+            throw new AdReadError(
+              "AD_SIZE_LIMIT",
+              this.options.url,
+              `more than maxUsers=${this.options.maxUsers} users under ${describeBase(this.options.baseDNs)}`,
+              "Raise maxUsers, or narrow baseDNs/filter if the scope is wrong",
+            );
+          }
+          yield users;
+        }
+      }
+    } finally {
+      this.stats.elapsedMs = performance.now() - t0;
+      await client.unbind().catch(() => {});
+    }
+  }
+
+  /** All users (convenience for small directories; prefer pages() for large ones). */
+  async readAll(): Promise<AdUser[]> {
+    const all: AdUser[] = [];
+    for await (const page of this.pages()) all.push(...page);
+    return all;
+  }
+
+  /**
+   * Finds users in the sync scope by one attribute. The value is escaped (RFC 4515); GUIDs and SIDs given as strings
+   * are turned into their binary form, which is how AD matches them.
+   */
+  async findUsers(
+    attribute:
+      | "userPrincipalName"
+      | "sAMAccountName"
+      | "mail"
+      | "displayName"
+      | "mobile"
+      | "objectGUID"
+      | "objectSid"
+      | "mS-DS-ConsistencyGuid",
+    value: string,
+  ): Promise<AdUser[]> {
+    let assertion: string;
+    if (attribute === "objectGUID" || attribute === "mS-DS-ConsistencyGuid")
+      assertion = escapeFilterValue(guidStringToBytes(value));
+    else if (attribute === "objectSid") assertion = escapeFilterValue(sidStringToBytes(value));
+    else assertion = escapeFilterValue(value);
+    const filter = `(&${this.#filter}(${attribute}=${assertion}))`;
+    const client = await this.#connect();
+    const out: AdUser[] = [];
+    try {
+      for (const base of this.options.baseDNs) {
+        let res: { searchEntries: Record<string, unknown>[] };
+        try {
+          res = await client.search(base, this.#searchOptions(filter));
+        } catch (e) {
+          throw this.#fail(e, `search ${base}`, base);
+        }
+        for (const entry of res.searchEntries) {
+          out.push(
+            adUserFromAttributes(String(entry.dn), LdapAdSource.#rawAttributes(entry), `${this.options.url} ${base}`),
+          );
+        }
+      }
+    } finally {
+      await client.unbind().catch(() => {});
+    }
+    return out;
+  }
+
+  /** Binds and unbinds: checks URL, TLS trust and credentials without reading anything. */
+  async verify(): Promise<void> {
+    const client = await this.#connect();
+    await client.unbind().catch(() => {});
+  }
+}
+
+/** An AdSource over a live DC. See LdapAdSourceOptions. */
+export function createLdapAdSource(options: LdapAdSourceOptions): LdapAdSource {
+  return new LdapAdSource(options);
+}

@@ -1,0 +1,204 @@
+/**
+ * Turning one directory entry (from LDAP, LDIF or a CSV export) into an `AdUser`. All three readers hand their
+ * values over as a map of lower-cased attribute names to values; binary attributes arrive as bytes (LDAP, LDIF) or
+ * as text (CSV), and both are accepted.
+ */
+import { AdReadError } from "./errors";
+import {
+  guidBytesToString,
+  guidStringToBytes,
+  immutableIdFromBytes,
+  isGuidString,
+  sidBytesToString,
+  sidStringToBytes,
+  UAC_ACCOUNTDISABLE,
+} from "./ids";
+import type { AdUser } from "./types";
+
+/** The attributes syncgap reads, with their exact schema spelling (lDAPDisplayName). */
+export const AD_USER_ATTRIBUTES = [
+  "userPrincipalName",
+  "sAMAccountName",
+  "distinguishedName",
+  "displayName",
+  "mobile",
+  "otherMobile",
+  "objectGUID",
+  "objectSid",
+  "mS-DS-ConsistencyGuid",
+  "userAccountControl",
+  "whenChanged",
+  "uSNChanged",
+] as const;
+
+/** Attributes whose values are bytes, not text. */
+export const AD_BINARY_ATTRIBUTES = ["objectGUID", "objectSid", "mS-DS-ConsistencyGuid"] as const;
+
+export type AttrValue = string | Uint8Array;
+/** Attribute values by lower-cased attribute name. */
+export type RawAttributes = Map<string, AttrValue[]>;
+
+/** A value as text (bytes decoded as UTF-8). */
+function text(v: AttrValue | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  return typeof v === "string" ? v : Buffer.from(v).toString("utf8");
+}
+
+function firstText(attrs: RawAttributes, name: string): string | undefined {
+  const v = text(attrs.get(name)?.[0]);
+  return v === undefined || v === "" ? undefined : v;
+}
+
+/** LDAP GeneralizedTime (`20261127022451.0Z`) to ISO 8601; anything else is returned as it is. */
+export function generalizedTimeToIso(s: string): string {
+  const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(?:[.,](\d+))?Z$/.exec(s.trim());
+  if (!m) return s;
+  const ms = m[7] ? Math.round(Number(`0.${m[7]}`) * 1000) : 0;
+  const d = new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!, ms));
+  return Number.isNaN(d.getTime()) ? s : d.toISOString();
+}
+
+/**
+ * The 16 bytes of a GUID-valued attribute given as bytes (LDAP, LDIF) or as text (CSV: a GUID string, base64, or
+ * the byte list that `-join ' '` gives). Returns undefined for an empty value.
+ */
+export function binaryValue(v: AttrValue | undefined, what: string, where: string): Buffer | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== "string") {
+    if (v.length === 0) return undefined;
+    // 36 bytes that spell a GUID: the string form (ldbsearch prints objectGUID so), not raw bytes
+    if (v.length === 36 && isGuidString(Buffer.from(v).toString("latin1")))
+      return guidStringToBytes(Buffer.from(v).toString("latin1"));
+    return Buffer.from(v);
+  }
+  const s = v.trim();
+  if (s === "") return undefined;
+  if (isGuidString(s)) return guidStringToBytes(s);
+  // A byte list: "74 E5 D2 …" (hex, two digits a byte, as ADUC's attribute editor shows it), or "116 229 210 …"
+  // (decimal, what PowerShell's `$bytes -join ' '` writes), optionally in braces and with commas.
+  const list = /^\{?\s*([0-9A-Fa-f]{1,3}(?:\s*[ ,;]\s*[0-9A-Fa-f]{1,3})+)\s*\}?$/.exec(s);
+  if (list) {
+    const tokens = list[1]!.split(/[\s,;]+/);
+    if (tokens.every((t) => /^[0-9A-Fa-f]{2}$/.test(t))) return Buffer.from(tokens.join(""), "hex");
+    if (tokens.every((t) => /^\d{1,3}$/.test(t) && Number(t) <= 255)) return Buffer.from(tokens.map(Number));
+  }
+  if (/^[A-Za-z0-9+/]+={0,2}$/.test(s) && s.length % 4 === 0) return Buffer.from(s, "base64");
+  if (s === "System.Byte[]") {
+    throw new AdReadError(
+      "AD_BAD_EXPORT",
+      where,
+      `${what} was exported as the text "System.Byte[]" (Export-Csv writes a byte array's type name, not its value)`,
+      `Export it with a calculated property, e.g. @{n='${what}';e={[Convert]::ToBase64String($_.'${what}')}}`,
+    );
+  }
+  throw new AdReadError(
+    "AD_BAD_ENTRY",
+    where,
+    `${what} value ${JSON.stringify(s.slice(0, 60))} is neither a GUID string, base64 nor a byte list`,
+    "Export it as base64 or as a GUID string (see docs/active-directory.md)",
+  );
+}
+
+function sidValue(v: AttrValue | undefined, where: string): string | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v === "string") {
+    const s = v.trim();
+    if (s === "") return undefined;
+    if (/^S-\d/i.test(s)) return sidBytesToString(sidStringToBytes(s));
+    if (/^[A-Za-z0-9+/]+={0,2}$/.test(s)) return sidBytesToString(Buffer.from(s, "base64"));
+    throw new AdReadError(
+      "AD_BAD_ENTRY",
+      where,
+      `objectSid value ${JSON.stringify(s)} is not a SID`,
+      "Export objectSid as its S-1-… string",
+    );
+  }
+  if (v.length === 0) return undefined;
+  // A binary SID starts with its revision byte (1); "S-1-…" text (ldbsearch's form) starts with 0x53.
+  if (v[0] === 0x53) return sidValue(Buffer.from(v).toString("latin1"), where);
+  return sidBytesToString(v);
+}
+
+/** Parses "True"/"False" (PowerShell), "TRUE"/"FALSE" (LDAP boolean). */
+function parseBool(s: string | undefined): boolean | undefined {
+  if (s === undefined) return undefined;
+  const t = s.trim().toLowerCase();
+  if (t === "true") return true;
+  if (t === "false") return false;
+  return undefined;
+}
+
+/**
+ * Builds the AdUser for one entry. `where` names the source (server or file and line) for error messages.
+ * `enabledHint` is a separate enabled flag (PowerShell's `Enabled` column) used when userAccountControl is absent.
+ */
+export function adUserFromAttributes(dn: string, attrs: RawAttributes, where: string): AdUser {
+  const uacText = firstText(attrs, "useraccountcontrol");
+  let userAccountControl: number | undefined;
+  if (uacText !== undefined) {
+    userAccountControl = Number(uacText);
+    if (!Number.isInteger(userAccountControl)) {
+      throw new AdReadError(
+        "AD_BAD_ENTRY",
+        where,
+        `userAccountControl of ${dn} is not a number: ${uacText}`,
+        "Check the export",
+      );
+    }
+  }
+  const enabledFlag = parseBool(firstText(attrs, "enabled"));
+  const enabled =
+    userAccountControl !== undefined ? (userAccountControl & UAC_ACCOUNTDISABLE) === 0 : (enabledFlag ?? true);
+
+  let objectGuidBytes: Buffer | undefined;
+  let consistencyBytes: Buffer | undefined;
+  let objectSid: string | undefined;
+  try {
+    objectGuidBytes = binaryValue(attrs.get("objectguid")?.[0], "objectGUID", where);
+    consistencyBytes = binaryValue(attrs.get("ms-ds-consistencyguid")?.[0], "mS-DS-ConsistencyGuid", where);
+    objectSid = sidValue(attrs.get("objectsid")?.[0] ?? attrs.get("sid")?.[0], where);
+  } catch (e) {
+    if (e instanceof AdReadError) throw e;
+    throw new AdReadError(
+      "AD_BAD_ENTRY",
+      where,
+      `bad identifier on ${dn}: ${(e as Error).message}`,
+      "Check the export",
+      {
+        cause: e,
+      },
+    );
+  }
+  if (objectGuidBytes && objectGuidBytes.length !== 16) {
+    throw new AdReadError(
+      "AD_BAD_ENTRY",
+      where,
+      `objectGUID of ${dn} has ${objectGuidBytes.length} bytes, not 16`,
+      "Check the export",
+    );
+  }
+  const anchor = consistencyBytes ?? objectGuidBytes;
+  const whenChanged = firstText(attrs, "whenchanged");
+  const otherMobile = (attrs.get("othermobile") ?? []).map((v) => text(v)!).filter((v) => v !== "");
+
+  const user: AdUser = {
+    distinguishedName: dn,
+    otherMobile,
+    enabled,
+  };
+  const set = <K extends keyof AdUser>(k: K, v: AdUser[K] | undefined) => {
+    if (v !== undefined) user[k] = v;
+  };
+  set("userPrincipalName", firstText(attrs, "userprincipalname"));
+  set("sAMAccountName", firstText(attrs, "samaccountname"));
+  set("displayName", firstText(attrs, "displayname"));
+  set("mobile", firstText(attrs, "mobile"));
+  set("objectGuid", objectGuidBytes ? guidBytesToString(objectGuidBytes) : undefined);
+  set("consistencyGuid", consistencyBytes?.length === 16 ? guidBytesToString(consistencyBytes) : undefined);
+  set("immutableId", anchor ? immutableIdFromBytes(anchor) : undefined);
+  set("objectSid", objectSid);
+  set("userAccountControl", userAccountControl);
+  set("whenChanged", whenChanged ? generalizedTimeToIso(whenChanged) : undefined);
+  set("uSNChanged", firstText(attrs, "usnchanged"));
+  return user;
+}

@@ -1,0 +1,232 @@
+/**
+ * Benchmark of syncgap's AD side:
+ *   1. a Samba AD DC seeded with N generated users (default 10,000; seeded offline, cached as a template), read with
+ *      the LDAP reader over LDAPS in pages of 1,000 (AD's MaxPageSize) and of 200: users/s, pages, time;
+ *   2. the export-file readers on a 100,000-user LDIF (ldifde style) and CSV (recommended PowerShell export).
+ * Prints the figures and rewrites its own section of docs/benchmarks.md.
+ *
+ *   tsx bench/ad-read.ts [--users 10000] [--file-users 100000] [--runs 3] [--address 127.0.0.10] [--keep]
+ *
+ * Runs as root on Debian with Node 22. The DC listens on its own loopback address (default 127.0.0.10; Samba's ports
+ * are fixed, and the test suite's DC owns 127.0.0.1). --keep leaves the DC running afterwards.
+ */
+
+import { once } from "node:events";
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { readAdCsvFile, readLdifFile } from "../ad/exportFiles";
+import { guidBytesToString, guidStringToBytes, sidBytesToString, UAC_ACCOUNTDISABLE } from "../ad/ids";
+import { createLdapAdSource } from "../ad/ldapReader";
+import { ldifAttr } from "../ad/ldifWriter";
+import { startSambaDc } from "../ad/testing/sambaDc";
+import type { AdSource } from "../ad/types";
+import { generatedUser, prng, seedUserDn } from "../test/fixtures/ad/seedData";
+
+function arg(name: string, dflt: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
+}
+const USERS = arg("users", 10_000);
+const FILE_USERS = arg("file-users", 100_000);
+const RUNS = arg("runs", 3);
+const KEEP = process.argv.includes("--keep");
+const ADDRESS = (() => {
+  const i = process.argv.indexOf("--address");
+  return i >= 0 ? process.argv[i + 1]! : "127.0.0.10";
+})();
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+
+async function drain(src: AdSource): Promise<{ users: number; pages: number; ms: number; cpuMs: number }> {
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  let users = 0;
+  let pages = 0;
+  for await (const page of src.pages()) {
+    users += page.length;
+    pages++;
+  }
+  const cpu = process.cpuUsage(c0);
+  return { users, pages, ms: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000 };
+}
+
+/** Writes an export-style LDIF and the matching recommended-export CSV for n generated users. */
+async function writeExports(dir: string, n: number): Promise<{ ldif: string; csv: string }> {
+  const ldif = join(dir, "users.ldf");
+  const csv = join(dir, "users.csv");
+  const l = createWriteStream(ldif);
+  const c = createWriteStream(csv);
+  const put = async (s: NodeJS.WritableStream, text: string) => {
+    if (!s.write(text)) await once(s, "drain");
+  };
+  const r = prng(99);
+  const bytes = (k: number) => Buffer.from(Array.from({ length: k }, () => Math.floor(r() * 256)));
+  await put(l, "version: 1\n");
+  await put(
+    c,
+    '"DistinguishedName","UserPrincipalName","SamAccountName","DisplayName","mobile","otherMobile","ObjectGUID","objectSid","mS-DS-ConsistencyGuid","userAccountControl","Enabled","whenChanged","uSNChanged"\r\n',
+  );
+  const q = (s: string | undefined) => `"${(s ?? "").replace(/"/g, '""')}"`;
+  for (let i = 0; i < n; i++) {
+    const u = generatedUser(7, i, n);
+    const guid = bytes(16);
+    const sid = Buffer.concat([Buffer.from("010500000000000515000000", "hex"), bytes(12), Buffer.alloc(4)]);
+    sid.writeUInt32LE(1100 + i, 24);
+    const uac = u.disabled ? 514 : 512;
+    const lines = [ldifAttr("dn", seedUserDn(u)), "changetype: add", "objectClass: top", "objectClass: person"];
+    lines.push("objectClass: organizationalPerson", "objectClass: user", ldifAttr("sAMAccountName", u.sAMAccountName));
+    if (u.userPrincipalName) lines.push(ldifAttr("userPrincipalName", u.userPrincipalName));
+    if (u.displayName) lines.push(ldifAttr("displayName", u.displayName));
+    if (u.mobile) lines.push(ldifAttr("mobile", u.mobile));
+    for (const m of u.otherMobile ?? []) lines.push(ldifAttr("otherMobile", m));
+    lines.push(`userAccountControl: ${uac}`, "whenChanged: 20261127022806.0Z", `uSNChanged: ${4000 + i}`);
+    lines.push(ldifAttr("objectGUID", guid), ldifAttr("objectSid", sid));
+    if (u.consistencyGuid) lines.push(ldifAttr("mS-DS-ConsistencyGuid", guidStringToBytes(u.consistencyGuid)));
+    await put(l, `\n${lines.join("\n")}\n`);
+    const row = [
+      seedUserDn(u),
+      u.userPrincipalName,
+      u.sAMAccountName,
+      u.displayName,
+      u.mobile,
+      (u.otherMobile ?? []).join(";"),
+      guidBytesToString(guid),
+      sidBytesToString(sid),
+      u.consistencyGuid ? guidStringToBytes(u.consistencyGuid).toString("base64") : "",
+      String(uac),
+      uac & UAC_ACCOUNTDISABLE ? "False" : "True",
+      "11/27/2026 2:28:06 AM",
+      String(4000 + i),
+    ];
+    await put(c, `${row.map(q).join(",")}\r\n`);
+  }
+  l.end();
+  c.end();
+  await Promise.all([once(l, "finish"), once(c, "finish")]);
+  return { ldif, csv };
+}
+
+function updateDocs(section: string): void {
+  const path = resolve(__dirname, "../docs/benchmarks.md");
+  let doc: string;
+  try {
+    doc = readFileSync(path, "utf8");
+  } catch {
+    doc = "# Benchmarks\n\nOne section per benchmark; each benchmark script rewrites only its own section.\n";
+  }
+  const begin = "<!-- bench:ad-read:begin -->";
+  const end = "<!-- bench:ad-read:end -->";
+  const block = `${begin}\n${section.trim()}\n${end}`;
+  const i = doc.indexOf(begin);
+  const j = doc.indexOf(end);
+  doc = i >= 0 && j > i ? doc.slice(0, i) + block + doc.slice(j + end.length) : `${doc.trimEnd()}\n\n${block}\n`;
+  writeFileSync(path, doc);
+}
+
+async function main(): Promise<void> {
+  const log: string[] = [];
+  const load = loadavg()[0]!.toFixed(1);
+  const t0 = performance.now();
+  const dc = await startSambaDc({
+    users: USERS,
+    address: ADDRESS,
+    onLog: (line) => {
+      log.push(line);
+      console.error(line);
+    },
+  });
+  const startMs = performance.now() - t0;
+  const seeded = log.find((l) => l.includes("seeded"))?.match(/in ([\d.]+) s/)?.[1];
+  const provisioned = log.find((l) => l.includes("provisioned"))?.match(/in ([\d.]+) s/)?.[1];
+  const started = log.find((l) => l.includes("started samba"))?.match(/in ([\d.]+) s/)?.[1];
+  const reusedTemplate = log.some((l) => l.includes("reusing template"));
+  try {
+    const expected = USERS + 22; // generated + demo users in OU=Corp Users
+    const results: Record<number, { users: number; pages: number; ms: number; cpuMs: number }[]> = {
+      1000: [],
+      200: [],
+    };
+    for (const pageSize of [1000, 200]) {
+      for (let run = 0; run < RUNS; run++) {
+        const src = createLdapAdSource({
+          url: dc.url,
+          caPem: dc.caPem,
+          bindDN: dc.bindUPN,
+          password: dc.password,
+          baseDNs: [dc.usersDN],
+          pageSize,
+        });
+        const r = await drain(src);
+        if (r.users !== expected) throw new Error(`read ${r.users} users, expected ${expected}`);
+        results[pageSize]!.push(r);
+        console.error(
+          `LDAP pageSize ${pageSize} run ${run + 1}: ${r.users} users, ${r.pages} pages, ${r.ms.toFixed(0)} ms`,
+        );
+      }
+    }
+
+    const dir = mkdtempSync(join(tmpdir(), "syncgap-bench-ad-"));
+    const tw = performance.now();
+    const files = await writeExports(dir, FILE_USERS);
+    console.error(`wrote ${FILE_USERS} users as LDIF and CSV in ${((performance.now() - tw) / 1000).toFixed(1)} s`);
+    const ldifRuns: number[] = [];
+    const csvRuns: number[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      const a = await drain(readLdifFile(files.ldif));
+      const b = await drain(readAdCsvFile(files.csv));
+      if (a.users !== FILE_USERS || b.users !== FILE_USERS) throw new Error("export readers lost users");
+      ldifRuns.push(a.ms);
+      csvRuns.push(b.ms);
+      console.error(`files run ${run + 1}: LDIF ${a.ms.toFixed(0)} ms, CSV ${b.ms.toFixed(0)} ms`);
+    }
+    const ldifMb = statSync(files.ldif).size / 1e6;
+    const csvMb = statSync(files.csv).size / 1e6;
+    rmSync(dir, { recursive: true, force: true });
+
+    const r1000 = median(results[1000]!.map((r) => r.ms));
+    const r200 = median(results[200]!.map((r) => r.ms));
+    const date = new Date().toISOString().slice(0, 10);
+    const cpu = cpus()[0]?.model.trim() ?? "?";
+    const section = `
+## AD read (\`bench/ad-read.ts\`)
+
+Reads every user of the sync-scope OU of a local Samba AD DC (${ADDRESS}, LDAPS, bind as a plain user,
+paged results control) with \`createLdapAdSource\`, then parses a ${fmt(FILE_USERS)}-user LDIF and CSV export with
+\`readLdifFile\` / \`readAdCsvFile\`. Median of ${RUNS} runs. Samba and the reader share the same ${cpus().length} cores.
+
+| figure | value |
+| --- | --- |
+| date | ${date} |
+| machine | ${cpus().length} CPU (nproc), ${cpu}, Node ${process.version} |
+| load average (1 min) when the run started | ${load} (the machine is shared; figures are lower bounds) |
+| DC users read (generated + demo) | ${fmt(expected)} |
+| DC start (template ${reusedTemplate ? "reused from cache" : `built: provision ${provisioned} s, seed ${seeded} s`}, samba start ${started} s) | ${(startMs / 1000).toFixed(1)} s |
+| LDAP, pageSize 1000: pages / time | ${results[1000]![0]!.pages} / ${(r1000 / 1000).toFixed(2)} s |
+| **LDAP, pageSize 1000: users/s** | **${fmt((expected / r1000) * 1000)}** |
+| reader CPU time, pageSize 1000 (rest is Samba and waiting) | ${(median(results[1000]!.map((r) => r.cpuMs)) / 1000).toFixed(2)} s |
+| LDAP, pageSize 200: pages / time | ${results[200]![0]!.pages} / ${(r200 / 1000).toFixed(2)} s |
+| LDAP, pageSize 200: users/s | ${fmt((expected / r200) * 1000)} |
+| LDIF export, ${fmt(FILE_USERS)} users (${ldifMb.toFixed(0)} MB): time / users/s | ${(median(ldifRuns) / 1000).toFixed(2)} s / ${fmt((FILE_USERS / median(ldifRuns)) * 1000)} |
+| CSV export, ${fmt(FILE_USERS)} users (${csvMb.toFixed(0)} MB): time / users/s | ${(median(csvRuns) / 1000).toFixed(2)} s / ${fmt((FILE_USERS / median(csvRuns)) * 1000)} |
+
+Samba's paged search gathers the whole result before the first page (the first page of 10k users takes about a
+second) and checks access per entry; the reader's own CPU share is small. Building the 10k-user template (provision
+plus offline \`ldbadd\` of 10,052 entries) took about 5 minutes once; later runs reuse it.
+
+Run: \`tsx bench/ad-read.ts [--users ${USERS}] [--file-users ${FILE_USERS}] [--runs ${RUNS}]\` (root; installs and starts
+Samba through \`scripts/samba-dc.sh\`; the first run for a user count provisions and seeds, later runs reuse the cached
+template).
+`;
+    console.log(section);
+    updateDocs(section);
+  } finally {
+    if (!KEEP) await dc.stop();
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,108 @@
+/**
+ * A minimal LDAPS server on 127.0.0.1 that answers binds with success and searches with a chosen result code, or
+ * never answers at all: for the error paths a real DC cannot be made to take on demand (referral, size limit,
+ * timeout). Hand-written BER, just enough for ldapts' requests.
+ */
+import type { AddressInfo } from "node:net";
+import { createServer as createTcpServer, type Server, type Socket } from "node:net";
+import { createServer as createTlsServer } from "node:tls";
+import type { TestCa } from "./certs";
+
+export type FakeMode =
+  | { kind: "silent" } // accepts the connection, never says anything (not even the TLS handshake when tls)
+  | { kind: "searchResult"; code: number; message?: string; referral?: string[] };
+
+function len(n: number): Buffer {
+  if (n < 0x80) return Buffer.from([n]);
+  if (n < 0x100) return Buffer.from([0x81, n]);
+  return Buffer.from([0x82, n >> 8, n & 0xff]);
+}
+function tlv(tag: number, content: Buffer): Buffer {
+  return Buffer.concat([Buffer.from([tag]), len(content.length), content]);
+}
+function int(tag: number, n: number): Buffer {
+  const bytes: number[] = [];
+  do {
+    bytes.unshift(n & 0xff);
+    n >>= 8;
+  } while (n > 0);
+  if (bytes[0]! & 0x80) bytes.unshift(0);
+  return tlv(tag, Buffer.from(bytes));
+}
+const str = (s: string) => tlv(0x04, Buffer.from(s, "utf8"));
+
+function ldapResult(opTag: number, messageId: number, code: number, message = "", referral?: string[]): Buffer {
+  const parts = [int(0x0a, code), str(""), str(message)];
+  if (referral?.length) parts.push(tlv(0xa3, Buffer.concat(referral.map(str))));
+  return tlv(0x30, Buffer.concat([int(0x02, messageId), tlv(opTag, Buffer.concat(parts))]));
+}
+
+/** Splits a byte stream into LDAPMessages: yields [messageId, protocolOp tag]. */
+function readMessages(buf: Buffer): { messages: [number, number][]; rest: Buffer } {
+  const messages: [number, number][] = [];
+  let off = 0;
+  while (buf.length - off >= 2) {
+    if (buf[off] !== 0x30) throw new Error("not an LDAPMessage");
+    let l = buf[off + 1]!;
+    let hdr = 2;
+    if (l & 0x80) {
+      const nb = l & 0x7f;
+      if (buf.length - off < 2 + nb) break;
+      l = 0;
+      for (let i = 0; i < nb; i++) l = (l << 8) | buf[off + 2 + i]!;
+      hdr = 2 + nb;
+    }
+    if (buf.length - off < hdr + l) break;
+    const body = buf.subarray(off + hdr, off + hdr + l);
+    // messageID INTEGER
+    const idLen = body[1]!;
+    let id = 0;
+    for (let i = 0; i < idLen; i++) id = (id << 8) | body[2 + i]!;
+    messages.push([id, body[2 + idLen]!]);
+    off += hdr + l;
+  }
+  return { messages, rest: buf.subarray(off) };
+}
+
+export interface FakeLdap {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startFakeLdap(mode: FakeMode, ca?: TestCa): Promise<FakeLdap> {
+  const sockets = new Set<Socket>();
+  const handle = (sock: Socket) => {
+    sockets.add(sock);
+    sock.on("close", () => sockets.delete(sock));
+    sock.on("error", () => {});
+    if (mode.kind === "silent") return;
+    let pending: Buffer = Buffer.alloc(0);
+    sock.on("data", (d: Buffer) => {
+      pending = Buffer.concat([pending, d]);
+      const { messages, rest } = readMessages(pending);
+      pending = rest;
+      for (const [id, tag] of messages) {
+        if (tag === 0x60)
+          sock.write(ldapResult(0x61, id, 0)); // BindRequest → success
+        else if (tag === 0x63)
+          sock.write(ldapResult(0x65, id, mode.code, mode.message, mode.referral)); // SearchRequest
+        else if (tag === 0x42) sock.end(); // UnbindRequest
+      }
+    });
+  };
+  let server: Server;
+  if (ca && mode.kind !== "silent") server = createTlsServer({ key: ca.serverKey, cert: ca.serverCert }, handle);
+  else server = createTcpServer(handle); // a silent TCP server stalls a TLS client in its handshake
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `ldaps://127.0.0.1:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  };
+}

@@ -1,0 +1,197 @@
+/**
+ * Error paths of the LDAP reader that a healthy DC does not produce on demand: configuration mistakes, a closed
+ * port, a server that never answers, referrals and size limits (from a minimal LDAPS server on 127.0.0.1).
+ */
+import { createServer } from "node:net";
+import { type AndFilter, EqualityFilter } from "ldapts";
+import { afterAll, describe, expect, it } from "vitest";
+import { AdReadError } from "../../ad/errors";
+import { compileFilter, FilterSyntaxError } from "../../ad/filter";
+import { createLdapAdSource, type LdapAdSourceOptions } from "../../ad/ldapReader";
+import { makeTestCa } from "./helpers/certs";
+import { type FakeLdap, startFakeLdap } from "./helpers/fakeLdap";
+
+const ca = makeTestCa("fake DC CA");
+const PASSWORD = "S3cret-Pa55word!";
+const servers: FakeLdap[] = [];
+afterAll(async () => {
+  await Promise.all(servers.map((s) => s.close()));
+});
+
+function opts(over: Partial<LdapAdSourceOptions> = {}): LdapAdSourceOptions {
+  return {
+    url: "ldaps://127.0.0.1:636",
+    caPem: ca.caPem,
+    bindDN: "svc@corp.example.test",
+    password: PASSWORD,
+    baseDNs: ["OU=Corp Users,DC=corp,DC=example,DC=test"],
+    ...over,
+  };
+}
+
+function configError(over: Partial<LdapAdSourceOptions>): AdReadError {
+  try {
+    createLdapAdSource(opts(over));
+  } catch (e) {
+    expect(e).toBeInstanceOf(AdReadError);
+    return e as AdReadError;
+  }
+  throw new Error("expected a configuration error");
+}
+
+async function readError(src: ReturnType<typeof createLdapAdSource>): Promise<AdReadError> {
+  const e = await src.readAll().then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  expect(e).toBeInstanceOf(AdReadError);
+  expect((e as Error).message).not.toContain(PASSWORD);
+  return e as AdReadError;
+}
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+describe("configuration", () => {
+  it("refuses ldap:// without StartTLS (password in clear)", () => {
+    const e = configError({ url: "ldap://127.0.0.1:389" });
+    expect(e.code).toBe("AD_BAD_CONFIG");
+    expect(e.message).toMatch(/clear text/);
+  });
+  it("refuses an empty password (unauthenticated bind would read nothing)", () => {
+    expect(configError({ password: "" }).message).toMatch(/empty bind password/);
+  });
+  it("refuses nested base DNs (users would be read twice)", () => {
+    const e = configError({
+      baseDNs: ["OU=Corp Users,DC=corp,DC=example,DC=test", "ou=staff 01, ou=corp users,dc=corp,dc=example,dc=test"],
+    });
+    expect(e.message).toMatch(/inside/);
+  });
+  it("refuses no base DN, bad URLs and bad page sizes", () => {
+    expect(configError({ baseDNs: [] }).code).toBe("AD_BAD_CONFIG");
+    expect(configError({ url: "https://dc" }).code).toBe("AD_BAD_CONFIG");
+    expect(configError({ url: "not a url" }).code).toBe("AD_BAD_CONFIG");
+    expect(configError({ pageSize: 0 }).code).toBe("AD_BAD_CONFIG");
+    expect(configError({ caCertPath: "/nonexistent/ca.pem" }).message).toMatch(/ENOENT/);
+  });
+  it("refuses a filter that does not parse", () => {
+    expect(configError({ filter: "(objectClass=user" }).code).toBe("AD_BAD_FILTER");
+  });
+  it("caps the page size at 1000", () => {
+    expect(createLdapAdSource(opts({ pageSize: 100_000 })).pageSize).toBe(1000);
+    expect(createLdapAdSource(opts({ pageSize: 250 })).pageSize).toBe(250);
+    expect(createLdapAdSource(opts()).pageSize).toBe(1000);
+  });
+  it("keeps the password out of the options and the description", () => {
+    const src = createLdapAdSource(opts());
+    expect(JSON.stringify(src.options)).not.toContain(PASSWORD);
+    expect(src.description).toBe("ldaps://127.0.0.1:636 (OU=Corp Users,DC=corp,DC=example,DC=test)");
+  });
+});
+
+describe("compileFilter", () => {
+  it("turns escaped bytes into a Buffer for binary equality assertions", () => {
+    const f = compileFilter(
+      "(objectGUID=\\74\\e5\\d2\\bc\\58\\8d\\36\\41\\a9\\df\\8a\\19\\b1\\45\\db\\79)",
+    ) as EqualityFilter;
+    expect(f).toBeInstanceOf(EqualityFilter);
+    expect(Buffer.isBuffer(f.value)).toBe(true);
+    expect((f.value as Buffer).toString("hex")).toBe("74e5d2bc588d3641a9df8a19b145db79");
+  });
+  it("turns escaped UTF-8 back into text, keeps literal text and ASCII escapes", () => {
+    const f = compileFilter("(&(cn=H\\c3\\a9lo\\c3\\afse)(sn=Müller)(displayName=a\\2ab\\28c\\29))") as AndFilter;
+    const [a, b, c] = f.filters as EqualityFilter[];
+    expect(a!.value).toBe("Héloïse");
+    expect(b!.value).toBe("Müller");
+    expect(c!.value).toBe("a*b(c)");
+  });
+  it("refuses binary bytes in substring assertions and broken filters", () => {
+    expect(() => compileFilter("(objectGUID=\\ff*)")).toThrow(FilterSyntaxError);
+    expect(() => compileFilter("(cn=a")).toThrow(FilterSyntaxError);
+  });
+});
+
+describe("server errors", () => {
+  it("unreachable: a closed port is AD_UNREACHABLE naming host and port", async () => {
+    const port = await freePort();
+    const e = await readError(createLdapAdSource(opts({ url: `ldaps://127.0.0.1:${port}` })));
+    expect(e.code).toBe("AD_UNREACHABLE");
+    expect(e.message).toContain(`127.0.0.1:${port}`);
+    expect(e.server).toBe(`ldaps://127.0.0.1:${port}`);
+  });
+
+  it("a server that accepts but never answers is AD_TIMEOUT (connect + TLS handshake)", async () => {
+    const silent = await startFakeLdap({ kind: "silent" });
+    servers.push(silent);
+    const e = await readError(createLdapAdSource(opts({ url: silent.url, connectTimeoutMs: 300 })));
+    expect(e.code).toBe("AD_TIMEOUT");
+  });
+
+  it("a server that never answers a request is AD_TIMEOUT (StartTLS request)", async () => {
+    const silent = await startFakeLdap({ kind: "silent" });
+    servers.push(silent);
+    const src = createLdapAdSource(
+      opts({ url: `ldap://127.0.0.1:${silent.port}`, startTls: true, operationTimeoutMs: 300 }),
+    );
+    const e = await readError(src);
+    expect(e.code).toBe("AD_TIMEOUT");
+  });
+
+  it("a referral (LDAP 10) for the base DN is AD_REFERRAL", async () => {
+    const fake = await startFakeLdap(
+      { kind: "searchResult", code: 10, referral: ["ldap://child.corp.example.test/OU=X"] },
+      ca,
+    );
+    servers.push(fake);
+    const e = await readError(createLdapAdSource(opts({ url: fake.url })));
+    expect(e.code).toBe("AD_REFERRAL");
+    expect(e.ldapCode).toBe(10);
+    expect(e.message).toMatch(/global catalog/);
+  });
+
+  it("a size limit (LDAP 4) is AD_SIZE_LIMIT, not a short list", async () => {
+    const fake = await startFakeLdap({ kind: "searchResult", code: 4, message: "Size limit exceeded" }, ca);
+    servers.push(fake);
+    const e = await readError(createLdapAdSource(opts({ url: fake.url })));
+    expect(e.code).toBe("AD_SIZE_LIMIT");
+  });
+
+  it("an administrative limit (LDAP 11) is AD_SIZE_LIMIT", async () => {
+    const fake = await startFakeLdap({ kind: "searchResult", code: 11 }, ca);
+    servers.push(fake);
+    expect((await readError(createLdapAdSource(opts({ url: fake.url })))).code).toBe("AD_SIZE_LIMIT");
+  });
+
+  it("a server time limit (LDAP 3) is AD_TIMEOUT", async () => {
+    const fake = await startFakeLdap({ kind: "searchResult", code: 3 }, ca);
+    servers.push(fake);
+    expect((await readError(createLdapAdSource(opts({ url: fake.url })))).code).toBe("AD_TIMEOUT");
+  });
+
+  it("insufficient access (LDAP 50) is AD_ACCESS_DENIED", async () => {
+    const fake = await startFakeLdap({ kind: "searchResult", code: 50 }, ca);
+    servers.push(fake);
+    expect((await readError(createLdapAdSource(opts({ url: fake.url })))).code).toBe("AD_ACCESS_DENIED");
+  });
+
+  it("an empty OU is an empty result (the base exists), not an error", async () => {
+    const fake = await startFakeLdap({ kind: "searchResult", code: 0 }, ca);
+    servers.push(fake);
+    const src = createLdapAdSource(opts({ url: fake.url }));
+    expect(await src.readAll()).toEqual([]);
+    expect(src.stats.requests).toBe(1);
+  });
+
+  it("a certificate from another CA is AD_TLS_UNTRUSTED", async () => {
+    const fake = await startFakeLdap({ kind: "searchResult", code: 0 }, ca);
+    servers.push(fake);
+    const other = makeTestCa("other CA");
+    const e = await readError(createLdapAdSource(opts({ url: fake.url, caPem: other.caPem })));
+    expect(e.code).toBe("AD_TLS_UNTRUSTED");
+  });
+});
