@@ -5,6 +5,9 @@ import type { Client, Context, Middleware } from "@microsoft/microsoft-graph-cli
 import { type GraphConnectionSettings, resolvedEndpoints } from "./connection";
 import { type CredentialOptions, createCredential } from "./credentials";
 import { graphScope } from "./endpoints";
+import { GraphAuthError } from "./graphErrors";
+
+export { GraphAuthError };
 
 /**
  * The one Graph client factory that the provider, the gap analysis, the gate and the policies share.
@@ -240,19 +243,5 @@ class CountingMiddleware implements Middleware {
         });
       }
     }
-  }
-}
-
-/** Authentication failed before Graph was reached: names the tenant, client and method, never the secret. */
-export class GraphAuthError extends Error {
-  override name = "GraphAuthError";
-  constructor(s: GraphConnectionSettings, cause: Error) {
-    const first = String(cause.message ?? cause).split("\n")[0];
-    super(
-      `could not get a token for tenant ${s.tenantId}${s.clientId ? ` and client ${s.clientId}` : ""} ` +
-        `(auth method ${s.authMethod}, authority ${resolvedEndpoints(s).authorityHost}): ${first}. ` +
-        "Check the tenant and client ids and the credential (see docs/authentication.md).",
-      { cause },
-    );
   }
 }

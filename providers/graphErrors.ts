@@ -1,3 +1,5 @@
+import { type GraphConnectionSettings, resolvedEndpoints } from "./connection";
+
 /**
  * Turns what the Graph SDK throws into errors that say what failed, why, and what to do.
  * Graph's error body: {"error":{"code","message","innerError":{"date","request-id","client-request-id"}}}
@@ -58,7 +60,9 @@ interface SdkError {
 export function describeGraphError(what: string, e: unknown, hint?: PermissionHint): Error {
   if (e instanceof GraphRequestError) return e;
   const err = e as SdkError & Error;
-  if (err?.name === "GraphAuthError") return err;
+  // The SDK wraps what a middleware throws into its own GraphError, keeping the original name as `code`.
+  if (err instanceof GraphAuthError) return err;
+  if (err?.name === "GraphAuthError" || err?.code === "GraphAuthError") return new GraphAuthError(err.message, err);
   const status = typeof err?.statusCode === "number" && err.statusCode > 0 ? err.statusCode : undefined;
   const code = err?.code ?? undefined;
   const requestId = err?.requestId ?? undefined;
@@ -88,4 +92,23 @@ export function describeGraphError(what: string, e: unknown, hint?: PermissionHi
       cause: e,
     },
   );
+}
+
+/** Authentication failed before Graph was reached: names the tenant, client and method, never the secret. */
+export class GraphAuthError extends Error {
+  override name = "GraphAuthError";
+  constructor(s: GraphConnectionSettings | string, cause?: Error) {
+    if (typeof s === "string") {
+      super(s, { cause });
+      return;
+    }
+    const reason = cause ?? new Error("unknown");
+    const first = String(reason.message ?? reason).split("\n")[0];
+    super(
+      `could not get a token for tenant ${s.tenantId}${s.clientId ? ` and client ${s.clientId}` : ""} ` +
+        `(auth method ${s.authMethod}, authority ${resolvedEndpoints(s).authorityHost}): ${first}. ` +
+        "Check the tenant and client ids and the credential (see docs/authentication.md).",
+      { cause: reason },
+    );
+  }
 }
