@@ -131,6 +131,7 @@ describe("Graph client factory", () => {
     const patch = stats.log.find((e) => e.method === "PATCH");
     expect(patch?.status).toBe(204);
     const logged = await emu.admin.requests({ method: "PATCH" });
-    expect(Object.keys((logged.at(-1)?.body as { features: object }).features)).toHaveLength(20);
+    const body = logged[logged.length - 1].body as { features: object };
+    expect(Object.keys(body.features)).toHaveLength(20);
   });
 });
