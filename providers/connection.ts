@@ -146,16 +146,27 @@ export function resolvedEndpoints(s: GraphConnectionSettings): { authorityHost: 
 }
 
 /**
- * The settings a provider call actually uses: the stored ones, with the endpoint overrides of the current
- * environment (SYNCGAP_GRAPH_ENDPOINT, SYNCGAP_AUTHORITY_HOST, SYNCGAP_CA_CERT) on top. Stored settings can be
- * stale where the endpoint moves between runs (the local tenant emulator listens on a free port).
+ * The settings a provider call actually uses: the stored ones, with the current environment's overrides on top.
+ * Stored settings say where and how the last `up` connected; a later run may legitimately connect differently —
+ * the local tenant emulator listens on a free port, and a nightly drift check signs in as the pipeline's identity
+ * while the deploy signed in as an approver (deviceCode). Overrides: SYNCGAP_GRAPH_ENDPOINT,
+ * SYNCGAP_AUTHORITY_HOST, SYNCGAP_CA_CERT, SYNCGAP_AUTH_METHOD, SYNCGAP_CLIENT_ID, SYNCGAP_SERVICE_CONNECTION_ID,
+ * SYNCGAP_USERNAME, SYNCGAP_CLIENT_CERTIFICATE_PATH. The tenant never changes this way.
  */
 export function runtimeConnection(stored: GraphConnectionSettings, env: NodeJS.ProcessEnv = process.env) {
-  const override = (name: string) => (env[name] ? env[name] : undefined);
-  return validateConnection({
-    ...stored,
-    ...(override("SYNCGAP_GRAPH_ENDPOINT") ? { graphEndpoint: override("SYNCGAP_GRAPH_ENDPOINT") } : {}),
-    ...(override("SYNCGAP_AUTHORITY_HOST") ? { authorityHost: override("SYNCGAP_AUTHORITY_HOST") } : {}),
-    ...(override("SYNCGAP_CA_CERT") ? { caCertPath: override("SYNCGAP_CA_CERT") } : {}),
-  });
+  const overrides: [keyof GraphConnectionSettings, string][] = [
+    ["graphEndpoint", "SYNCGAP_GRAPH_ENDPOINT"],
+    ["authorityHost", "SYNCGAP_AUTHORITY_HOST"],
+    ["caCertPath", "SYNCGAP_CA_CERT"],
+    ["authMethod", "SYNCGAP_AUTH_METHOD"],
+    ["clientId", "SYNCGAP_CLIENT_ID"],
+    ["serviceConnectionId", "SYNCGAP_SERVICE_CONNECTION_ID"],
+    ["username", "SYNCGAP_USERNAME"],
+    ["certificatePath", "SYNCGAP_CLIENT_CERTIFICATE_PATH"],
+  ];
+  const merged: Partial<GraphConnectionSettings> = { ...stored };
+  for (const [key, name] of overrides) {
+    if (env[name]) (merged as Record<string, unknown>)[key] = env[name];
+  }
+  return validateConnection(merged);
 }

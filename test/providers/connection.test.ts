@@ -76,3 +76,22 @@ describe("Retry-After", () => {
     expect(parseRetryAfter(null)).toBeUndefined();
   });
 });
+
+describe("runtime overrides of how to connect", () => {
+  it("lets the current run sign in differently from the one that wrote the state, but never change the tenant", () => {
+    const stored = validateConnection({
+      cloud: "global",
+      tenantId: "6f1c2a4e-1b7d-4e55-9c1e-2f5a8b9c0d11",
+      clientId: "0b4f6a1e-7c2d-4b8e-9f3a-5d6e7f8a9b0c",
+      authMethod: "deviceCode",
+    });
+    const r = runtimeConnection(stored, {
+      SYNCGAP_AUTH_METHOD: "azurePipelines",
+      SYNCGAP_SERVICE_CONNECTION_ID: "sc-1",
+      SYNCGAP_TENANT_ID: "00000000-0000-0000-0000-000000000000",
+    });
+    expect(r.authMethod).toBe("azurePipelines");
+    expect(r.serviceConnectionId).toBe("sc-1");
+    expect(r.tenantId).toBe(stored.tenantId);
+  });
+});
