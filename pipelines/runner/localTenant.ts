@@ -1,0 +1,398 @@
+/**
+ * Everything the pipelines need, on this machine, so the local runner can prove them (docs/pipelines.md):
+ *   - a Samba AD domain controller with the demo users (ad/testing/sambaDc.ts);
+ *   - the local Entra ID tenant (emulator/) syncing from that DC as Entra Connect would, with an app registration
+ *     standing in for the pipeline identity (the Graph application permissions the bootstrap grants);
+ *   - a copy of the repository as the agent's checkout (stack files and reports are written there, never into the
+ *     working tree), with node_modules linked in;
+ *   - what Azure DevOps would hold: the `syncgap` variable group (endpoints, file state backend, AD settings; the
+ *     secrets as secret variables) and a service connection for the tenant.
+ *
+ * The runner does not do workload identity federation (there is no Azure DevOps token issuer here): the variable
+ * group sets SYNCGAP_AUTH_METHOD=clientSecret and the app's secret, which is the pipelines' documented fallback for
+ * tenants without federation. Everything else — the steps, scripts, policy pack, Pulumi CLI — is what a real run uses.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import {
+  chmodSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { type SambaDc, startSambaDc } from "../../ad/testing/sambaDc";
+import { AdminClient, type Seed } from "../../emulator";
+import type { GraphConnectionSettings } from "../../providers/connection";
+import { type FeatureName, getDirectorySync, patchFeatures } from "../../providers/directorySync";
+import { createGraphConnection } from "../../providers/graphClient";
+import type { VariableGroup } from "./run";
+import type { ServiceConnection } from "./tasks";
+
+export const REPO_ROOT = path.resolve(__dirname, "..", "..");
+export const LOCAL_TENANT_ID = "2b7e4f1a-9c3d-4e5f-8a6b-7c8d9e0f1a2b";
+export const PIPELINE_APP_ID = "6d1f3a5b-7c9e-4b2d-8f0a-1c3e5a7b9d2f";
+export const SERVICE_CONNECTION = "syncgap-local";
+/** The public-client app for delegated enforcement (the bootstrap's delegatedClientId). */
+export const DELEGATED_APP_ID = "8e2a4c6d-0f1b-4d3e-9a5c-7b9d1f3a5c7e";
+/** A cloud-only Global Administrator who signs in with the device code (delegated enforcement). */
+export const GLOBAL_ADMIN_UPN = "ga@syncgaplocal.onmicrosoft.com";
+/** The sync scope OU of the Samba DC's demo users. */
+export const DEMO_OU = "OU=Demo,OU=Corp Users,DC=corp,DC=example,DC=test";
+
+export interface LocalTenantOptions {
+  /** Loopback address of the Samba DC this starts (default 127.0.0.7). */
+  sambaAddress?: string;
+  log?: (line: string) => void;
+}
+
+export type TenantEntry = {
+  stack: string;
+  serviceConnection: string;
+  environment: string;
+  policyPackConfig: string;
+};
+
+/** The local tenant, running in a process of its own as a real tenant would (`emulator/cli.ts start --json`). */
+export interface EmulatorProcess {
+  baseUrl: string;
+  caCertPath: string;
+  tenantId: string;
+  admin: AdminClient;
+  stop(): Promise<void>;
+}
+
+export async function spawnEmulator(seed: Seed, dir: string, log?: (line: string) => void): Promise<EmulatorProcess> {
+  // The seed holds the LDAP bind password: a private file.
+  const seedPath = path.join(dir, "seed.json");
+  writeFileSync(seedPath, JSON.stringify(seed), { mode: 0o600 });
+  chmodSync(seedPath, 0o600);
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      "--import",
+      path.join(REPO_ROOT, "node_modules/tsx/dist/loader.mjs"),
+      path.join(REPO_ROOT, "emulator/cli.ts"),
+      "start",
+      "--json",
+      "--seed",
+      seedPath,
+      "--state-dir",
+      path.join(dir, "emulator-state"),
+    ],
+    { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let stderr = "";
+  child.stderr?.on("data", (d: Buffer) => {
+    stderr += d;
+    for (const line of String(d).split("\n").filter(Boolean)) log?.(`[emulator] ${line}`);
+  });
+  const info = await new Promise<Record<string, string>>((resolve, reject) => {
+    let out = "";
+    const fail = (why: string) => reject(new Error(`the local tenant did not start: ${why}\n${stderr.slice(-2000)}`));
+    const timer = setTimeout(() => fail("no answer within 60 s"), 60_000);
+    child.stdout?.on("data", (d: Buffer) => {
+      out += d;
+      const nl = out.indexOf("\n");
+      if (nl < 0) return;
+      clearTimeout(timer);
+      try {
+        resolve(JSON.parse(out.slice(0, nl)));
+      } catch (e) {
+        fail(`unexpected output ${out.slice(0, 200)}: ${(e as Error).message}`);
+      }
+    });
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      fail(`exited with ${code}`);
+    });
+  });
+  const need = (k: string) => {
+    const v = info[k];
+    if (!v) throw new Error(`the local tenant did not report ${k}`);
+    return v;
+  };
+  const baseUrl = need("SYNCGAP_EMULATOR_URL");
+  const caCertPath = need("SYNCGAP_EMULATOR_CA");
+  return {
+    baseUrl,
+    caCertPath,
+    tenantId: need("AZURE_TENANT_ID"),
+    admin: new AdminClient(baseUrl, need("SYNCGAP_EMULATOR_ADMIN_KEY"), { caCertPath }),
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((r) => child.once("exit", r));
+        child.kill("SIGTERM");
+        await exited;
+      }
+    },
+  };
+}
+
+/**
+ * Copies the repository into `dest` the way a checkout looks (no node_modules, .git, build output or stack
+ * files), then links each installed package into a node_modules folder of its own, with the toolchain's
+ * "dependencies installed" stamp, so the pipeline's `npm ci` step has nothing to do and can touch nothing shared.
+ */
+export function stageSources(dest: string, from: string = REPO_ROOT): string {
+  const skipTop = /^(\.git|out|reports|\.cache|\.pulumi-state)(\/|$)/;
+  const skipAnywhere = /(^|\/)(node_modules|Pulumi\.[^/]+\.yaml)$/;
+  cpSync(from, dest, {
+    recursive: true,
+    filter: (src) => {
+      const rel = path.relative(from, src);
+      return rel === "" || !(skipTop.test(rel) || skipAnywhere.test(rel));
+    },
+  });
+  const modules = path.join(dest, "node_modules");
+  mkdirSync(modules);
+  for (const entry of readdirSync(path.join(from, "node_modules"))) {
+    if (entry === ".syncgap-lock-stamp" || entry === ".package-lock.json") continue;
+    symlinkSync(path.join(from, "node_modules", entry), path.join(modules, entry));
+  }
+  copyFileSync(path.join(dest, "package-lock.json"), path.join(modules, ".syncgap-lock-stamp"));
+  return dest;
+}
+
+export class LocalTenant {
+  readonly sourcesDir: string;
+  readonly stateDir: string;
+  readonly variableGroups: Record<string, VariableGroup>;
+  readonly serviceConnections: Record<string, ServiceConnection>;
+  /** The agent's environment: Node.js 22 and the Pulumi CLI already on PATH, as on a prepared self-hosted agent. */
+  readonly agentEnv: Record<string, string>;
+
+  private constructor(
+    readonly dir: string,
+    readonly emulator: EmulatorProcess,
+    readonly dc: SambaDc,
+    private readonly secret: string,
+  ) {
+    this.sourcesDir = stageSources(path.join(dir, "s"));
+    this.stateDir = path.join(dir, "state");
+    mkdirSync(this.stateDir);
+    mkdirSync(path.join(dir, "pulumi-home"));
+    this.variableGroups = {
+      syncgap: {
+        variables: {
+          SYNCGAP_AUTH_METHOD: "clientSecret",
+          SYNCGAP_GRAPH_ENDPOINT: emulator.baseUrl,
+          SYNCGAP_AUTHORITY_HOST: emulator.baseUrl,
+          SYNCGAP_CA_CERT: emulator.caCertPath,
+          PULUMI_BACKEND_URL: `file://${this.stateDir}`,
+          PULUMI_HOME: path.join(dir, "pulumi-home"),
+          SYNCGAP_AD_URL: dc.url,
+          SYNCGAP_AD_BIND_DN: dc.bindDN,
+          SYNCGAP_AD_BASE_DN: DEMO_OU,
+          SYNCGAP_AD_CA_CERT: dc.caCertPath,
+          SYNCGAP_SYNC_TIMEOUT: "120",
+          SYNCGAP_POLL_INTERVAL: "1",
+          SYNCGAP_DELEGATED_CLIENT_ID: DELEGATED_APP_ID,
+        },
+        secrets: {
+          PULUMI_CONFIG_PASSPHRASE: randomBytes(12).toString("hex"),
+          AZURE_CLIENT_SECRET: secret,
+          SYNCGAP_AD_PASSWORD: dc.password,
+        },
+      },
+    };
+    this.serviceConnections = {
+      [SERVICE_CONNECTION]: {
+        id: "0f4e2d6c-8a1b-4c3d-9e5f-7a6b5c4d3e2f",
+        tenantId: emulator.tenantId,
+        servicePrincipalId: PIPELINE_APP_ID,
+      },
+    };
+    const pulumiDir = (process.env.PATH ?? "")
+      .split(":")
+      .find((d) => d && existsSync(path.join(d, "pulumi")) && existsSync(path.join(d, "pulumi-language-nodejs")));
+    if (!pulumiDir) {
+      throw new Error(
+        "no Pulumi CLI (with pulumi-language-nodejs) on PATH: run through scripts/test.sh or source scripts/toolchain.sh",
+      );
+    }
+    this.agentEnv = {
+      PATH: [path.dirname(process.execPath), pulumiDir, "/usr/local/bin", "/usr/bin", "/bin"].join(":"),
+      HOME: process.env.HOME ?? dir,
+      LANG: "C.UTF-8",
+      TMPDIR: tmpdir(),
+    };
+  }
+
+  static async start(opts: LocalTenantOptions = {}): Promise<LocalTenant> {
+    const dir = mkdtempSync(path.join(tmpdir(), "syncgap-local-tenant-"));
+    // A DC of its own on its own loopback address (Samba's ports are fixed, so one DC per address), so no other
+    // test's DC lifetime or seeding can interfere; it starts from the cached template in about two seconds.
+    const dc = await startSambaDc({ address: opts.sambaAddress ?? "127.0.0.7", onLog: opts.log });
+    const secret = randomBytes(18).toString("base64url");
+    const seed: Seed = {
+      tenant: {
+        id: LOCAL_TENANT_ID,
+        displayName: "syncgap local tenant (pipelines)",
+        initialDomain: "syncgaplocal.onmicrosoft.com",
+        verifiedDomains: ["corp.example.test"],
+        defaultDomain: "corp.example.test",
+      },
+      // Microsoft documents the sync-settings API as delegated-only; this tenant accepts the app-only calls the
+      // appOnly enforcement identity makes (docs/run-in-your-tenant.md explains both).
+      options: { allowAppOnlyOnPremSync: true },
+      onPremisesSynchronization: { features: { bypassDirSyncOverridesEnabled: false, passwordSyncEnabled: true } },
+      organization: { onPremisesSyncEnabled: true, onPremisesLastSyncDateTime: "2025-01-01T00:00:00Z" },
+      applications: [
+        {
+          displayName: "syncgap pipeline (local)",
+          appId: PIPELINE_APP_ID,
+          clientSecrets: [{ value: secret }],
+          appRoles: ["User.Read.All", "Organization.Read.All", "OnPremDirectorySynchronization.ReadWrite.All"],
+        },
+        {
+          displayName: "syncgap pipeline (local, delegated enforcement)",
+          appId: DELEGATED_APP_ID,
+          publicClient: true,
+          delegatedScopes: ["OnPremDirectorySynchronization.ReadWrite.All"],
+        },
+      ],
+      users: [
+        {
+          userPrincipalName: GLOBAL_ADMIN_UPN,
+          displayName: "Global Administrator (local)",
+          accountEnabled: true,
+          password: randomBytes(18).toString("base64url"),
+          scopes: ["OnPremDirectorySynchronization.ReadWrite.All"],
+          directoryRoles: ["Global Administrator"],
+        },
+      ],
+      syncSource: {
+        kind: "ldap",
+        url: dc.url,
+        bindDN: dc.bindDN,
+        password: dc.password,
+        baseDNs: [DEMO_OU],
+        caPem: dc.caPem,
+      },
+    };
+    let emulator: EmulatorProcess | undefined;
+    try {
+      emulator = await spawnEmulator(seed, dir, opts.log);
+      const first = await emulator.admin.sync("Initial");
+      if (first.errors.length) throw new Error(`the first sync failed: ${JSON.stringify(first.errors)}`);
+      // Numbers edited in the cloud while AD was not authoritative (DirSync overrides): what AD authority fixes.
+      await emulator.admin.patchUser("alice.baker@corp.example.test", {
+        mobilePhone: "+1 206 555 0100",
+        dirSyncOverride: true,
+      });
+      await emulator.admin.patchUser("bob.chen@corp.example.test", {
+        mobilePhone: "+14255550101",
+        dirSyncOverride: true,
+      });
+      return new LocalTenant(dir, emulator, dc, secret);
+    } catch (e) {
+      await emulator?.stop();
+      await dc.stop();
+      throw e;
+    }
+  }
+
+  /**
+   * A tenant entry for the pipeline's `tenants` parameter, with its stack file (Pulumi.<stack>.yaml) and policy
+   * configuration written into the checkout. `authority: "cloud"` makes a stack the policy pack rejects.
+   */
+  tenant(stack: string, authority: "onPremises" | "cloud" = "onPremises"): TenantEntry {
+    writeFileSync(
+      path.join(this.sourcesDir, `Pulumi.${stack}.yaml`),
+      `config:\n  syncgap:mobilePhoneAuthority: ${authority}\n`,
+    );
+    const policyPackConfig = `pipelines/local-policy-${stack}.json`;
+    writeFileSync(
+      path.join(this.sourcesDir, policyPackConfig),
+      `${JSON.stringify(
+        {
+          "mobile-authority-flag": { enforcementLevel: "mandatory", authority: "onPremises" },
+          "one-settings-resource-per-tenant": { enforcementLevel: "mandatory" },
+          "mobile-gap-impact": {
+            enforcementLevel: "advisory",
+            maxOverwrites: 0,
+            ad: {
+              kind: "ldap",
+              url: this.dc.url,
+              bindDN: this.dc.bindDN,
+              passwordEnv: "SYNCGAP_AD_PASSWORD",
+              baseDNs: [DEMO_OU],
+              caCertPath: this.dc.caCertPath,
+            },
+          },
+        },
+        null,
+        2,
+      )}\n`,
+    );
+    return { stack, serviceConnection: SERVICE_CONNECTION, environment: `syncgap-${stack}`, policyPackConfig };
+  }
+
+  /** The pipeline identity's Graph connection (what an administrator's tool would use for an out-of-band change). */
+  connection(): GraphConnectionSettings {
+    return {
+      cloud: "global",
+      tenantId: this.emulator.tenantId,
+      clientId: PIPELINE_APP_ID,
+      authMethod: "clientSecret",
+      authorityHost: this.emulator.baseUrl,
+      graphEndpoint: this.emulator.baseUrl,
+      caCertPath: this.emulator.caCertPath,
+    };
+  }
+
+  /** Changes a feature through Graph, outside Pulumi (someone in the portal or with PowerShell). */
+  async changeOutOfBand(feature: FeatureName, value: boolean): Promise<void> {
+    const { client } = createGraphConnection(this.connection(), { clientSecret: this.secret });
+    await patchFeatures(client, await getDirectorySync(client, "write"), { [feature]: value });
+  }
+
+  async features(): Promise<Record<string, unknown>> {
+    return (await this.emulator.admin.syncObject()).features as unknown as Record<string, unknown>;
+  }
+
+  /**
+   * Signs in as the Global Administrator for every device code the tenant is waiting on, until stopped: what the
+   * approver of a delegated deployment does with the code shown in the deploy step's log. Returns the codes seen.
+   */
+  approveDeviceCodes(): { stop(): Promise<string[]> } {
+    const seen: string[] = [];
+    let running = true;
+    const loop = (async () => {
+      while (running) {
+        for (const code of await this.emulator.admin.deviceCodes()) {
+          if (code.approvedUserId || code.denied || seen.includes(code.userCode)) continue;
+          seen.push(code.userCode);
+          await this.emulator.admin.approveDeviceCode(code.userCode, GLOBAL_ADMIN_UPN);
+        }
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    })();
+    return {
+      async stop() {
+        running = false;
+        await loop;
+        return seen;
+      },
+    };
+  }
+
+  /** A sync cycle (Entra Connect's scheduler, or Start-ADSyncSyncCycle). */
+  sync(policyType: "Initial" | "Delta" = "Delta") {
+    return this.emulator.admin.sync(policyType);
+  }
+
+  async stop(): Promise<void> {
+    await this.emulator.stop();
+    await this.dc.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Main branch: `pulumi up` of the tenant's stack, in a deployment job whose Environment holds the approvals.
+#   deploy.sh appOnly    the pipeline identity (service connection, workload identity federation) writes the
+#                        switch: needs the application permission OnPremDirectorySynchronization.ReadWrite.All
+#   deploy.sh delegated  an approver signs in as a Global Administrator with a device code shown in this log
+#                        (Microsoft documents the sync-settings API as delegated-only, Global Administrator):
+#                        SYNCGAP_DELEGATED_CLIENT_ID names the public-client app (bootstrap/ creates it)
+# The state backend is always reached with the pipeline's own credentials.
+# shellcheck source=pipelines/scripts/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+mode="${1:-appOnly}"
+case "$mode" in
+appOnly) ;;
+delegated)
+  [ -n "${SYNCGAP_DELEGATED_CLIENT_ID:-}" ] ||
+    sg_fail "enforcementIdentity delegated needs SYNCGAP_DELEGATED_CLIENT_ID (the public-client app registration from bootstrap/) in the variable group"
+  export SYNCGAP_AUTH_METHOD=deviceCode SYNCGAP_CLIENT_ID="$SYNCGAP_DELEGATED_CLIENT_ID"
+  sg_issue warning "Waiting for a Global Administrator to sign in with the device code below (enforcementIdentity delegated)"
+  ;;
+*) sg_fail "deploy.sh: enforcement identity must be appOnly or delegated, not $mode" ;;
+esac
+sg_select_stack
+set +e
+pulumi up --yes --stack "$SYNCGAP_STACK" --non-interactive --color never 2>&1 | tee "$sg_reports/up.txt"
+rc=${PIPESTATUS[0]}
+set -e
+[ "$rc" = 0 ] || sg_fail "pulumi up of stack $SYNCGAP_STACK failed (exit $rc); see up.txt in the artifact"
+pulumi stack output --json --stack "$SYNCGAP_STACK" >"$sg_reports/outputs.json"

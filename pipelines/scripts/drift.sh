@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Nightly: drift detection. `pulumi preview --refresh --expect-no-changes` reads the tenant, compares it with the
+# declaration and exits 7 when they differ. Each differing property (a line like
+# `~ bypassDirSyncOverridesEnabled: false => true`: the tenant's value, then the declared one) becomes
+#   ##vso[task.logissue type=error;]Drift: bypassDirSyncOverridesEnabled is false in the tenant, declared true
+# followed by ##vso[task.complete result=Failed;]. Any other non-zero exit is a failure to check, not drift.
+# Nothing is written to the tenant; the refreshed state is not saved (preview).
+# shellcheck source=pipelines/scripts/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+sg_select_stack
+set +e
+pulumi preview --refresh --expect-no-changes --diff --stack "$SYNCGAP_STACK" --non-interactive --color never 2>&1 |
+  tee "$sg_reports/drift-preview.txt"
+rc=${PIPESTATUS[0]}
+set -e
+case "$rc" in
+0)
+  # shellcheck disable=SC2016 # the backticks are Markdown
+  printf '## Drift in stack `%s`\n\nNo drift: the tenant matches the declaration.\n' "$SYNCGAP_STACK" >"$sg_reports/drift.md"
+  echo "##vso[task.uploadsummary]$sg_reports/drift.md"
+  echo "No drift in stack $SYNCGAP_STACK."
+  ;;
+7)
+  node --import tsx pipelines/scripts/pulumiOutput.ts drift "$sg_reports/drift-preview.txt" \
+    --markdown "$sg_reports/drift.md" --stack "$SYNCGAP_STACK" >"$sg_reports/drift-issues.txt"
+  found="$(sed -n 's/^found //p' "$sg_reports/drift-issues.txt")"
+  grep -v '^found ' "$sg_reports/drift-issues.txt" || true
+  if [ "$found" = 0 ]; then
+    sg_issue error "Drift: pulumi preview --refresh proposes changes to stack $SYNCGAP_STACK (see drift-preview.txt)"
+  fi
+  echo "##vso[task.uploadsummary]$sg_reports/drift.md"
+  printf '##vso[task.complete result=Failed;]Drift in stack %s: the tenant differs from the declaration\n' "$SYNCGAP_STACK"
+  exit 1
+  ;;
+*)
+  sg_fail "pulumi preview --refresh of stack $SYNCGAP_STACK failed with exit code $rc: drift could not be checked (see the log above)"
+  ;;
+esac

@@ -1,0 +1,222 @@
+/**
+ * The pipelines end to end, on this machine: the local runner reads azure-pipelines.yml and runs its stages
+ * against a Samba AD DC and the local Entra ID tenant (pipelines/runner/localTenant.ts), with the real Pulumi CLI,
+ * the real policy pack and the real `syncgap` command. One checkout and one state backend serve the whole file, in
+ * the order a tenant lives through them:
+ *   1. pull request: the compliant stack passes the preview (policy pack) and gets an impact report; the
+ *      non-compliant one (cloud authority) fails on mobile-authority-flag;
+ *   2. main: `pulumi up` in the deployment job, a directory sync, then the post-deploy gate passes;
+ *   3. nightly: no drift right after the deploy; after someone turns the switch off in the tenant, the drift check
+ *      fails and names bypassDirSyncOverridesEnabled with its live and declared value;
+ *   4. main with enforcementIdentity delegated: `pulumi up` signs in with a device code that the log shows, and a
+ *      Global Administrator approves it.
+ * The test stage (`bash scripts/test.sh`) is left out of the pull-request run: it is this test suite.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { summarize } from "../../pipelines/runner/cli";
+import { LocalTenant, type TenantEntry } from "../../pipelines/runner/localTenant";
+import { issues, type RunOptions, type RunRecord, runPipeline } from "../../pipelines/runner/run";
+import { PipelineSchema } from "../../pipelines/runner/schema";
+
+let local: LocalTenant;
+let ok: TenantEntry;
+let bad: TenantEntry;
+let schema: PipelineSchema;
+const logs: string[] = [];
+
+beforeAll(async () => {
+  schema = new PipelineSchema();
+  local = await LocalTenant.start({ sambaAddress: "127.0.0.7" });
+  ok = local.tenant("e2e-ok", "onPremises");
+  bad = local.tenant("e2e-bad", "cloud");
+}, 600_000);
+
+afterAll(async () => {
+  // The runs' logs (secrets masked), for reading after a failure.
+  const out = path.resolve(__dirname, "..", "..", "out");
+  mkdirSync(out, { recursive: true });
+  writeFileSync(path.join(out, "pipelines-e2e.log"), `${logs.join("\n")}\n`);
+  await local?.stop();
+});
+
+async function run(options: Partial<RunOptions>): Promise<RunRecord> {
+  const record = await runPipeline({
+    pipeline: path.join(local.sourcesDir, "azure-pipelines.yml"),
+    sourcesDir: local.sourcesDir,
+    variableGroups: local.variableGroups,
+    serviceConnections: local.serviceConnections,
+    agentEnv: local.agentEnv,
+    schema,
+    log: (line) => logs.push(line),
+    ...options,
+  });
+  // On a failure the assertion message carries the run's summary; the whole log is in record.log.
+  logs.push(summarize(record));
+  return record;
+}
+
+const stage = (r: RunRecord, name: string) => r.stages.find((s) => s.name === name);
+const steps = (r: RunRecord, stageName: string, job: string) =>
+  stage(r, stageName)?.jobs.find((j) => j.name === job)?.steps ?? [];
+const step = (r: RunRecord, stageName: string, job: string, display: string) =>
+  steps(r, stageName, job).find((s) => s.displayName.startsWith(display));
+
+describe("pull request", () => {
+  let r: RunRecord;
+  beforeAll(async () => {
+    r = await run({
+      reason: "PullRequest",
+      pullRequestId: "7",
+      parameters: { tenants: [ok, bad] },
+      jobFilter: (stageName) => stageName !== "test",
+    });
+  }, 900_000);
+
+  it("runs only the pull-request stages", () => {
+    expect(r.stages.map((s) => [s.name, s.result])).toEqual([
+      ["test", "Skipped"],
+      ["preview_e2e_ok", "Succeeded"],
+      ["preview_e2e_bad", "Failed"],
+      ["deploy_e2e_ok", "Skipped"],
+      ["deploy_e2e_bad", "Skipped"],
+      ["nightly_e2e_ok", "Skipped"],
+      ["nightly_e2e_bad", "Skipped"],
+    ]);
+    expect(stage(r, "test")?.jobs[0]?.reason).toBe("not selected");
+  });
+
+  it("passes the compliant stack's preview with the policy pack, and writes its impact report", () => {
+    expect(step(r, "preview_e2e_ok", "preview", "pulumi preview")?.result).toBe("Succeeded");
+    expect(step(r, "preview_e2e_ok", "preview", "Impact report")?.result).toBe("Succeeded");
+    const artifact = r.artifacts.find((a) => a.name === "preview-e2e-ok");
+    expect(artifact?.files).toEqual(expect.arrayContaining(["preview.txt", "preview.md", "impact/impact-report.md"]));
+    const impact = readFileSync(path.join(artifact?.path as string, "impact", "impact-report.md"), "utf8");
+    expect(impact).toContain("alice.baker@corp.example.test");
+    // The preview's summary and syncgap's own impact summary are attached to the run.
+    expect(r.summaries.filter((s) => s.job === "preview" && s.stage === "preview_e2e_ok")).toHaveLength(2);
+  });
+
+  it("fails the non-compliant stack on the mandatory policy, naming it, and still reports the impact", () => {
+    expect(step(r, "preview_e2e_bad", "preview", "pulumi preview")?.result).toBe("Failed");
+    expect(step(r, "preview_e2e_bad", "preview", "Impact report")?.result).toBe("Succeeded");
+    const errors = issues(r, "error").filter((c) => c.stage === "preview_e2e_bad");
+    expect(errors.map((e) => e.message).join("\n")).toMatch(
+      /Policy mobile-authority-flag .*declares bypassDirSyncOverridesEnabled = false/,
+    );
+    expect(r.artifacts.map((a) => a.name)).toContain("preview-e2e-bad");
+  });
+
+  it("never prints a secret", () => {
+    const secrets = Object.values(local.variableGroups.syncgap?.secrets ?? {});
+    for (const s of secrets) expect(r.log).not.toContain(s);
+  });
+});
+
+describe("main branch: deploy and gate", () => {
+  let r: RunRecord;
+  let featuresAfterDeploy: Record<string, unknown> = {};
+  beforeAll(async () => {
+    r = await run({
+      reason: "IndividualCI",
+      sourceBranch: "refs/heads/main",
+      parameters: { tenants: [ok] },
+      onJobStart: async (stageName, job) => {
+        if (stageName === "deploy_e2e_ok" && job === "gate") {
+          featuresAfterDeploy = await local.features();
+          // Entra Connect's next cycle; Microsoft recommends a full one after turning the switch on.
+          const sync = await local.sync("Initial");
+          expect(sync.errors).toEqual([]);
+        }
+      },
+    });
+  }, 900_000);
+
+  it("runs pulumi up in the deployment job bound to the tenant's Environment, and turns the switch on", () => {
+    const deploy = stage(r, "deploy_e2e_ok")?.jobs.find((j) => j.name === "deploy");
+    expect(deploy?.environment).toBe("syncgap-e2e-ok");
+    expect(deploy?.result).toBe("Succeeded");
+    expect(r.log).toContain("Environment syncgap-e2e-ok: approval granted");
+    expect(featuresAfterDeploy.bypassDirSyncOverridesEnabled).toBe(true);
+  });
+
+  it("passes the post-deploy gate after a sync, with JUnit, CSV/HTML artifacts and a Markdown summary", () => {
+    expect(stage(r, "deploy_e2e_ok")?.result).toBe("Succeeded");
+    expect(steps(r, "deploy_e2e_ok", "gate").map((s) => [s.displayName, s.result])).toEqual([
+      ["Checkout self", "Succeeded"],
+      ["Cache the npm downloads", "Succeeded"],
+      ["Cache Node.js and the Pulumi CLI", "Succeeded"],
+      ["Toolchain (Node.js 22, npm ci, Pulumi CLI)", "Succeeded"],
+      ["Post-deploy gate (syncgap check)", "Succeeded"],
+      ["Publish the gate's JUnit report", "Succeeded"],
+      ["Publish the reports (gate-e2e-ok)", "Succeeded"],
+    ]);
+    expect(r.testRuns).toHaveLength(1);
+    expect(r.testRuns[0]?.title).toBe("syncgap gate e2e-ok");
+    expect(r.testRuns[0]?.failed).toBe(0);
+    const gate = r.artifacts.find((a) => a.name === "gate-e2e-ok");
+    expect(gate?.files).toEqual(
+      expect.arrayContaining(["gate/gap-report.csv", "gate/gap-report.html", "gate/gap-report.xml"]),
+    );
+    expect(r.summaries.some((s) => s.job === "gate")).toBe(true);
+  });
+});
+
+describe("nightly", () => {
+  it("finds no drift right after the deploy (this run installs the CLI with the Pulumi task)", async () => {
+    const r = await run({ reason: "Schedule", parameters: { tenants: [ok], install: "pulumiTask" } });
+    const task = step(r, "nightly_e2e_ok", "nightly", "Install the Pulumi CLI (Pulumi task)");
+    expect(task?.result).toBe("Succeeded");
+    expect(task?.output).toContain("No Pulumi command to run. Exiting early.");
+    expect(step(r, "nightly_e2e_ok", "nightly", "Drift")?.result).toBe("Succeeded");
+    expect(step(r, "nightly_e2e_ok", "nightly", "Drift")?.output).toContain("No drift in stack e2e-ok.");
+    expect(issues(r, "error").filter((c) => c.message.startsWith("Drift:"))).toEqual([]);
+  }, 900_000);
+
+  it("fails with the drifted property named after an out-of-band change, and still writes the gap report", async () => {
+    await local.changeOutOfBand("bypassDirSyncOverridesEnabled", false);
+    const r = await run({ reason: "Schedule", parameters: { tenants: [ok] } });
+    const drift = step(r, "nightly_e2e_ok", "nightly", "Drift");
+    expect(drift?.result).toBe("Failed");
+    expect(issues(r, "error").map((c) => c.message)).toContain(
+      "Drift: bypassDirSyncOverridesEnabled is false in the tenant, declared true",
+    );
+    expect(
+      r.commands.some(
+        (c) => c.command === "task.complete" && c.properties.result === "Failed" && c.step === drift?.displayName,
+      ),
+    ).toBe(true);
+    expect(step(r, "nightly_e2e_ok", "nightly", "Gap report")?.result).not.toBe("Skipped");
+    const nightly = r.artifacts.find((a) => a.name === "nightly-e2e-ok");
+    expect(nightly?.files).toEqual(expect.arrayContaining(["drift.md", "drift-preview.txt", "gap/gap-report.csv"]));
+    expect(existsSync(path.join(nightly?.path as string, "gap", "gap-report.html"))).toBe(true);
+    expect(r.result).toBe("Failed");
+  }, 900_000);
+});
+
+describe("main branch with delegated enforcement", () => {
+  it("shows the device code in the deploy log, and writes the switch as the Global Administrator who signs in", async () => {
+    const delegated = local.tenant("e2e-delegated", "onPremises");
+    expect((await local.features()).bypassDirSyncOverridesEnabled).toBe(false); // the out-of-band change above
+    let approver: ReturnType<LocalTenant["approveDeviceCodes"]> | undefined;
+    const r = await run({
+      reason: "IndividualCI",
+      sourceBranch: "refs/heads/main",
+      parameters: { tenants: [delegated], enforcementIdentity: "delegated" },
+      jobFilter: (_stage, job) => job === "deploy",
+      onJobStart: async (_stage, job) => {
+        if (job === "deploy") approver = local.approveDeviceCodes();
+      },
+    });
+    const codes = (await approver?.stop()) ?? [];
+    const up = step(r, "deploy_e2e_delegated", "deploy", "pulumi up (delegated)");
+    expect(up?.result).toBe("Succeeded");
+    expect(codes).toHaveLength(1);
+    expect(up?.output).toContain(`enter the code ${codes[0]} to authenticate`);
+    expect(issues(r, "warning").map((c) => c.message)).toContain(
+      "Waiting for a Global Administrator to sign in with the device code below (enforcementIdentity delegated)",
+    );
+    expect((await local.features()).bypassDirSyncOverridesEnabled).toBe(true);
+  }, 900_000);
+});

@@ -1,0 +1,149 @@
+/**
+ * The pipeline scripts against a fake `pulumi` (the real CLI is exercised end to end in e2e.test.ts): drift.sh's
+ * exit-code handling and logging commands, and common.sh's handling of the agent's environment.
+ */
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { parseLoggingCommand } from "../../pipelines/runner/logging";
+
+const root = path.resolve(__dirname, "..", "..");
+const outputs = path.join(__dirname, "fixtures", "pulumi-output");
+
+/** A folder with a fake pulumi (and the two companions toolchain.sh checks for) that logs its arguments. */
+function fakePulumi(output: string, exit: number) {
+  const dir = mkdtempSync(path.join(tmpdir(), "syncgap-fake-pulumi-"));
+  const bin = path.join(dir, "bin");
+  mkdirSync(bin);
+  const log = path.join(dir, "calls.log");
+  writeFileSync(
+    path.join(bin, "pulumi"),
+    [
+      "#!/bin/sh",
+      `echo "$*" >> '${log}'`,
+      'case "$1" in',
+      "  version) echo v3.274.1 ;;",
+      "  stack) exit 0 ;;",
+      `  preview) cat '${path.join(outputs, output)}'; exit ${exit} ;;`,
+      '  *) echo "fake pulumi: unexpected $*" >&2; exit 99 ;;',
+      "esac",
+      "",
+    ].join("\n"),
+  );
+  for (const f of ["pulumi", "pulumi-language-nodejs", "pulumi-resource-pulumi-nodejs"]) {
+    if (f !== "pulumi") writeFileSync(path.join(bin, f), "#!/bin/sh\nexit 0\n");
+    chmodSync(path.join(bin, f), 0o755);
+  }
+  return { bin, log, staging: path.join(dir, "staging") };
+}
+
+function runScript(script: string, fake: ReturnType<typeof fakePulumi>, env: Record<string, string> = {}) {
+  const r = spawnSync("bash", [path.join(root, "pipelines", "scripts", script)], {
+    cwd: root,
+    encoding: "utf8",
+    env: {
+      PATH: `${fake.bin}:${path.dirname(process.execPath)}:/usr/bin:/bin`,
+      HOME: process.env.HOME ?? "/root",
+      TF_BUILD: "True",
+      BUILD_SOURCESDIRECTORY: root,
+      BUILD_ARTIFACTSTAGINGDIRECTORY: fake.staging,
+      SYNCGAP_STACK: "contoso",
+      PULUMI_BACKEND_URL: "file:///nonexistent",
+      SYNCGAP_CACHE: path.join(fake.staging, "..", "cache"),
+      ...env,
+    },
+  });
+  const commands = r.stdout
+    .split("\n")
+    .map(parseLoggingCommand)
+    .filter((c) => c !== undefined);
+  return { ...r, commands };
+}
+
+describe("drift.sh", () => {
+  it("on exit 7 names each drifted property with its live and declared value, then fails the step", () => {
+    const fake = fakePulumi("syncgap-drift-exit7.txt", 7);
+    const r = runScript("drift.sh", fake);
+    expect(r.status).toBe(1);
+    const errors = r.commands.filter((c) => c.command === "task.logissue" && c.properties.type === "error");
+    expect(errors.map((c) => c.message)).toEqual([
+      "Drift: bypassDirSyncOverridesEnabled is false in the tenant, declared true",
+      "Drift: blockSoftMatchEnabled is false in the tenant, declared true",
+    ]);
+    expect(r.commands.at(-1)).toMatchObject({ command: "task.complete", properties: { result: "Failed" } });
+    const summary = r.commands.find((c) => c.command === "task.uploadsummary");
+    expect(readFileSync(summary?.message as string, "utf8")).toContain(
+      "| `bypassDirSyncOverridesEnabled` | false | true |",
+    );
+    expect(readFileSync(fake.log, "utf8")).toContain(
+      "preview --refresh --expect-no-changes --diff --stack contoso --non-interactive --color never",
+    );
+  });
+
+  it("on exit 0 reports no drift and succeeds", () => {
+    const r = runScript("drift.sh", fakePulumi("smoke-nochange-exit0.txt", 0));
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("No drift in stack contoso.");
+    expect(r.commands.filter((c) => c.command === "task.logissue")).toEqual([]);
+  });
+
+  it("on any other exit code fails as 'could not check', not as drift", () => {
+    const r = runScript("drift.sh", fakePulumi("smoke-nochange-exit0.txt", 255));
+    expect(r.status).toBe(1);
+    const messages = r.commands.filter((c) => c.command === "task.logissue").map((c) => c.message);
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toMatch(/failed with exit code 255: drift could not be checked/);
+  });
+});
+
+describe("common.sh", () => {
+  it("fails with a clear message when the state backend is not set (never the Pulumi Cloud by default)", () => {
+    const r = runScript("drift.sh", fakePulumi("smoke-nochange-exit0.txt", 0), { PULUMI_BACKEND_URL: "" });
+    expect(r.status).toBe(1);
+    expect(r.commands[0]?.message).toMatch(/^PULUMI_BACKEND_URL is not set/);
+  });
+
+  it("drops unexpanded macros, takes the identity from the service connection and secrets from Key Vault names", () => {
+    const fake = fakePulumi("smoke-nochange-exit0.txt", 0);
+    const probe = path.join(fake.staging, "..", "probe.sh");
+    writeFileSync(
+      probe,
+      [
+        `. '${path.join(root, "pipelines", "scripts", "common.sh")}'`,
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansions
+        'echo "token=${SYSTEM_ACCESSTOKEN-unset} secret=${AZURE_CLIENT_SECRET-unset} kept=$KEPT"',
+        'echo "client=$SYNCGAP_CLIENT_ID tenant=$SYNCGAP_TENANT_ID"',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansions
+        'echo "passphrase=$PULUMI_CONFIG_PASSPHRASE ad=${SYNCGAP_AD_PASSWORD-unset} kv=${SYNCGAP_KV_PULUMI_CONFIG_PASSPHRASE-gone}"',
+        "",
+      ].join("\n"),
+    );
+    const r = spawnSync("bash", [probe], {
+      cwd: root,
+      encoding: "utf8",
+      env: {
+        PATH: `${fake.bin}:${path.dirname(process.execPath)}:/usr/bin:/bin`,
+        HOME: process.env.HOME ?? "/root",
+        BUILD_SOURCESDIRECTORY: root,
+        BUILD_ARTIFACTSTAGINGDIRECTORY: fake.staging,
+        SYNCGAP_STACK: "contoso",
+        PULUMI_BACKEND_URL: "file:///nonexistent",
+        SYSTEM_ACCESSTOKEN: "$(System.AccessToken)",
+        AZURE_CLIENT_SECRET: "$(AZURE_CLIENT_SECRET)",
+        KEPT: "a $(b) c",
+        AZURESUBSCRIPTION_CLIENT_ID: "client-from-connection",
+        tenantId: "tenant-from-spn",
+        PULUMI_CONFIG_PASSPHRASE: "$(PULUMI_CONFIG_PASSPHRASE)",
+        SYNCGAP_KV_PULUMI_CONFIG_PASSPHRASE: "from-key-vault",
+        SYNCGAP_KV_SYNCGAP_AD_PASSWORD: "$(syncgap-ad-password)",
+      },
+    });
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toContain("token=unset secret=unset kept=a $(b) c");
+    expect(r.stdout).toContain("client=client-from-connection tenant=tenant-from-spn");
+    // A secret under its Key Vault name stands in for a missing variable-group one.
+    expect(r.stdout).toContain("passphrase=from-key-vault ad=unset kv=gone");
+  });
+});

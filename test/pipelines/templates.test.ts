@@ -1,0 +1,108 @@
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { compilePipeline, PipelineError } from "../../pipelines/runner/templates";
+
+const root = path.resolve(__dirname, "..", "..");
+const tiny = path.join(__dirname, "fixtures", "tiny", "azure-pipelines.yml");
+const pipeline = path.join(root, "azure-pipelines.yml");
+
+const tenants = [
+  { stack: "contoso", serviceConnection: "sc-contoso", environment: "env-contoso" },
+  { stack: "fabrikam-eu", serviceConnection: "sc-fabrikam", environment: "env-fabrikam" },
+];
+
+describe("template expansion", () => {
+  it("expands each loops over a parameter and step templates with parameters", () => {
+    const c = compilePipeline(tiny, { rootDir: path.dirname(tiny) });
+    const greet = c.stages[0]?.jobs[0];
+    expect(greet?.steps.slice(0, 2).map((s) => s.bash)).toEqual(['echo "hello $(who)"', 'echo "bonjour $(who)"']);
+    expect(greet?.steps[0]?.displayName).toBe("Echo hello $(who)");
+  });
+
+  it("checks parameters: allowed values, unknown names, missing required ones", () => {
+    expect(() => compilePipeline(tiny, { rootDir: root, parameters: { failAt: "third" } })).toThrow(
+      /parameter failAt is "third", allowed: none, second/,
+    );
+    expect(() => compilePipeline(tiny, { rootDir: root, parameters: { nope: 1 } })).toThrow(
+      /unexpected parameter\(s\) nope/,
+    );
+  });
+
+  it("compiles syncgap's pipeline into one stage per tenant and trigger, with static job names", () => {
+    const c = compilePipeline(pipeline, { rootDir: root, parameters: { tenants } });
+    expect(c.stages.map((s) => s.name)).toEqual([
+      "test",
+      "preview_contoso",
+      "preview_fabrikam_eu",
+      "deploy_contoso",
+      "deploy_fabrikam_eu",
+      "nightly_contoso",
+      "nightly_fabrikam_eu",
+    ]);
+    const deploy = c.stages.find((s) => s.name === "deploy_fabrikam_eu");
+    expect(deploy?.jobs.map((j) => [j.kind, j.name, j.environment, j.dependsOn])).toEqual([
+      ["deployment", "deploy", "env-fabrikam", []],
+      ["job", "gate", undefined, ["deploy"]],
+    ]);
+    const tenantSteps = deploy?.jobs.flatMap((j) => j.steps).filter((s) => s.task === "AzureCLI@2");
+    expect(tenantSteps?.map((s) => (s.inputs as Record<string, string>).scriptPath)).toEqual([
+      "pipelines/scripts/deploy.sh",
+      "pipelines/scripts/gate.sh",
+    ]);
+    for (const s of tenantSteps ?? []) {
+      expect((s.inputs as Record<string, string>).azureSubscription).toBe("sc-fabrikam");
+      expect((s.env as Record<string, string>).SYNCGAP_STACK).toBe("fabrikam-eu");
+      expect((s.env as Record<string, string>).SYSTEM_ACCESSTOKEN).toBe("$(System.AccessToken)");
+    }
+  });
+
+  it("adds the Pulumi task only when install is pulumiTask, and passes the enforcement identity to deploy.sh", () => {
+    const plain = compilePipeline(pipeline, { rootDir: root, parameters: { tenants } });
+    const withTask = compilePipeline(pipeline, {
+      rootDir: root,
+      parameters: { tenants, install: "pulumiTask", enforcementIdentity: "delegated" },
+    });
+    const tasks = (c: typeof plain) => c.stages.flatMap((s) => s.jobs.flatMap((j) => j.steps.map((x) => x.task)));
+    expect(tasks(plain)).not.toContain("Pulumi@1");
+    expect(tasks(withTask).filter((t) => t === "Pulumi@1")).toHaveLength(8); // every tenant job, not the test job
+    const deployStep = withTask.stages
+      .find((s) => s.name === "deploy_contoso")
+      ?.jobs[0]?.steps.find((s) => s.task === "AzureCLI@2");
+    expect((deployStep?.inputs as Record<string, string> | undefined)?.arguments).toBe("delegated");
+    expect(() => compilePipeline(pipeline, { rootDir: root, parameters: { enforcementIdentity: "both" } })).toThrow(
+      PipelineError,
+    );
+  });
+
+  it("reads the secrets from a Key Vault with the tenant's service connection when keyVault is set", () => {
+    const c = compilePipeline(pipeline, { rootDir: root, parameters: { tenants, keyVault: "kv-syncgap" } });
+    const job = c.stages.find((s) => s.name === "nightly_fabrikam_eu")?.jobs[0];
+    const kv = job?.steps.find((s) => s.task === "AzureKeyVault@2");
+    expect(kv?.inputs).toMatchObject({
+      azureSubscription: "sc-fabrikam",
+      KeyVaultName: "kv-syncgap",
+      SecretsFilter: "pulumi-config-passphrase,syncgap-ad-password",
+    });
+    // Before the toolchain and the tenant steps that need the secrets.
+    expect(job?.steps.indexOf(kv as NonNullable<typeof kv>)).toBeLessThan(
+      job?.steps.findIndex((s) => s.task === "AzureCLI@2") ?? 0,
+    );
+    const plain = compilePipeline(pipeline, { rootDir: root, parameters: { tenants } });
+    expect(plain.stages.flatMap((s) => s.jobs.flatMap((j) => j.steps)).some((x) => x.task === "AzureKeyVault@2")).toBe(
+      false,
+    );
+  });
+
+  it("selects stages by trigger: conditions on Build.Reason and branch", () => {
+    const c = compilePipeline(pipeline, { rootDir: root });
+    const byName = Object.fromEntries(c.stages.map((s) => [s.name, s.condition]));
+    expect(byName.test).toBe("eq(variables['Build.Reason'], 'PullRequest')");
+    expect(byName.preview_contoso).toBe("eq(variables['Build.Reason'], 'PullRequest')");
+    expect(byName.deploy_contoso).toContain("eq(variables['Build.SourceBranch'], 'refs/heads/main')");
+    expect(byName.nightly_contoso).toBe("eq(variables['Build.Reason'], 'Schedule')");
+    expect(c.stages.every((s) => Array.isArray(s.dependsOn) && s.dependsOn.length === 0)).toBe(true);
+    expect(c.schedules).toEqual([
+      { cron: "0 3 * * *", displayName: "Nightly drift and gap report", branches: { include: ["main"] }, always: true },
+    ]);
+  });
+});
