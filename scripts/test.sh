@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone: installs what it needs (Node 22 when the machine's node is older,
-# npm dependencies, the pinned Pulumi CLI), then lint + typecheck + vitest. Samba and the local tenant are
-# started by the tests themselves (test/globalSetup.ts). Extra arguments go to vitest (e.g. a test file).
+# npm dependencies, the pinned Pulumi CLI; Debian's samba and chromium packages, which needs root), then lint +
+# typecheck + vitest. The Samba DC and the local tenant are started by the tests themselves (test/globalSetup.ts).
+# Extra arguments go to vitest (e.g. a test file or folder).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 . scripts/toolchain.sh
 t0=$SECONDS
 sg_toolchain
 echo "[test] toolchain ready in $((SECONDS - t0)) s: node $(node --version), pulumi $(pulumi version)"
+
+echo "[test] system packages the suite drives for real: Samba (AD DC) and Chromium (HTML report)"
+bash scripts/samba-dc.sh install
+bash scripts/ensure-chromium.sh
 
 echo "[test] lint (biome)"
 npx biome check .
