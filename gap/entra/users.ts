@@ -1,0 +1,92 @@
+/**
+ * Turning Graph user objects (from Graph itself or from an export file) into EntraUser, with errors that say where
+ * and what is wrong.
+ *
+ * Property names are matched case-insensitively, so exports made with Microsoft Graph PowerShell
+ * (`Get-MgUser … | ConvertTo-Json`, PascalCase names such as `UserPrincipalName`, `MobilePhone`) read as well as raw
+ * Graph JSON (camelCase).
+ */
+import { ENTRA_SELECT, type EntraUser } from "../types";
+
+const CANONICAL = new Map<string, keyof EntraUser>(ENTRA_SELECT.map((p) => [p.toLowerCase(), p]));
+const BOOLEAN_PROPS = new Set<keyof EntraUser>(["onPremisesSyncEnabled", "accountEnabled"]);
+
+/** Raised for one user object; `where` is a JSON pointer (e.g. `/3/value/17`). */
+export class EntraUserShapeError extends Error {
+  override name = "EntraUserShapeError";
+  constructor(
+    readonly where: string,
+    readonly problem: string,
+  ) {
+    super(`at ${where}: ${problem}`);
+  }
+}
+
+function describe(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "an array";
+  return typeof v === "object" ? "an object" : `${typeof v} ${JSON.stringify(v)}`.slice(0, 80);
+}
+
+function checkValue(name: keyof EntraUser, v: unknown, where: string): void {
+  if (v === null || v === undefined) return;
+  if (BOOLEAN_PROPS.has(name)) {
+    if (typeof v !== "boolean")
+      throw new EntraUserShapeError(where, `expected true, false or null, found ${describe(v)}`);
+  } else if (typeof v !== "string") {
+    throw new EntraUserShapeError(where, `expected a string or null, found ${describe(v)}`);
+  }
+}
+
+/**
+ * Converts one user object; unknown properties are ignored, known ones must have the right type. An object that
+ * already uses Graph's exact property names (every Graph response with `$select`) is checked and kept as it is: at
+ * 100k users, copying each one would double what the read allocates.
+ */
+export function toEntraUser(raw: unknown, where: string): EntraUser {
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    throw new EntraUserShapeError(where, `expected a user object, found ${describe(raw)}`);
+  }
+  const obj = raw as Record<string, unknown>;
+  let canonical = true;
+  for (const k in obj) {
+    if (CANONICAL.get(k.toLowerCase()) !== k && !k.startsWith("@odata")) {
+      canonical = false;
+      break;
+    }
+  }
+  if (canonical) {
+    for (const k in obj) if (!k.startsWith("@odata")) checkValue(k as keyof EntraUser, obj[k], `${where}/${k}`);
+    if (typeof obj.id !== "string" || !obj.id) throw new EntraUserShapeError(where, "the user has no id");
+    if (typeof obj.userPrincipalName !== "string" || !obj.userPrincipalName) {
+      throw new EntraUserShapeError(where, `user ${obj.id} has no userPrincipalName`);
+    }
+    return obj as unknown as EntraUser;
+  }
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
+    const name = CANONICAL.get(k.toLowerCase());
+    if (!name) continue;
+    if (v === null || v === undefined) {
+      out[name] = null;
+      continue;
+    }
+    checkValue(name, v, `${where}/${k}`);
+    out[name] = v;
+  }
+  if (typeof out.id !== "string" || !out.id) throw new EntraUserShapeError(where, "the user has no id");
+  if (typeof out.userPrincipalName !== "string" || !out.userPrincipalName) {
+    throw new EntraUserShapeError(where, `user ${out.id} has no userPrincipalName`);
+  }
+  return out as unknown as EntraUser;
+}
+
+/**
+ * True for users the analysis covers: synced from on-prem AD. Graph's `onPremisesSyncEnabled` is true for synced
+ * users, false for users no longer synced, null for cloud-only users
+ * (https://learn.microsoft.com/graph/api/resources/user). An export that does not carry the property at all is
+ * taken to hold synced users only (the caller notes that).
+ */
+export function isSynced(u: EntraUser): boolean {
+  return u.onPremisesSyncEnabled === true || u.onPremisesSyncEnabled === undefined;
+}

@@ -1,0 +1,22 @@
+/**
+ * syncgap's mobile-number gap analysis (on-prem AD vs Entra ID), as a library. The `syncgap` CLI and the policy pack
+ * use these; see docs/gap-analysis.md.
+ */
+export { adSourceName, openAdSource, readAdSource } from "./adSources";
+export { complete, escapeData, escapeProperty, isAzureDevOps, logIssue, uploadSummary } from "./azdo";
+export { declaredBypassFromStack, EXIT, readBypassFlag, readLastSync, waitForSync } from "./check";
+export { readEntraJsonFile } from "./entra/jsonExport";
+export { GapInputError } from "./errors";
+export { DEFAULT_THRESHOLDS, evaluateGate, type GateOutcome, parseCategories, type Thresholds } from "./gate";
+export { impactOf } from "./impact";
+export { type AdRecord, classifyPair, joinAndClassify, toAdRecord } from "./join";
+export { PhoneNormalizer } from "./phone";
+export { parseFormats, REPORT_FILES, REPORT_FORMATS, type ReportFormat, writeReports } from "./reports";
+export { gapCsv } from "./reports/csv";
+export { neutralizeCell } from "./reports/csvSafe";
+export { gapHtml } from "./reports/html";
+export { gapJson, gapReportDocument } from "./reports/json";
+export { gapJunit } from "./reports/junit";
+export { gapMarkdown } from "./reports/markdown";
+export { type GapProgress, type GapRunOptions, runGapAnalysis } from "./run";
+export * from "./types";

@@ -1,0 +1,237 @@
+/**
+ * Join and classify: pairs each synced Entra user with its AD user and sorts every user into a category.
+ *
+ * Keys, strongest first (the report records which one matched, `matchedBy`):
+ *   1. onPremisesImmutableId ↔ the AD source anchor (base64 of mS-DS-ConsistencyGuid, else of objectGUID); the
+ *      objectGUID-based anchor is accepted too, for tenants that anchored on objectGUID before a consistency GUID
+ *      was written;
+ *   2. onPremisesSecurityIdentifier ↔ objectSid;
+ *   3. onPremisesSamAccountName ↔ sAMAccountName;
+ *   4. onPremisesUserPrincipalName, then userPrincipalName ↔ userPrincipalName (case-insensitive). UPN alone is not
+ *      safe: an unverified UPN suffix becomes …@<tenant>.onmicrosoft.com in Entra ID
+ *      (https://learn.microsoft.com/entra/identity/hybrid/connect/plan-connect-userprincipalname).
+ * Each key is a hash-map lookup (O(n) overall). Matching runs pass by pass over all users, so a stronger key always
+ * wins over a weaker one, and each AD user is matched at most once. A key value that two AD users share (e.g. one
+ * sAMAccountName in two domains of a forest) matches nobody.
+ */
+import { immutableIdFromGuidString } from "../ad/ids";
+import type { AdUser } from "../ad/types";
+import { isEmptyPhone, type PhoneNormalizer } from "./phone";
+import {
+  CATEGORIES,
+  type Category,
+  type EntraUser,
+  type GapRow,
+  MATCH_KEYS,
+  type MatchedBy,
+  SYNC_GAP_PHRASES,
+} from "./types";
+
+/** What the join keeps of an AD user (smaller than AdUser: 100k users must fit comfortably in memory). */
+export interface AdRecord {
+  dn: string;
+  upn?: string;
+  sam?: string;
+  displayName?: string;
+  mobile?: string;
+  otherMobile: string[];
+  /** Source anchor as Entra shows it. */
+  immutableId?: string;
+  /** base64 of objectGUID, when it differs from immutableId. */
+  guidImmutableId?: string;
+  sid?: string;
+  enabled: boolean;
+}
+
+export function toAdRecord(u: AdUser): AdRecord {
+  let immutableId = u.immutableId;
+  let guidImmutableId: string | undefined;
+  try {
+    if (!immutableId && u.consistencyGuid) immutableId = immutableIdFromGuidString(u.consistencyGuid);
+    const fromGuid = u.objectGuid ? immutableIdFromGuidString(u.objectGuid) : undefined;
+    if (!immutableId) immutableId = fromGuid;
+    else if (fromGuid && fromGuid !== immutableId) guidImmutableId = fromGuid;
+  } catch {
+    // A malformed GUID string leaves the user matchable by the other keys.
+  }
+  const r: AdRecord = { dn: u.distinguishedName, otherMobile: u.otherMobile ?? [], enabled: u.enabled };
+  if (u.userPrincipalName) r.upn = u.userPrincipalName;
+  if (u.sAMAccountName) r.sam = u.sAMAccountName;
+  if (u.displayName) r.displayName = u.displayName;
+  if (u.mobile !== undefined && u.mobile !== null) r.mobile = u.mobile;
+  if (immutableId) r.immutableId = immutableId;
+  if (guidImmutableId) r.guidImmutableId = guidImmutableId;
+  if (u.objectSid) r.sid = u.objectSid;
+  return r;
+}
+
+/** Category of a matched pair. Only identical strings are in sync: sync copies AD's value verbatim. */
+export function classifyPair(
+  adMobile: string | null | undefined,
+  entraMobile: string | null | undefined,
+  phones: PhoneNormalizer,
+): Category {
+  const adEmpty = isEmptyPhone(adMobile);
+  const entraEmpty = isEmptyPhone(entraMobile);
+  if (adEmpty && entraEmpty) return "InSync";
+  if (entraEmpty) return "MissingInEntra";
+  if (adEmpty) return "CloudOnly";
+  if (adMobile === entraMobile) return "InSync";
+  return phones.same(adMobile as string, entraMobile as string) ? "FormatOnly" : "ValueMismatch";
+}
+
+const AMBIGUOUS = -1;
+
+class KeyIndex {
+  private readonly map = new Map<string, number>();
+  add(key: string | undefined, i: number): void {
+    if (!key) return;
+    const prev = this.map.get(key);
+    if (prev === undefined) this.map.set(key, i);
+    else if (prev !== i) this.map.set(key, AMBIGUOUS);
+  }
+  get(key: string | null | undefined): number {
+    if (!key) return AMBIGUOUS;
+    return this.map.get(key) ?? AMBIGUOUS;
+  }
+}
+
+// Keys are case-folded only when they need it: at 100k users a copy of every UPN and SID is memory for nothing.
+const NEEDS_LOWER = /[A-Z\u00C0-\uFFFF]/;
+const NEEDS_UPPER = /[a-z\u00C0-\uFFFF]/;
+const lower = (s: string | null | undefined) => (s ? (NEEDS_LOWER.test(s) ? s.toLowerCase() : s) : undefined);
+const upper = (s: string | null | undefined) => (s ? (NEEDS_UPPER.test(s) ? s.toUpperCase() : s) : undefined);
+
+function entraKeys(u: EntraUser, key: MatchedBy): (string | undefined)[] {
+  switch (key) {
+    case "immutableId":
+      return [u.onPremisesImmutableId ?? undefined];
+    case "objectSid":
+      return [upper(u.onPremisesSecurityIdentifier)];
+    case "samAccountName":
+      return [lower(u.onPremisesSamAccountName)];
+    case "userPrincipalName":
+      return [lower(u.onPremisesUserPrincipalName), lower(u.userPrincipalName)];
+  }
+}
+
+export interface JoinOutput {
+  counts: Record<Category, number>;
+  matchedBy: Record<MatchedBy, number>;
+  matched: number;
+  rows: GapRow[];
+}
+
+export function emptyCounts(): Record<Category, number> {
+  return Object.fromEntries(CATEGORIES.map((c) => [c, 0])) as Record<Category, number>;
+}
+
+/** Joins both sides and classifies every user. Rows hold every user that is not InSync (all with includeInSync). */
+export function joinAndClassify(
+  ad: readonly AdRecord[],
+  entra: readonly EntraUser[],
+  phones: PhoneNormalizer,
+  includeInSync = false,
+): JoinOutput {
+  const indexes: Record<MatchedBy, KeyIndex> = {
+    immutableId: new KeyIndex(),
+    objectSid: new KeyIndex(),
+    samAccountName: new KeyIndex(),
+    userPrincipalName: new KeyIndex(),
+  };
+  ad.forEach((a, i) => {
+    indexes.immutableId.add(a.immutableId, i);
+    if (a.guidImmutableId) indexes.immutableId.add(a.guidImmutableId, i);
+    indexes.objectSid.add(upper(a.sid), i);
+    indexes.samAccountName.add(lower(a.sam), i);
+    indexes.userPrincipalName.add(lower(a.upn), i);
+  });
+
+  const adTaken = new Uint8Array(ad.length);
+  const match = new Int32Array(entra.length).fill(-1);
+  const how = new Uint8Array(entra.length);
+  for (let k = 0; k < MATCH_KEYS.length; k++) {
+    const key = MATCH_KEYS[k];
+    const index = indexes[key];
+    for (let i = 0; i < entra.length; i++) {
+      if (match[i] !== -1) continue;
+      for (const value of entraKeys(entra[i], key)) {
+        const j = index.get(value);
+        if (j !== AMBIGUOUS && !adTaken[j]) {
+          match[i] = j;
+          how[i] = k;
+          adTaken[j] = 1;
+          break;
+        }
+      }
+    }
+  }
+
+  const counts = emptyCounts();
+  const matchedBy = Object.fromEntries(MATCH_KEYS.map((k) => [k, 0])) as Record<MatchedBy, number>;
+  const rows: GapRow[] = [];
+  let matched = 0;
+  for (let i = 0; i < entra.length; i++) {
+    const e = entra[i];
+    if (match[i] === -1) {
+      counts.NotInAD++;
+      rows.push(makeRow("NotInAD", null, undefined, e, phones));
+      continue;
+    }
+    matched++;
+    const a = ad[match[i]];
+    const by = MATCH_KEYS[how[i]];
+    matchedBy[by]++;
+    const category = classifyPair(a.mobile, e.mobilePhone, phones);
+    counts[category]++;
+    if (category !== "InSync" || includeInSync) rows.push(makeRow(category, by, a, e, phones));
+  }
+  for (let j = 0; j < ad.length; j++) {
+    if (adTaken[j]) continue;
+    counts.NotInEntra++;
+    rows.push(makeRow("NotInEntra", null, ad[j], undefined, phones));
+  }
+  sortRows(rows);
+  return { counts, matchedBy, matched, rows };
+}
+
+const ORDER = new Map(CATEGORIES.map((c, i) => [c, i]));
+
+/** Category order first, then UPN (case-insensitive): stable reports that diff well. */
+export function sortRows(rows: GapRow[]): void {
+  const keyed = rows.map((r) => ({ r, o: ORDER.get(r.category) ?? 99, u: r.userPrincipalName.toLowerCase() }));
+  keyed.sort((x, y) => x.o - y.o || (x.u < y.u ? -1 : x.u > y.u ? 1 : 0));
+  for (let i = 0; i < rows.length; i++) rows[i] = keyed[i].r;
+}
+
+function nonEmpty(v: string | null | undefined): string | null {
+  return isEmptyPhone(v) ? null : (v as string);
+}
+
+export function makeRow(
+  category: Category,
+  matchedBy: MatchedBy | null,
+  a: AdRecord | undefined,
+  e: EntraUser | undefined,
+  phones: PhoneNormalizer,
+): GapRow {
+  const adMobile = a ? nonEmpty(a.mobile) : null;
+  const entraMobile = e ? nonEmpty(e.mobilePhone) : null;
+  return {
+    userPrincipalName: e?.userPrincipalName ?? a?.upn ?? a?.sam ?? a?.dn ?? "",
+    category,
+    syncGap: SYNC_GAP_PHRASES[category],
+    matchedBy,
+    adMobile,
+    adOtherMobile: a ? [...a.otherMobile] : [],
+    entraMobile,
+    adMobileE164: phones.e164(adMobile),
+    entraMobileE164: phones.e164(entraMobile),
+    immutableId: e?.onPremisesImmutableId ?? a?.immutableId ?? null,
+    entraId: e?.id ?? null,
+    adDistinguishedName: a?.dn ?? null,
+    adSamAccountName: a?.sam ?? null,
+    displayName: e?.displayName ?? a?.displayName ?? null,
+    accountEnabled: e ? (e.accountEnabled ?? null) : a ? a.enabled : null,
+  };
+}

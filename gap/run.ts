@@ -1,0 +1,373 @@
+/**
+ * One gap-analysis run: read both sides at once, join, classify, and (in delta mode) keep the state for the next
+ * run. Readers → join → classify; the reporters take the GapResult from here.
+ *
+ * Delta mode (`deltaStatePath`, Graph only): Entra ID is read with `/users/delta` from the saved deltaLink, and the
+ * AD read is skipped while the AD source's fingerprint is unchanged (adSources.ts). When neither side changed, the
+ * last result is reused as it is; otherwise the saved snapshot is brought up to date and joined again.
+ */
+import { performance } from "node:perf_hooks";
+import { ConnectionSettingsError } from "../providers/connection";
+import { createGraphConnection, type GraphClientOptions, type GraphConnection } from "../providers/graphClient";
+import { adFingerprint, adSourceName, openAdSource, readAdSource } from "./adSources";
+import { applyDelta, isDeltaResyncError, readSyncedUsers, readUsersDelta } from "./entra/graphReader";
+import { readEntraJsonFile } from "./entra/jsonExport";
+import { isSynced, toEntraUser } from "./entra/users";
+import { errorText, GapInputError } from "./errors";
+import { type AdRecord, joinAndClassify } from "./join";
+import { PhoneNormalizer } from "./phone";
+import { type GapState, loadSnapshot, loadState, SELECT_KEY, saveSnapshot, saveState } from "./state";
+import { type EntraUser, type GapResult, type GapRunSpec, OTHER_MOBILE_NOTE, type SourceInfo } from "./types";
+import { TOOL } from "./version";
+
+export interface GapProgress {
+  side: "ad" | "entra";
+  users: number;
+  pages: number;
+  done: boolean;
+}
+
+export interface GapRunOptions {
+  /** Where secrets are read from (AD bind password, Graph credentials). Default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Options for the Graph client (retry policy; a credential object in tests). */
+  graph?: GraphClientOptions;
+  /** A Graph connection to use instead of creating one (the gate shares its own). */
+  graphConnection?: GraphConnection;
+  onProgress?: (p: GapProgress) => void;
+}
+
+interface AdSide {
+  /** Undefined when the AD read was skipped (unchanged fingerprint): the users come from the snapshot. */
+  users?: AdRecord[];
+  info: SourceInfo;
+  ms: number;
+  fingerprint?: string;
+}
+
+interface EntraSide {
+  /** Full reads; undefined for a delta round (see `delta`). */
+  users?: EntraUser[];
+  delta?: {
+    changes: Record<string, unknown>[];
+    deltaLink: string;
+    incremental: boolean;
+    endpoint: string;
+    tenantId: string;
+  };
+  info: SourceInfo;
+  ms: number;
+  notes: string[];
+  /** The Graph connection of a delta round (applyDelta names it in errors). */
+  conn?: GraphConnection;
+}
+
+export function runGapAnalysis(spec: GapRunSpec, options: GapRunOptions = {}): Promise<GapResult> {
+  return run(spec, options, true);
+}
+
+async function run(spec: GapRunSpec, options: GapRunOptions, useState: boolean): Promise<GapResult> {
+  const started = performance.now();
+  const env = options.env ?? process.env;
+  const region = spec.defaultRegion ?? "US";
+  const includeInSync = spec.includeInSync ?? false;
+  let phones: PhoneNormalizer;
+  try {
+    phones = new PhoneNormalizer(region);
+  } catch (e) {
+    throw new GapInputError("--default-region", errorText(e));
+  }
+  const statePath = spec.entra.kind === "graph" ? spec.entra.deltaStatePath : undefined;
+  const notes: string[] = [];
+  let state: GapState | undefined;
+  if (statePath && useState) {
+    try {
+      state = loadState(statePath);
+    } catch (e) {
+      notes.push(`${errorText(e)}; this run read everything and wrote a new state.`);
+    }
+  }
+
+  const abort = new AbortController();
+  const adTask = readAd(spec, env, statePath ? state : undefined, Boolean(statePath), abort.signal, options);
+  const entraTask = readEntra(spec, env, state, abort.signal, options);
+
+  // Both sides run at once; the first failure stops the other (no partial data is ever analysed).
+  const failFast = <T>(p: Promise<T>) =>
+    p.catch((err) => {
+      abort.abort(err);
+      throw err;
+    });
+  const settled = await Promise.allSettled([failFast(adTask), failFast(entraTask)]);
+  const failure = settled.find((s) => s.status === "rejected") as PromiseRejectedResult | undefined;
+  if (failure) {
+    const err = failure.reason;
+    if (err instanceof GapInputError) throw err;
+    const side = settled[0].status === "rejected" ? adSourceName(spec.ad) : "Entra ID";
+    throw new GapInputError(side, errorText(err), undefined, { cause: err });
+  }
+  const ad = (settled[0] as PromiseFulfilledResult<AdSide>).value;
+  const entra = (settled[1] as PromiseFulfilledResult<EntraSide>).value;
+  notes.push(...entra.notes);
+
+  const base = (): Omit<GapResult, "counts" | "totals" | "rows" | "timings"> => ({
+    tool: { ...TOOL },
+    generatedAt: new Date().toISOString(),
+    defaultRegion: phones.region,
+    includeInSync,
+    inputs: { ad: ad.info, entra: entra.info },
+    otherMobileNote: OTHER_MOBILE_NOTE,
+    notes,
+  });
+  const timings = (joinMs: number) => ({
+    adReadMs: Math.round(ad.ms),
+    entraReadMs: Math.round(entra.ms),
+    joinMs: Math.round(joinMs),
+    totalMs: Math.round(performance.now() - started),
+  });
+
+  // Delta mode, nothing changed on either side: the last result stands.
+  const d = entra.delta;
+  const last = state?.result;
+  if (
+    statePath &&
+    d?.incremental &&
+    d.changes.length === 0 &&
+    !ad.users &&
+    last &&
+    last.defaultRegion === phones.region &&
+    last.includeInSync === includeInSync
+  ) {
+    notes.push(
+      `Nothing changed since ${state?.savedAt} (no Graph changes, AD source unchanged): the result of that run was reused.`,
+    );
+    writeState(statePath, {
+      ...state,
+      entra: { endpoint: d.endpoint, tenantId: d.tenantId, select: SELECT_KEY, deltaLink: d.deltaLink },
+    });
+    return { ...base(), counts: last.counts, totals: last.totals, timings: timings(0), rows: last.rows };
+  }
+
+  // Otherwise: the users of both sides, from this run's reads and (delta mode) the snapshot.
+  let adUsers = ad.users;
+  let entraUsers = entra.users;
+  let entraMap: Map<string, EntraUser> | undefined;
+  if (d) {
+    const needSnapshot = d.incremental || !adUsers;
+    const snap =
+      needSnapshot && state?.snapshot && statePath ? await loadSnapshotOrExplain(statePath, state.snapshot) : undefined;
+    if (needSnapshot && !snap) {
+      // The snapshot is gone or damaged: start over without state (the reads were cheap when it was skipped).
+      notes.push("The delta snapshot was missing or unreadable: this run read everything again.");
+      const again = await run(spec, options, false);
+      return { ...again, notes: [...notes, ...again.notes] };
+    }
+    entraMap = d.incremental && snap ? snap.entra : new Map();
+    applyDelta(entra.conn as GraphConnection, entraMap, d.changes);
+    entraUsers = [...entraMap.values()];
+    if (!adUsers) adUsers = snap?.ad ?? [];
+    entra.info.users = entraUsers.length;
+    ad.info.users = adUsers.length;
+  }
+  const adList = adUsers as AdRecord[];
+  const entraList = entraUsers as EntraUser[];
+
+  const tJoin = performance.now();
+  const joined = joinAndClassify(adList, entraList, phones, includeInSync);
+  const joinMs = performance.now() - tJoin;
+  const outOfSync = Object.entries(joined.counts).reduce((acc, [c, v]) => (c === "InSync" ? acc : acc + v), 0);
+  const totals = {
+    adUsers: adList.length,
+    entraUsers: entraList.length,
+    matched: joined.matched,
+    outOfSync,
+    rows: joined.rows.length,
+    matchedBy: joined.matchedBy,
+  };
+
+  if (statePath && d) {
+    try {
+      const snapshot = await saveSnapshot(statePath, entraMap?.values() ?? entraList, adList);
+      writeState(statePath, {
+        entra: { endpoint: d.endpoint, tenantId: d.tenantId, select: SELECT_KEY, deltaLink: d.deltaLink },
+        ...(ad.fingerprint ? { ad: { fingerprint: ad.fingerprint } } : {}),
+        result: { defaultRegion: phones.region, includeInSync, counts: joined.counts, totals, rows: joined.rows },
+        snapshot,
+      });
+    } catch (e) {
+      if (e instanceof GapInputError) throw e;
+      throw new GapInputError(
+        `delta state ${statePath}`,
+        `cannot write it: ${errorText(e)}`,
+        "check the path and permissions",
+      );
+    }
+  }
+  return { ...base(), counts: joined.counts, totals, timings: timings(joinMs), rows: joined.rows };
+}
+
+function writeState(path: string, state: GapState): void {
+  try {
+    saveState(path, state);
+  } catch (e) {
+    throw new GapInputError(
+      `delta state ${path}`,
+      `cannot write it: ${errorText(e)}`,
+      "check the path and permissions",
+    );
+  }
+}
+
+async function loadSnapshotOrExplain(path: string, expect: NonNullable<GapState["snapshot"]>) {
+  try {
+    return await loadSnapshot(path, expect);
+  } catch {
+    return undefined;
+  }
+}
+
+async function readAd(
+  spec: GapRunSpec,
+  env: NodeJS.ProcessEnv,
+  state: GapState | undefined,
+  delta: boolean,
+  signal: AbortSignal,
+  options: GapRunOptions,
+): Promise<AdSide> {
+  const t = performance.now();
+  const name = adSourceName(spec.ad);
+  let fingerprint: string | undefined;
+  if (delta) {
+    fingerprint = await adFingerprint(spec.ad, env);
+    if (fingerprint && state?.ad?.fingerprint === fingerprint && state.snapshot) {
+      options.onProgress?.({ side: "ad", users: state.snapshot.adUsers, pages: 0, done: true });
+      return {
+        info: {
+          kind: spec.ad.kind,
+          description: `${name} — unchanged since ${state.savedAt}, not read again`,
+          users: state.snapshot.adUsers,
+          mode: "reused",
+          pages: 0,
+        },
+        ms: performance.now() - t,
+        fingerprint,
+      };
+    }
+  }
+  const source = await openAdSource(spec.ad, env);
+  const read = await readAdSource(source, name, {
+    signal,
+    onProgress: (p) => options.onProgress?.({ side: "ad", ...p }),
+  });
+  // The LDAP reader counts its search requests (round trips): reports and the benchmark show them.
+  const searches = (source as { stats?: { requests?: unknown } }).stats?.requests;
+  return {
+    users: read.users,
+    info: {
+      kind: spec.ad.kind,
+      description: spec.ad.kind === "source" ? source.description : name,
+      users: read.users.length,
+      mode: spec.ad.kind === "ldap" ? "live" : spec.ad.kind === "source" ? "memory" : "export",
+      pages: read.pages,
+      ...(typeof searches === "number" ? { requests: searches } : {}),
+    },
+    ms: performance.now() - t,
+    fingerprint,
+  };
+}
+
+async function readEntra(
+  spec: GapRunSpec,
+  env: NodeJS.ProcessEnv,
+  state: GapState | undefined,
+  signal: AbortSignal,
+  options: GapRunOptions,
+): Promise<EntraSide> {
+  const t = performance.now();
+  const e = spec.entra;
+  if (e.kind === "users") {
+    const users = e.users.map((u, i) => toEntraUser(u, `/users/${i}`)).filter(isSynced);
+    options.onProgress?.({ side: "entra", users: users.length, pages: 1, done: true });
+    return {
+      users,
+      info: {
+        kind: "users",
+        description: `${e.users.length} Entra ID user objects handed in`,
+        users: users.length,
+        mode: "memory",
+      },
+      ms: performance.now() - t,
+      notes: [],
+    };
+  }
+  if (e.kind === "json") {
+    const x = readEntraJsonFile(e.path);
+    options.onProgress?.({ side: "entra", users: x.users.length, pages: 1, done: true });
+    return { users: x.users, info: x.info, ms: performance.now() - t, notes: x.notes };
+  }
+  let conn: GraphConnection;
+  try {
+    conn = options.graphConnection ?? createGraphConnection(e.connection, { env, ...options.graph });
+  } catch (err) {
+    if (err instanceof ConnectionSettingsError) throw new GapInputError("Entra ID (Graph)", errorText(err));
+    throw new GapInputError("Entra ID (Graph)", errorText(err), undefined, { cause: err });
+  }
+  const before = conn.stats.requests;
+  const onProgress = (p: { users: number; pages: number; done: boolean }) =>
+    options.onProgress?.({ side: "entra", ...p });
+  const base = `Microsoft Graph ${conn.baseUrl} (tenant ${conn.settings.tenantId})`;
+  if (!e.deltaStatePath) {
+    const users = await readSyncedUsers(conn, { signal, onProgress });
+    return {
+      users,
+      info: {
+        kind: "graph",
+        description: `${base}: GET /users?$filter=onPremisesSyncEnabled eq true`,
+        users: users.length,
+        mode: "live",
+        requests: conn.stats.requests - before,
+      },
+      ms: performance.now() - t,
+      notes: [],
+    };
+  }
+  const notes: string[] = [];
+  let prior = state?.entra;
+  if (
+    prior &&
+    (prior.endpoint !== conn.baseUrl || prior.tenantId !== conn.settings.tenantId || prior.select !== SELECT_KEY)
+  ) {
+    notes.push(`The delta state was made for ${prior.endpoint} (tenant ${prior.tenantId}): started a new delta round.`);
+    prior = undefined;
+  }
+  if (prior && !state?.snapshot) prior = undefined;
+  let read: Awaited<ReturnType<typeof readUsersDelta>>;
+  try {
+    read = await readUsersDelta(conn, prior?.deltaLink, { signal, onProgress });
+  } catch (err) {
+    if (!prior || !isDeltaResyncError(err)) throw err;
+    notes.push(`Graph refused the saved deltaLink (${errorText(err)}): started a new delta round.`);
+    prior = undefined;
+    read = await readUsersDelta(conn, undefined, { signal, onProgress });
+  }
+  return {
+    conn,
+    delta: {
+      changes: read.changes,
+      deltaLink: read.deltaLink,
+      incremental: Boolean(prior),
+      endpoint: conn.baseUrl,
+      tenantId: conn.settings.tenantId,
+    },
+    info: {
+      kind: "graph",
+      description: `${base}: GET /users/delta (${prior ? `${read.changes.length} changes since ${state?.savedAt}` : "initial round"})`,
+      users: 0,
+      mode: prior ? "delta-incremental" : "delta-initial",
+      requests: conn.stats.requests - before,
+      pages: read.pages,
+    },
+    ms: performance.now() - t,
+    notes,
+  };
+}

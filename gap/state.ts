@@ -1,0 +1,242 @@
+/**
+ * The delta state (`--delta-state FILE`): what a re-run needs to read only what changed. Two files:
+ *   - FILE (small JSON): the Graph deltaLink, the AD source's fingerprint, and the last result (counts and rows);
+ *   - FILE.snapshot.ndjson (large): the synced Entra users and the AD users as they stood, one JSON array per line.
+ * A re-run where neither side changed reads only the small file and reuses the last result; the snapshot is read
+ * (line by line, so 100k users never sit in one string) only when something changed.
+ *
+ * The files hold directory data (names, phone numbers) like the reports do: they are written with mode 0600, never
+ * hold a credential (the deltaLink is a state token, useless without a Graph token), and are replaced atomically
+ * (write to a temporary file, then rename) only after a run that read everything.
+ */
+import { once } from "node:events";
+import {
+  chmodSync,
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from "node:fs";
+import { createInterface } from "node:readline";
+import type { AdRecord } from "./join";
+import { type Category, ENTRA_SELECT, type EntraUser, type GapRow, type GapTotals } from "./types";
+
+export const STATE_KIND = "syncgap-gap-state";
+export const STATE_VERSION = 2;
+const SNAPSHOT_KIND = "syncgap-gap-snapshot";
+
+type EntraTuple = [
+  id: string,
+  upn: string,
+  displayName: string | null,
+  mobilePhone: string | null,
+  immutableId: string | null,
+  sid: string | null,
+  sam: string | null,
+  onPremUpn: string | null,
+  onPremDn: string | null,
+  accountEnabled: boolean | null,
+];
+type AdTuple = [
+  dn: string,
+  upn: string | null,
+  sam: string | null,
+  displayName: string | null,
+  mobile: string | null,
+  otherMobile: string[],
+  immutableId: string | null,
+  guidImmutableId: string | null,
+  sid: string | null,
+  enabled: boolean,
+];
+
+export interface GapState {
+  savedAt?: string;
+  entra?: {
+    /** Graph base URL and tenant the deltaLink belongs to, and the `$select` it was made with. */
+    endpoint: string;
+    tenantId: string;
+    select: string;
+    deltaLink: string;
+  };
+  ad?: { fingerprint: string };
+  /** The last result, for a re-run in which nothing changed. */
+  result?: {
+    defaultRegion: string;
+    includeInSync: boolean;
+    counts: Record<Category, number>;
+    totals: GapTotals;
+    rows: GapRow[];
+  };
+  /** Whether FILE.snapshot.ndjson holds the users of this state. */
+  snapshot?: { entraUsers: number; adUsers: number };
+}
+
+export interface Snapshot {
+  entra: Map<string, EntraUser>;
+  ad: AdRecord[];
+}
+
+export const SELECT_KEY = ENTRA_SELECT.join(",");
+
+export function snapshotPath(statePath: string): string {
+  return `${statePath}.snapshot.ndjson`;
+}
+
+const n = <T>(v: T | undefined | null): T | null => (v === undefined ? null : v);
+
+function encodeEntra(u: EntraUser): EntraTuple {
+  return [
+    u.id,
+    u.userPrincipalName,
+    n(u.displayName),
+    n(u.mobilePhone),
+    n(u.onPremisesImmutableId),
+    n(u.onPremisesSecurityIdentifier),
+    n(u.onPremisesSamAccountName),
+    n(u.onPremisesUserPrincipalName),
+    n(u.onPremisesDistinguishedName),
+    n(u.accountEnabled),
+  ];
+}
+
+function decodeEntra(t: EntraTuple): EntraUser {
+  return {
+    id: t[0],
+    userPrincipalName: t[1],
+    displayName: t[2],
+    mobilePhone: t[3],
+    onPremisesImmutableId: t[4],
+    onPremisesSecurityIdentifier: t[5],
+    onPremisesSamAccountName: t[6],
+    onPremisesUserPrincipalName: t[7],
+    onPremisesDistinguishedName: t[8],
+    onPremisesSyncEnabled: true,
+    accountEnabled: t[9],
+  };
+}
+
+function encodeAd(a: AdRecord): AdTuple {
+  return [
+    a.dn,
+    n(a.upn),
+    n(a.sam),
+    n(a.displayName),
+    n(a.mobile),
+    a.otherMobile,
+    n(a.immutableId),
+    n(a.guidImmutableId),
+    n(a.sid),
+    a.enabled,
+  ];
+}
+
+function decodeAd(t: AdTuple): AdRecord {
+  const r: AdRecord = { dn: t[0], otherMobile: t[5], enabled: t[9] };
+  if (t[1] !== null) r.upn = t[1];
+  if (t[2] !== null) r.sam = t[2];
+  if (t[3] !== null) r.displayName = t[3];
+  if (t[4] !== null) r.mobile = t[4];
+  if (t[6] !== null) r.immutableId = t[6];
+  if (t[7] !== null) r.guidImmutableId = t[7];
+  if (t[8] !== null) r.sid = t[8];
+  return r;
+}
+
+export class StateFileError extends Error {
+  override name = "StateFileError";
+}
+
+/** Loads the small state; undefined when the file does not exist. Throws StateFileError when it is unusable. */
+export function loadState(path: string): GapState | undefined {
+  if (!existsSync(path)) return undefined;
+  let raw: GapState & { kind?: unknown; version?: unknown };
+  try {
+    raw = JSON.parse(readFileSync(path, "utf8"));
+  } catch (e) {
+    throw new StateFileError(`delta state ${path} is unreadable: ${(e as Error).message}`);
+  }
+  if (raw?.kind !== STATE_KIND || raw.version !== STATE_VERSION) {
+    throw new StateFileError(`delta state ${path} is not a syncgap state file of version ${STATE_VERSION}`);
+  }
+  const { kind: _k, version: _v, ...state } = raw;
+  return state;
+}
+
+/** Reads the snapshot next to the state, line by line. */
+export async function loadSnapshot(statePath: string, expect: NonNullable<GapState["snapshot"]>): Promise<Snapshot> {
+  const file = snapshotPath(statePath);
+  const entra = new Map<string, EntraUser>();
+  const ad: AdRecord[] = [];
+  let lineNo = 0;
+  try {
+    const rl = createInterface({
+      input: createReadStream(file, { encoding: "utf8" }),
+      crlfDelay: Number.POSITIVE_INFINITY,
+    });
+    for await (const line of rl) {
+      lineNo++;
+      if (!line) continue;
+      const rec = JSON.parse(line) as [string, ...unknown[]];
+      if (lineNo === 1) {
+        if ((rec as unknown as { kind?: string }).kind !== SNAPSHOT_KIND) throw new Error("not a syncgap snapshot");
+        continue;
+      }
+      if (rec[0] === "e") {
+        const u = decodeEntra(rec.slice(1) as EntraTuple);
+        entra.set(u.id, u);
+      } else if (rec[0] === "a") ad.push(decodeAd(rec.slice(1) as AdTuple));
+      else throw new Error(`unknown record type ${JSON.stringify(rec[0])}`);
+    }
+  } catch (e) {
+    throw new StateFileError(`delta snapshot ${file} is unreadable at line ${lineNo}: ${(e as Error).message}`);
+  }
+  if (entra.size !== expect.entraUsers || ad.length !== expect.adUsers) {
+    throw new StateFileError(
+      `delta snapshot ${file} holds ${entra.size} Entra and ${ad.length} AD users, the state says ${expect.entraUsers} and ${expect.adUsers}`,
+    );
+  }
+  return { entra, ad };
+}
+
+function atomicWriteSmall(path: string, text: string): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, text, { mode: 0o600 });
+  chmodSync(tmp, 0o600);
+  renameSync(tmp, path);
+}
+
+export function saveState(path: string, state: GapState): void {
+  atomicWriteSmall(
+    path,
+    JSON.stringify({ kind: STATE_KIND, version: STATE_VERSION, ...state, savedAt: new Date().toISOString() }),
+  );
+}
+
+/** Writes the snapshot (streamed); returns what the state should record. */
+export async function saveSnapshot(
+  statePath: string,
+  entra: Iterable<EntraUser>,
+  ad: readonly AdRecord[],
+): Promise<NonNullable<GapState["snapshot"]>> {
+  const file = snapshotPath(statePath);
+  const tmp = `${file}.${process.pid}.tmp`;
+  const out = createWriteStream(tmp, { mode: 0o600, encoding: "utf8" });
+  const write = async (line: string) => {
+    if (!out.write(`${line}\n`)) await once(out, "drain");
+  };
+  let entraUsers = 0;
+  await write(JSON.stringify({ kind: SNAPSHOT_KIND, version: STATE_VERSION }));
+  for (const u of entra) {
+    await write(JSON.stringify(["e", ...encodeEntra(u)]));
+    entraUsers++;
+  }
+  for (const a of ad) await write(JSON.stringify(["a", ...encodeAd(a)]));
+  out.end();
+  await once(out, "finish");
+  chmodSync(tmp, 0o600);
+  renameSync(tmp, file);
+  return { entraUsers, adUsers: ad.length };
+}

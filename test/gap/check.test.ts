@@ -1,0 +1,197 @@
+/**
+ * `syncgap check`, the post-deploy gate, run as the real command against the local tenant: wrong switch → 1,
+ * switch flipped (what `pulumi up` does) + a sync → 0, no sync before the timeout → 3, bad setup → 2; the declared
+ * value from a real Pulumi stack output; and the wait loop on its own.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RunningEmulator } from "../../emulator";
+import { readLastSync, waitForSync } from "../../gap/check";
+import { getDirectorySync, patchFeatures } from "../../providers/directorySync";
+import { createGraphConnection } from "../../providers/graphClient";
+import { writeAdLdif } from "../fixtures/gap/adLdif";
+import { PulumiSession, stageProject } from "../support/pulumi";
+import { runCli } from "./cli";
+import { cloudEdit, emulatorConnection, gapEnv, gapSeed, startGapEmulator, syncFrom } from "./emulator";
+import { craftedDirectory } from "./helpers";
+
+let emu: RunningEmulator;
+const dir = mkdtempSync(join(tmpdir(), "syncgap-check-"));
+const ldif = join(dir, "ad.ldif");
+const { ad } = craftedDirectory();
+
+beforeAll(async () => {
+  await writeAdLdif(ldif, ad);
+  emu = await startGapEmulator(gapSeed());
+});
+afterAll(async () => {
+  await emu?.stop();
+});
+
+/** The tenant after a while without AD authority: synced, then numbers edited in the cloud (DirSync overrides). */
+async function cloudOverrides(): Promise<void> {
+  await emu.admin.seed(gapSeed());
+  await syncFrom(emu, ad);
+  await cloudEdit(emu, "missing@corp.example.test", null);
+  await cloudEdit(emu, "mismatch@corp.example.test", "+14255559999");
+  await cloudEdit(emu, "cloudonly@corp.example.test", "+14255550104");
+  await cloudEdit(emu, "format@corp.example.test", "+14255550103");
+}
+
+const checkArgs = (out: string, ...extra: string[]) => [
+  "check",
+  "--ad-ldif",
+  ldif,
+  "--entra-graph",
+  "--out",
+  join(dir, out),
+  ...extra,
+];
+
+/** What `pulumi up` does to the tenant: PATCH the features with bypassDirSyncOverridesEnabled on. */
+async function enableAdAuthority(): Promise<void> {
+  const conn = createGraphConnection(emulatorConnection(emu), { env: gapEnv(emu) });
+  const current = await getDirectorySync(conn.client);
+  await patchFeatures(conn.client, current, { bypassDirSyncOverridesEnabled: true });
+}
+
+describe("syncgap check (the post-deploy gate)", () => {
+  beforeAll(cloudOverrides, 60_000);
+
+  it("runs the whole loop: wrong switch → 1, switch on + sync → 0", async () => {
+    const env = gapEnv(emu);
+    const before = await runCli(checkArgs("loop1", "--expect-bypass", "true"), env);
+    expect(before.code, before.stderr).toBe(1);
+    expect(before.stdout).toMatch(
+      /FAIL: bypassDirSyncOverridesEnabled is false in the tenant but the stack declares true/,
+    );
+    expect(before.stderr).toMatch(/not waiting for a sync: the switch is wrong/);
+    expect(before.stdout).toMatch(/FAIL: 3 gap\(s\)/); // the reports are still written, for the reviewer
+
+    await enableAdAuthority();
+    const since = new Date().toISOString();
+    const gate = runCli(
+      checkArgs("loop2", "--expect-bypass", "true", "--since", since, "--poll-interval", "1", "--sync-timeout", "90"),
+      env,
+    );
+    await new Promise((r) => setTimeout(r, 2500)); // let the gate poll at least once before the sync runs
+    const cycle = await emu.admin.sync("Initial"); // what Entra Connect's next cycle does with the switch on
+    expect(cycle.overridesCleared).toBe(4);
+    const after = await gate;
+    expect(after.code, `${after.stdout}\n${after.stderr}`).toBe(0);
+    expect(after.stderr).toMatch(/waiting for a directory sync after/);
+    expect(after.stderr).toMatch(/sync seen at/);
+    expect(after.stdout).toMatch(/PASS: 0 gap\(s\)/);
+    const doc = JSON.parse(readFileSync(join(dir, "loop2", "gap-report.json"), "utf8"));
+    expect(doc.summary.counts).toMatchObject({
+      MissingInEntra: 0,
+      ValueMismatch: 0,
+      CloudOnly: 0,
+      FormatOnly: 0,
+      InSync: 7,
+    });
+  });
+
+  it("exits 3 when no sync happens before the timeout, and says what to do", async () => {
+    const r = await runCli(
+      checkArgs("timeout", "--expect-bypass", "true", "--poll-interval", "1", "--sync-timeout", "2"),
+      gapEnv(emu),
+    );
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/no directory sync after .* within 2 s .*Start-ADSyncSyncCycle -PolicyType Initial/);
+  });
+
+  it("skips the wait with --no-wait and fails the flag check for the other value", async () => {
+    const r = await runCli(checkArgs("nowait", "--expect-bypass", "false", "--no-wait"), gapEnv(emu));
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/bypassDirSyncOverridesEnabled is true in the tenant but the stack declares false/);
+  });
+
+  it("writes logging commands under Azure DevOps", async () => {
+    const r = await runCli(checkArgs("azdo", "--expect-bypass", "false", "--no-wait"), {
+      ...gapEnv(emu),
+      TF_BUILD: "True",
+    });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(
+      /^##vso\[task\.logissue type=error;\]syncgap check: bypassDirSyncOverridesEnabled is true/m,
+    );
+    expect(r.stdout).toMatch(/^##vso\[task\.uploadsummary\]\/.*\/azdo\/gap-report\.md$/m);
+    expect(r.stdout).toMatch(/^##vso\[task\.complete result=Failed;\]/m);
+  });
+
+  it("exits 2 without a declared value, and when the switch cannot be read", async () => {
+    const none = await runCli(checkArgs("nodecl"), gapEnv(emu));
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/check needs the declared value/);
+    // An app without OnPremDirectorySynchronization permission: the 403 names what is needed.
+    const noPerm = await runCli(
+      checkArgs("noperm", "--expect-bypass", "true"),
+      gapEnv(emu, "4f6b2c1d-8e4a-4b7c-9d2e-5a6b7c8d9e0f"),
+    );
+    expect(noPerm.code).toBe(2);
+    expect(noPerm.stderr).toMatch(/403.*OnPremDirectorySynchronization/);
+    const json = await runCli(
+      ["check", "--ad-ldif", ldif, "--entra-json", ldif, "--expect-bypass", "true"],
+      gapEnv(emu),
+    );
+    expect(json.code).toBe(2);
+  });
+});
+
+describe("declared value from the Pulumi stack", () => {
+  const session = new PulumiSession(stageProject(join(__dirname, "../fixtures/gap/stack-output")));
+  beforeAll(async () => {
+    await session.expect(["stack", "init", "gate"]);
+    await session.expect(["config", "set", "declared", "false"]);
+    await session.expect(["up", "--yes", "--skip-preview"]);
+  }, 240_000);
+  afterAll(() => session.dispose());
+
+  it("reads declaredBypassDirSyncOverridesEnabled with --stack/--cwd", async () => {
+    const env = {
+      ...gapEnv(emu),
+      ...pick(session.env, "PULUMI_BACKEND_URL", "PULUMI_HOME", "PULUMI_CONFIG_PASSPHRASE", "PULUMI_SKIP_UPDATE_CHECK"),
+      PATH: `${process.env.PATH}`,
+    };
+    const r = await runCli(checkArgs("stack", "--stack", "gate", "--cwd", session.projectDir, "--no-wait"), env);
+    // The tenant has the switch on (first test), the stack declares false.
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/bypassDirSyncOverridesEnabled: live true, declared false/);
+    const missing = await runCli(checkArgs("stack2", "--stack", "nope", "--cwd", session.projectDir, "--no-wait"), env);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/Pulumi stack nope .*failed/);
+  });
+});
+
+function pick(env: NodeJS.ProcessEnv, ...names: string[]): NodeJS.ProcessEnv {
+  return Object.fromEntries(names.filter((n) => env[n] !== undefined).map((n) => [n, env[n]]));
+}
+
+describe("waiting for the next sync", () => {
+  it("polls /organization until onPremisesLastSyncDateTime passes `since`", async () => {
+    const conn = createGraphConnection(emulatorConnection(emu), { env: gapEnv(emu) });
+    const since = new Date();
+    const seen: (string | null)[] = [];
+    let synced = false;
+    const r = await waitForSync(conn.client, {
+      since,
+      timeoutMs: 60_000,
+      pollMs: 200,
+      onPoll: (p) => {
+        seen.push(p.lastSync?.toISOString() ?? null);
+        if (p.polls === 3 && !synced) {
+          synced = true;
+          void emu.admin.sync("Delta");
+        }
+      },
+    });
+    expect(r.synced).toBe(true);
+    expect(r.polls).toBeGreaterThanOrEqual(4);
+    expect((r.lastSync as Date).getTime()).toBeGreaterThan(since.getTime());
+    expect(await readLastSync(conn.client)).toEqual(r.lastSync);
+    writeFileSync(join(dir, "polls.json"), JSON.stringify(seen));
+  });
+});

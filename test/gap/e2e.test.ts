@@ -1,0 +1,170 @@
+/**
+ * End to end with real parts on both sides: a Samba AD DC holding the demo users (ad/testing/sambaDc), and the local
+ * tenant in its own process syncing from that DC over LDAPS the way Entra Connect does. Cloud edits make one user
+ * per category; `syncgap gap` (the real command) must find each; then the post-deploy loop: `syncgap check` fails
+ * on the wrong switch, the switch is flipped through Graph, a sync runs, `syncgap check` passes.
+ */
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type SambaDc, startSambaDc } from "../../ad/testing/sambaDc";
+import type { GapRow } from "../../gap/types";
+import { getDirectorySync, patchFeatures } from "../../providers/directorySync";
+import { createGraphConnection } from "../../providers/graphClient";
+import { runCli } from "./cli";
+import { APP_ID, cloudEdit, emulatorConnection, gapEnv, gapSeed } from "./emulator";
+import { type EmulatorProcess, spawnEmulator } from "./emulatorProcess";
+
+let dc: SambaDc;
+let emu: EmulatorProcess;
+const out = mkdtempSync(join(tmpdir(), "syncgap-e2e-"));
+const DEMO_OU = "OU=Demo,OU=Corp Users,DC=corp,DC=example,DC=test";
+const E2E_SAMBA_ADDRESS = "127.0.0.4";
+
+beforeAll(async () => {
+  // A DC of our own on another loopback address (Samba's ports are fixed, so one DC per address): the suite's shared
+  // DC on 127.0.0.1 may be restarted by other test runs on the same machine. Same seed, so the cached template
+  // makes this a copy, not a provision.
+  // `dir` explicitly: the suite's globalSetup exports SYNCGAP_SAMBA_DIR for its own DC, which the script would
+  // otherwise use for this one too.
+  dc = await startSambaDc({ address: E2E_SAMBA_ADDRESS, dir: `/tmp/syncgap-samba-dc-${E2E_SAMBA_ADDRESS}` });
+  emu = await spawnEmulator(
+    gapSeed({
+      syncSource: {
+        kind: "ldap",
+        url: dc.url,
+        bindDN: dc.bindDN,
+        password: dc.password,
+        baseDNs: [DEMO_OU],
+        caPem: dc.caPem,
+      },
+    }),
+  );
+  const first = await emu.admin.sync("Initial");
+  expect(first.errors).toEqual([]);
+  expect(first.created).toBeGreaterThan(15);
+  // Numbers edited in the cloud while AD was not authoritative (DirSync overrides):
+  await cloudEdit(emu, "alice.baker@corp.example.test", "+1 206 555 0100"); // ValueMismatch
+  await cloudEdit(emu, "bob.chen@corp.example.test", "+14255550101"); // FormatOnly: AD has +1 425 555 0101
+  await cloudEdit(emu, "carol.diaz@corp.example.test", "+14255550102"); // CloudOnly: AD has none
+  await cloudEdit(emu, "dave.evans@corp.example.test", null); // MissingInEntra
+  // A synced user whose AD account is gone (NotInAD), and an AD user whose cloud object was deleted (NotInEntra).
+  await emu.admin.addUsers([
+    {
+      userPrincipalName: "ghost@corp.example.test",
+      displayName: "Ghost",
+      mobilePhone: "+14255550199",
+      onPremisesSyncEnabled: true,
+      onPremisesImmutableId: "Z2hvc3QtZ2hvc3QtZ2hvcw==",
+      onPremisesSamAccountName: "ghost",
+    },
+  ]);
+  await emu.admin.deleteUser("ken.jones@corp.example.test");
+}, 300_000);
+
+afterAll(async () => {
+  await emu?.stop();
+  await dc?.stop();
+});
+
+const adArgs = () => [
+  "--ad-url",
+  dc.url,
+  "--ad-bind-dn",
+  dc.bindDN,
+  "--ad-base-dn",
+  DEMO_OU,
+  "--ad-ca-cert",
+  dc.caCertPath,
+];
+const env = () => ({ ...gapEnv(emu), SYNCGAP_AD_PASSWORD: dc.password });
+
+describe("Samba AD + local tenant, end to end", () => {
+  it("syncgap gap finds every category in a real directory", async () => {
+    const r = await runCli(
+      ["gap", ...adArgs(), "--entra-graph", "--out", join(out, "gap"), "--include-in-sync"],
+      env(),
+    );
+    expect(r.code, r.stderr).toBe(1);
+    const doc = JSON.parse(readFileSync(join(out, "gap", "gap-report.json"), "utf8"));
+    const by = (upn: string) => doc.rows.find((x: GapRow) => x.userPrincipalName.toLowerCase() === upn) as GapRow;
+    expect(by("alice.baker@corp.example.test")).toMatchObject({
+      category: "ValueMismatch",
+      adMobile: "+14255550100",
+      entraMobile: "+1 206 555 0100",
+    });
+    expect(by("bob.chen@corp.example.test")).toMatchObject({ category: "FormatOnly", adMobileE164: "+14255550101" });
+    expect(by("carol.diaz@corp.example.test").category).toBe("CloudOnly");
+    expect(by("dave.evans@corp.example.test")).toMatchObject({
+      category: "MissingInEntra",
+      adOtherMobile: ["+14255550203", "+1 425 555 0303"],
+    });
+    expect(by("ghost@corp.example.test")).toMatchObject({ category: "NotInAD", matchedBy: null });
+    expect(by("ken.jones@corp.example.test")).toMatchObject({ category: "NotInEntra", matchedBy: null });
+    // The unverified UPN suffix is …onmicrosoft.com in Entra; the anchor still joins them.
+    expect(by("grace.hall@gaptest.onmicrosoft.com")).toMatchObject({
+      category: "InSync",
+      matchedBy: "immutableId",
+      adSamAccountName: "grace.hall",
+    });
+    // mS-DS-ConsistencyGuid as source anchor.
+    expect(by("erin.fox@corp.example.test")).toMatchObject({ category: "InSync", matchedBy: "immutableId" });
+    expect(doc.summary.counts).toMatchObject({
+      ValueMismatch: 1,
+      FormatOnly: 1,
+      CloudOnly: 1,
+      MissingInEntra: 1,
+      NotInAD: 1,
+      NotInEntra: 1,
+    });
+    expect(doc.summary.inputs.ad).toMatchObject({ kind: "ldap", mode: "live" });
+    expect(JSON.stringify(doc)).not.toContain(dc.password);
+  });
+
+  it("the post-deploy loop: check fails on the switch, passes after pulumi-up's PATCH and the next sync", async () => {
+    const before = await runCli(
+      ["check", ...adArgs(), "--entra-graph", "--expect-bypass", "true", "--out", join(out, "check1")],
+      env(),
+    );
+    expect(before.code, before.stderr).toBe(1);
+    expect(before.stdout).toMatch(/bypassDirSyncOverridesEnabled is false in the tenant but the stack declares true/);
+
+    // What `pulumi up` does: read the features, PATCH them whole with bypassDirSyncOverridesEnabled on.
+    const conn = createGraphConnection(emulatorConnection(emu, APP_ID), { env: gapEnv(emu) });
+    await patchFeatures(conn.client, await getDirectorySync(conn.client), { bypassDirSyncOverridesEnabled: true });
+
+    const gate = runCli(
+      [
+        "check",
+        ...adArgs(),
+        "--entra-graph",
+        "--expect-bypass",
+        "true",
+        "--poll-interval",
+        "1",
+        "--sync-timeout",
+        "120",
+        "--out",
+        join(out, "check2"),
+      ],
+      env(),
+    );
+    await new Promise((r) => setTimeout(r, 3000));
+    const cycle = await emu.admin.sync("Initial"); // Entra Connect's next (full) cycle, from the DC over LDAPS
+    expect(cycle.errors).toEqual([]);
+    const after = await gate;
+    expect(after.code, `${after.stdout}\n${after.stderr}`).toBe(0);
+    expect(after.stdout).toMatch(/PASS: 0 gap\(s\)/);
+    const doc = JSON.parse(readFileSync(join(out, "check2", "gap-report.json"), "utf8"));
+    // AD authority restored every number; the ghost (no AD account) is still reported, outside the default gate.
+    expect(doc.summary.counts).toMatchObject({
+      ValueMismatch: 0,
+      FormatOnly: 0,
+      CloudOnly: 0,
+      MissingInEntra: 0,
+      NotInEntra: 0,
+      NotInAD: 1,
+    });
+  });
+});

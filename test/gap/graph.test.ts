@@ -1,0 +1,242 @@
+/**
+ * The Graph side against the local tenant: a directory synced by the emulator's Entra Connect model, cloud edits
+ * on top, then syncgap reads it the way it reads a real tenant (client credentials, TLS to the emulator's CA).
+ */
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { AdUser } from "../../ad/types";
+import type { RunningEmulator } from "../../emulator";
+import { GapInputError } from "../../gap/errors";
+import { runGapAnalysis } from "../../gap/index";
+import type { GapResult, GapRunSpec } from "../../gap/types";
+import { writeAdLdif } from "../fixtures/gap/adLdif";
+import {
+  APP_ID,
+  cloudEdit,
+  emulatorConnection,
+  gapEnv,
+  gapSeed,
+  NO_USERS_APP_ID,
+  startGapEmulator,
+  syncFrom,
+} from "./emulator";
+import { adUser, memorySource } from "./helpers";
+
+let emu: RunningEmulator;
+let ad: AdUser[];
+const stateDir = mkdtempSync(join(tmpdir(), "syncgap-delta-"));
+
+const u = (sam: string, over: Partial<AdUser> = {}) =>
+  adUser({
+    sAMAccountName: sam,
+    userPrincipalName: `${sam}@corp.example.test`,
+    distinguishedName: `CN=${sam},OU=Corp Users,DC=corp,DC=example,DC=test`,
+    ...over,
+  });
+
+beforeAll(async () => {
+  emu = await startGapEmulator(gapSeed());
+});
+afterAll(async () => {
+  await emu?.stop();
+});
+
+/** A synced directory with one user per category, built through sync + cloud edits. */
+async function buildDirectory(): Promise<void> {
+  await emu.admin.seed(gapSeed());
+  const bulk = Array.from({ length: 2100 }, (_, i) =>
+    u(`bulk${i}`, { mobile: `+1425555${String(i).padStart(4, "0")}` }),
+  );
+  ad = [
+    u("in.sync", { mobile: "+14255550100" }),
+    u("missing", { mobile: "+14255550101" }),
+    u("mismatch", { mobile: "+14255550102" }),
+    u("format", { mobile: "+1 425 555 0103" }),
+    u("cloud.only", { mobile: undefined }),
+    u("gone.from.ad", { mobile: "+14255550105" }),
+    u("grace.hall", { userPrincipalName: "grace.hall@legacy.example.test", mobile: "+14255550106" }),
+    ...bulk,
+  ];
+  await syncFrom(emu, ad);
+  await cloudEdit(emu, "missing@corp.example.test", null);
+  await cloudEdit(emu, "mismatch@corp.example.test", "+14255559999");
+  await cloudEdit(emu, "format@corp.example.test", "+14255550103");
+  await cloudEdit(emu, "cloud.only@corp.example.test", "+14255550104");
+  // gone.from.ad: deleted in AD after the sync (the tenant keeps it); new.hire: created in AD, not synced yet.
+  ad = ad.filter((a) => a.sAMAccountName !== "gone.from.ad");
+  ad.push(u("new.hire", { mobile: "+14255550107" }));
+}
+
+function graphSpec(extra: Partial<Extract<GapRunSpec["entra"], { kind: "graph" }>> = {}, appId = APP_ID): GapRunSpec {
+  return {
+    ad: { kind: "source", source: memorySource(ad, 500) },
+    entra: { kind: "graph", connection: emulatorConnection(emu, appId), ...extra },
+  };
+}
+
+const categoryOf = (r: GapResult, upnStart: string) =>
+  r.rows.find((x) => x.userPrincipalName.startsWith(upnStart))?.category;
+
+describe("full Graph read", () => {
+  beforeEach(buildDirectory, 60_000);
+
+  it("reads synced users page by page and finds every category", async () => {
+    const r = await runGapAnalysis(graphSpec(), { env: gapEnv(emu) });
+    expect(r.counts).toMatchObject({
+      MissingInEntra: 1,
+      ValueMismatch: 1,
+      FormatOnly: 1,
+      CloudOnly: 1,
+      NotInAD: 1,
+      NotInEntra: 1,
+    });
+    expect(categoryOf(r, "missing@")).toBe("MissingInEntra");
+    expect(categoryOf(r, "gone.from.ad@")).toBe("NotInAD");
+    expect(categoryOf(r, "new.hire@")).toBe("NotInEntra");
+    expect(r.totals.entraUsers).toBe(2107);
+    // 2107 synced users at $top=999: three pages, three requests (the token request is not a Graph request).
+    expect(r.inputs.entra).toMatchObject({ kind: "graph", mode: "live", users: 2107, requests: 3 });
+    // The unverified suffix became …onmicrosoft.com in Entra: joined by anchor, reported under Entra's UPN.
+    const grace = (await runGapAnalysis({ ...graphSpec(), includeInSync: true }, { env: gapEnv(emu) })).rows.find(
+      (x) => x.adSamAccountName === "grace.hall",
+    );
+    expect(grace).toMatchObject({
+      category: "InSync",
+      matchedBy: "immutableId",
+      userPrincipalName: "grace.hall@gaptest.onmicrosoft.com",
+    });
+  });
+
+  it("names the permission when Graph answers 403", async () => {
+    const err = await runGapAnalysis(graphSpec({}, NO_USERS_APP_ID), { env: gapEnv(emu, NO_USERS_APP_ID) }).catch(
+      (e) => e,
+    );
+    expect(err).toBeInstanceOf(GapInputError);
+    expect(err.message).toMatch(/GET \/users \(synced users\) failed with HTTP 403.*User\.Read\.All/);
+  });
+
+  it("fails on a page that cannot be read, instead of reporting a partial directory", async () => {
+    // Page 1 reads fine; from then on the users endpoint answers 500 (in-process, so the fault is in place before
+    // the client asks for page 2).
+    const err = await runGapAnalysis(graphSpec(), {
+      env: gapEnv(emu),
+      graph: { retry: { maxRetries: 1, baseDelayMs: 10 } },
+      onProgress: (p) => {
+        if (p.side === "entra" && p.pages === 1)
+          emu.state.faults.add({ kind: "status", status: 500, method: "GET", path: "/v1.0/users*" });
+      },
+    }).catch((e) => e);
+    emu.state.faults.clear();
+    expect(err).toBeInstanceOf(GapInputError);
+    expect(err.message).toMatch(/GET \/users page 2 \(@odata.nextLink\) failed with HTTP 500/);
+  });
+});
+
+describe("delta mode", () => {
+  beforeEach(buildDirectory, 60_000);
+
+  it("re-reads only what changed and keeps the state file private", async () => {
+    const state = join(stateDir, `state-${Date.now()}.json`);
+    const first = await runGapAnalysis(graphSpec({ deltaStatePath: state }), { env: gapEnv(emu) });
+    expect(first.inputs.entra.mode).toBe("delta-initial");
+    expect(first.counts).toMatchObject({
+      MissingInEntra: 1,
+      ValueMismatch: 1,
+      FormatOnly: 1,
+      CloudOnly: 1,
+      NotInAD: 1,
+      NotInEntra: 1,
+    });
+    const fullRequests = first.inputs.entra.requests as number;
+    expect(fullRequests).toBe(3); // 2107 users at odata.maxpagesize=999
+    expect(statSync(state).mode & 0o777).toBe(0o600);
+    expect(readFileSync(state, "utf8")).not.toContain(gapEnv(emu).AZURE_CLIENT_SECRET as string);
+
+    expect(statSync(`${state}.snapshot.ndjson`).mode & 0o777).toBe(0o600);
+
+    const again = await runGapAnalysis(graphSpec({ deltaStatePath: state }), { env: gapEnv(emu) });
+    expect(again.inputs.entra).toMatchObject({ mode: "delta-incremental", requests: 1 });
+    expect(again.counts).toEqual(first.counts);
+    expect(again.rows).toEqual(first.rows);
+    expect((again.inputs.entra.requests as number) / fullRequests).toBeLessThan(0.5);
+
+    await cloudEdit(emu, "in.sync@corp.example.test", "+1 206 555 0000");
+    await cloudEdit(emu, "mismatch@corp.example.test", "+14255550102");
+    await emu.admin.deleteUser("gone.from.ad@corp.example.test");
+    const third = await runGapAnalysis(graphSpec({ deltaStatePath: state }), { env: gapEnv(emu) });
+    expect(third.inputs.entra.mode).toBe("delta-incremental");
+    expect(categoryOf(third, "in.sync@")).toBe("ValueMismatch");
+    expect(third.counts.ValueMismatch).toBe(1);
+    expect(third.counts.NotInAD).toBe(0);
+    expect(third.totals.entraUsers).toBe(2106);
+  });
+
+  it("reads everything again when the snapshot is gone", async () => {
+    const state = join(stateDir, `state-nosnap-${Date.now()}.json`);
+    const first = await runGapAnalysis(graphSpec({ deltaStatePath: state }), { env: gapEnv(emu) });
+    await cloudEdit(emu, "in.sync@corp.example.test", "+1 206 555 0000");
+    rmSync(`${state}.snapshot.ndjson`);
+    const r = await runGapAnalysis(graphSpec({ deltaStatePath: state }), { env: gapEnv(emu) });
+    expect(r.notes.join(" ")).toMatch(/snapshot was missing or unreadable/);
+    expect(r.inputs.entra.mode).toBe("delta-initial");
+    expect(r.counts.ValueMismatch).toBe(first.counts.ValueMismatch + 1);
+    const next = await runGapAnalysis(graphSpec({ deltaStatePath: state }), { env: gapEnv(emu) });
+    expect(next.inputs.entra).toMatchObject({ mode: "delta-incremental", requests: 1 });
+  });
+
+  it("starts a new round when Graph no longer knows the delta token", async () => {
+    const state = join(stateDir, `state-expired-${Date.now()}.json`);
+    await runGapAnalysis(graphSpec({ deltaStatePath: state }), { env: gapEnv(emu) });
+    await emu.admin.reset(); // a new store generation: old tokens get 410 syncStateNotFound
+    await syncFrom(emu, ad);
+    const r = await runGapAnalysis(graphSpec({ deltaStatePath: state }), { env: gapEnv(emu) });
+    expect(r.inputs.entra.mode).toBe("delta-initial");
+    expect(r.notes.join(" ")).toMatch(/refused the saved deltaLink.*started a new delta round/);
+  });
+});
+
+describe("delta mode with an AD export file", () => {
+  beforeEach(buildDirectory, 60_000);
+
+  it("reuses the AD read while the file is unchanged and reads it again when it changes", async () => {
+    const state = join(stateDir, `state-ldif-${Date.now()}.json`);
+    const file = join(stateDir, `ad-${Date.now()}.ldif`);
+    await writeAdLdif(file, ad);
+    const spec: GapRunSpec = { ...graphSpec({ deltaStatePath: state }), ad: { kind: "ldif", path: file } };
+    const first = await runGapAnalysis(spec, { env: gapEnv(emu) });
+    expect(first.inputs.ad).toMatchObject({ kind: "ldif", mode: "export", users: ad.length });
+    const second = await runGapAnalysis(spec, { env: gapEnv(emu) });
+    expect(second.inputs.ad).toMatchObject({ mode: "reused", users: ad.length, pages: 0 });
+    expect(second.inputs.entra).toMatchObject({ mode: "delta-incremental", requests: 1 });
+    expect(second.counts).toEqual(first.counts);
+    expect(second.notes.join(" ")).toMatch(/Nothing changed since .*: the result of that run was reused/);
+    // Only Entra changes: the AD side still comes from the snapshot.
+    await cloudEdit(emu, "format@corp.example.test", "+1 425 555 0103");
+    const entraOnly = await runGapAnalysis(spec, { env: gapEnv(emu) });
+    expect(entraOnly.inputs.ad.mode).toBe("reused");
+    expect(entraOnly.counts.FormatOnly).toBe(0);
+    expect(entraOnly.counts.InSync).toBe(first.counts.InSync + 1);
+    // AD changes: the mismatch is fixed on the AD side (AD now holds the cloud number).
+    ad = ad.map((a) => (a.sAMAccountName === "mismatch" ? { ...a, mobile: "+14255559999" } : a));
+    await writeAdLdif(file, ad);
+    const third = await runGapAnalysis(spec, { env: gapEnv(emu) });
+    expect(third.inputs.ad.mode).toBe("export");
+    expect(third.counts.ValueMismatch).toBe(0);
+  });
+});
+
+describe("unreachable Graph", () => {
+  it("fails fast with the endpoint named when nothing listens", async () => {
+    const conn = { ...emulatorConnection(emu), graphEndpoint: "https://127.0.0.1:9" };
+    const err = await runGapAnalysis(
+      { ad: { kind: "source", source: memorySource([u("x")]) }, entra: { kind: "graph", connection: conn } },
+      { env: gapEnv(emu), graph: { retry: { maxRetries: 1, baseDelayMs: 10 } } },
+    ).catch((e) => e);
+    expect(err).toBeInstanceOf(GapInputError);
+    expect(err.message).toMatch(
+      /Entra ID \(Graph https:\/\/127\.0\.0\.1:9\/v1\.0.*could not be reached|failed after 2 attempts/,
+    );
+  });
+});

@@ -1,0 +1,197 @@
+/**
+ * The HTML report in a real browser: Debian's Chromium driven by playwright-core. Nothing is installed here: without
+ * /usr/bin/chromium the test fails and names scripts/ensure-chromium.sh.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { evaluateGate } from "../../gap/gate";
+import { runGapAnalysis } from "../../gap/index";
+import { writeReports } from "../../gap/reports/index";
+import type { GapResult } from "../../gap/types";
+import { adUser, craftedDirectory, entraTwin, memorySource } from "./helpers";
+
+const CHROMIUM = "/usr/bin/chromium";
+const OUT = resolve(__dirname, "../../out");
+
+let browser: BrowserContext;
+let userDataDir: string;
+let result: GapResult;
+let files: Record<string, string>;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `${CHROMIUM} is missing: run scripts/ensure-chromium.sh (installs Debian's chromium package) first`,
+    );
+  }
+  const { ad, entra } = craftedDirectory();
+  // A hostile display name (must render as text) and enough users to need more than one page of the table.
+  const hostile = adUser({ displayName: `<img src=x onerror="window.__pwned=1">`, mobile: "+14255550111" });
+  ad.push(hostile);
+  entra.push(entraTwin(hostile, { mobilePhone: "+14255550112", displayName: hostile.displayName }));
+  for (let i = 0; i < 300; i++) {
+    const a = adUser({}, 50_000 + i);
+    ad.push(a);
+    entra.push(entraTwin(a, { mobilePhone: i % 2 ? null : "+1 999 000 0000" }));
+  }
+  result = await runGapAnalysis({
+    ad: { kind: "source", source: memorySource(ad, 100) },
+    entra: { kind: "users", users: entra },
+    includeInSync: true,
+  });
+  const dir = mkdtempSync(join(tmpdir(), "syncgap-html-"));
+  files = writeReports(result, { outDir: dir, gate: evaluateGate(result) });
+  userDataDir = mkdtempSync(join(tmpdir(), "syncgap-chromium-"));
+  // A fresh profile per run (launchPersistentContext owns the user-data dir; Playwright refuses it as an argument).
+  browser = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1400, height: 1000 },
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+});
+
+async function open(): Promise<{ page: Page; requests: string[]; problems: string[] }> {
+  const page = await browser.newPage();
+  const requests: string[] = [];
+  const problems: string[] = [];
+  page.on("request", (r) => requests.push(r.url()));
+  page.on("console", (m) => {
+    if (m.type() === "error" || m.type() === "warning") problems.push(m.text());
+  });
+  page.on("pageerror", (e) => problems.push(String(e)));
+  await page.goto(pathToFileURL(files.html).href);
+  await page.waitForSelector("body[data-ready=true]");
+  return { page, requests, problems };
+}
+
+const count = (page: Page) => page.locator("#row-count").getAttribute("data-count").then(Number);
+
+describe("HTML report in Chromium", () => {
+  it("opens offline, draws the chart and lists every row", async () => {
+    const { page, requests, problems } = await open();
+    expect(requests).toEqual([pathToFileURL(files.html).href]); // self-contained: nothing else is fetched
+    expect(problems).toEqual([]); // no CSP violation, no script error
+    expect(await page.locator("#chart .bar").count()).toBe(7);
+    const mie = page.locator('#chart .bar[data-category="MissingInEntra"] .value');
+    expect(Number(await mie.textContent())).toBe(result.counts.MissingInEntra);
+    expect(
+      Number(await page.locator('#chart .bar[data-category="MissingInEntra"] rect').getAttribute("width")),
+    ).toBeGreaterThan(0);
+    expect(await count(page)).toBe(result.rows.length);
+    expect(await page.locator("#gap-table tbody tr").count()).toBe(200); // first page
+    expect(await page.locator("#verdict").textContent()).toBe("FAIL");
+    mkdirSync(OUT, { recursive: true });
+    await page.screenshot({ path: join(OUT, "gap-report.png"), fullPage: false });
+    await page.close();
+  });
+
+  it("sorts by a column, both ways", async () => {
+    const { page } = await open();
+    const upns = result.rows.map((r) => r.userPrincipalName.toLowerCase()).sort();
+    await page.click('#gap-table th[data-key="userPrincipalName"]');
+    expect(await page.locator('#gap-table th[data-key="userPrincipalName"]').getAttribute("aria-sort")).toBe(
+      "ascending",
+    );
+    expect((await page.locator("#gap-table tbody tr td").first().textContent())?.toLowerCase()).toBe(upns[0]);
+    await page.click('#gap-table th[data-key="userPrincipalName"]');
+    expect(await page.locator('#gap-table th[data-key="userPrincipalName"]').getAttribute("aria-sort")).toBe(
+      "descending",
+    );
+    expect((await page.locator("#gap-table tbody tr td").first().textContent())?.toLowerCase()).toBe(
+      upns[upns.length - 1],
+    );
+    await page.click('#gap-table th[data-key="adMobile"]');
+    const first = await page.locator("#gap-table tbody tr td:nth-child(3)").first().textContent();
+    const mobiles = result.rows
+      .map((r) => r.adMobile ?? "")
+      .filter(Boolean)
+      .map((m) => m.toLowerCase())
+      .sort();
+    expect(first?.toLowerCase()).toBe(mobiles[0]);
+    await page.close();
+  });
+
+  it("filters by category (select and chart bar) and by text", async () => {
+    const { page } = await open();
+    await page.selectOption("#category-filter", "ValueMismatch");
+    expect(await count(page)).toBe(result.counts.ValueMismatch);
+    const cats = await page
+      .locator("#gap-table tbody tr")
+      .evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-category")));
+    expect(new Set(cats)).toEqual(new Set(["ValueMismatch"]));
+    await page.click('#chart .bar[data-category="CloudOnly"]');
+    expect(await page.locator("#category-filter").inputValue()).toBe("CloudOnly");
+    expect(await count(page)).toBe(result.counts.CloudOnly);
+    await page.selectOption("#category-filter", "");
+    await page.fill("#search", "cloudonly@corp");
+    expect(await count(page)).toBe(1);
+    await page.fill("#search", "");
+    await page.selectOption("#category-filter", "ValueMismatch");
+    await page.locator("#gap-table").scrollIntoViewIfNeeded();
+    mkdirSync(OUT, { recursive: true });
+    await page.screenshot({ path: join(OUT, "gap-report-filtered.png") });
+    await page.close();
+  });
+
+  it("pages through large results", async () => {
+    const { page } = await open();
+    await page.click("#next");
+    expect(await page.locator("#page-info").textContent()).toBe(`page 2 of ${Math.ceil(result.rows.length / 200)}`);
+    expect(await page.locator("#gap-table tbody tr").count()).toBe(result.rows.length - 200);
+    await page.close();
+  });
+
+  it("shows directory data as text, never as markup", async () => {
+    const { page } = await open();
+    await page.fill("#search", "onerror");
+    expect(await count(page)).toBe(1);
+    expect(await page.locator("#gap-table tbody img").count()).toBe(0);
+    expect(await page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(await page.locator("#gap-table tbody tr td").nth(8).textContent()).toContain("<img src=x");
+    await page.close();
+  });
+
+  it("JUnit XML parses in a real XML parser, with one failure per user out of sync", async () => {
+    const page = await browser.newPage();
+    const xml = readFileSync(files.junit, "utf8");
+    const out = await page.evaluate((text) => {
+      // Runs in the page: the browser's own XML parser (typed here without the DOM lib).
+      type El = { getAttribute(n: string): string | null };
+      type Doc = { getElementsByTagName(n: string): { length: number }; querySelector(s: string): El | null };
+      const Parser = (globalThis as unknown as { DOMParser: new () => { parseFromString(t: string, m: string): Doc } })
+        .DOMParser;
+      const doc = new Parser().parseFromString(text, "application/xml");
+      return {
+        error: doc.getElementsByTagName("parsererror").length,
+        cases: doc.getElementsByTagName("testcase").length,
+        failures: doc.getElementsByTagName("failure").length,
+        suiteFailures: doc.querySelector("testsuite")?.getAttribute("failures"),
+      };
+    }, xml);
+    expect(out.error).toBe(0);
+    const outOfSync = result.totals.outOfSync;
+    expect(out.failures).toBe(outOfSync + 1); // + the gate case
+    expect(out.cases).toBe(result.rows.length + 1);
+    expect(Number(out.suiteFailures)).toBe(outOfSync + 1);
+    await page.close();
+  });
+});

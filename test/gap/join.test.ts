@@ -1,0 +1,226 @@
+import { describe, expect, it } from "vitest";
+import { immutableIdFromGuidString } from "../../ad/ids";
+import { joinAndClassify, toAdRecord } from "../../gap/join";
+import { PhoneNormalizer } from "../../gap/phone";
+import type { EntraUser } from "../../gap/types";
+import { adUser, craftedDirectory, entraTwin, guid, sid } from "./helpers";
+
+const phones = new PhoneNormalizer("US");
+const join = (ad: Parameters<typeof toAdRecord>[0][], entra: EntraUser[], inSync = true) =>
+  joinAndClassify(ad.map(toAdRecord), entra, phones, inSync);
+
+describe("join and classify", () => {
+  it("puts each crafted user in its category", () => {
+    const { ad, entra, expect: want } = craftedDirectory();
+    const out = join(ad, entra);
+    const got = Object.fromEntries(out.rows.map((r) => [r.userPrincipalName, r.category]));
+    expect(got).toEqual(want);
+    expect(out.counts).toEqual({
+      MissingInEntra: 1,
+      ValueMismatch: 1,
+      CloudOnly: 1,
+      FormatOnly: 1,
+      NotInAD: 1,
+      NotInEntra: 1,
+      InSync: 2,
+    });
+    expect(out.matched).toBe(6);
+  });
+
+  it("lists only users out of sync unless asked for all", () => {
+    const { ad, entra } = craftedDirectory();
+    const out = join(ad, entra, false);
+    expect(out.rows.map((r) => r.category)).not.toContain("InSync");
+    expect(out.rows).toHaveLength(6);
+    expect(out.counts.InSync).toBe(2);
+  });
+
+  it("carries AD otherMobile into rows and fills E.164 columns", () => {
+    const { ad, entra } = craftedDirectory();
+    const rows = join(ad, entra).rows;
+    const nie = rows.find((r) => r.category === "NotInEntra");
+    expect(nie?.adOtherMobile).toEqual(["+14255550205", "+1 425 555 0305"]);
+    const fmt = rows.find((r) => r.category === "FormatOnly");
+    expect(fmt).toMatchObject({
+      adMobile: "+1 425 555 0103",
+      entraMobile: "+14255550103",
+      adMobileE164: "+14255550103",
+      entraMobileE164: "+14255550103",
+    });
+    expect(rows.find((r) => r.category === "MissingInEntra")?.syncGap).toBe("Missing in Entra");
+    expect(rows.find((r) => r.category === "ValueMismatch")?.syncGap).toBe("Value Mismatch");
+  });
+
+  it("matches on onPremisesImmutableId first (consistency GUID as source anchor)", () => {
+    const cg = "5b1ed3a2-9c4f-4e1b-8a47-2f0c9d6e7a31";
+    const a = adUser({ consistencyGuid: cg, immutableId: immutableIdFromGuidString(cg) });
+    const e = entraTwin(a, {
+      onPremisesSecurityIdentifier: null,
+      onPremisesSamAccountName: null,
+      userPrincipalName: "other@x.test",
+      onPremisesUserPrincipalName: null,
+    });
+    expect(join([a], [e]).rows[0]).toMatchObject({ category: "InSync", matchedBy: "immutableId" });
+  });
+
+  it("accepts the objectGUID-based anchor when a consistency GUID was written later", () => {
+    const a = adUser();
+    const cg = "0c6f2d8e-41b7-4a3c-9e55-d1f0a2b3c4d5";
+    const withCg = { ...a, consistencyGuid: cg, immutableId: immutableIdFromGuidString(cg) };
+    const e = entraTwin(a, {
+      onPremisesSecurityIdentifier: null,
+      onPremisesSamAccountName: null,
+      onPremisesUserPrincipalName: null,
+      userPrincipalName: "z@x.test",
+    });
+    expect(join([withCg], [e]).rows[0].matchedBy).toBe("immutableId");
+  });
+
+  it("derives the anchor from objectGUID when the reader gave no immutableId", () => {
+    const a = adUser({ immutableId: undefined });
+    const e = entraTwin(adUser({}, 77), {
+      onPremisesImmutableId: immutableIdFromGuidString(a.objectGuid as string),
+      onPremisesSecurityIdentifier: null,
+      onPremisesSamAccountName: null,
+      onPremisesUserPrincipalName: null,
+    });
+    expect(join([a], [e]).rows[0].matchedBy).toBe("immutableId");
+  });
+
+  it("falls back to objectSid, then sAMAccountName, then UPN — and records which", () => {
+    const bySid = adUser();
+    const bySam = adUser();
+    const byUpn = adUser();
+    const entra = [
+      entraTwin(bySid, { onPremisesImmutableId: "bm90LWluLWFk" }),
+      entraTwin(bySam, { onPremisesImmutableId: null, onPremisesSecurityIdentifier: null }),
+      entraTwin(byUpn, {
+        onPremisesImmutableId: null,
+        onPremisesSecurityIdentifier: null,
+        onPremisesSamAccountName: null,
+      }),
+    ];
+    const rows = join([bySid, bySam, byUpn], entra).rows;
+    expect(Object.fromEntries(rows.map((r) => [r.adSamAccountName, r.matchedBy]))).toEqual({
+      [bySid.sAMAccountName as string]: "objectSid",
+      [bySam.sAMAccountName as string]: "samAccountName",
+      [byUpn.sAMAccountName as string]: "userPrincipalName",
+    });
+  });
+
+  it("matches UPNs case-insensitively and through onPremisesUserPrincipalName when the suffix was rewritten", () => {
+    const a = adUser({ userPrincipalName: "Grace.Hall@legacy.example.test" });
+    const e = entraTwin(a, {
+      onPremisesImmutableId: null,
+      onPremisesSecurityIdentifier: null,
+      onPremisesSamAccountName: null,
+      userPrincipalName: "Grace.Hall@contoso.onmicrosoft.com",
+      onPremisesUserPrincipalName: "grace.hall@LEGACY.example.test",
+    });
+    const row = join([a], [e]).rows[0];
+    expect(row).toMatchObject({
+      matchedBy: "userPrincipalName",
+      userPrincipalName: "Grace.Hall@contoso.onmicrosoft.com",
+    });
+  });
+
+  it("does not match on UPN alone when the suffix was rewritten and nothing else links them", () => {
+    const a = adUser({ userPrincipalName: "zed@legacy.example.test" });
+    const e = entraTwin(a, {
+      onPremisesImmutableId: null,
+      onPremisesSecurityIdentifier: null,
+      onPremisesSamAccountName: null,
+      onPremisesUserPrincipalName: null,
+      userPrincipalName: "zed@contoso.onmicrosoft.com",
+    });
+    expect(
+      join([a], [e])
+        .rows.map((r) => r.category)
+        .sort(),
+    ).toEqual(["NotInAD", "NotInEntra"]);
+  });
+
+  it("lets a stronger key win even when a weaker key points elsewhere", () => {
+    const x = adUser();
+    const y = adUser();
+    // Entra user 1 has y's sAMAccountName but x's anchor; Entra user 2 is y's twin.
+    const e1 = entraTwin(x, { onPremisesSamAccountName: y.sAMAccountName });
+    const e2 = entraTwin(y);
+    const out = join([x, y], [e1, e2]);
+    expect(out.matchedBy.immutableId).toBe(2);
+    expect(out.rows.every((r) => r.category === "InSync")).toBe(true);
+  });
+
+  it("never matches one AD user twice", () => {
+    const a = adUser();
+    const e1 = entraTwin(a);
+    const e2 = {
+      ...entraTwin(a),
+      id: "second",
+      onPremisesImmutableId: null,
+      onPremisesSecurityIdentifier: null,
+      userPrincipalName: "dup@x.test",
+    };
+    const out = join([a], [e1, e2]);
+    expect(out.matched).toBe(1);
+    expect(out.rows.find((r) => r.entraId === "second")?.category).toBe("NotInAD");
+  });
+
+  it("does not match on a key two AD users share (same sAMAccountName in two domains)", () => {
+    const a = adUser({ sAMAccountName: "jdoe", distinguishedName: "CN=jdoe,DC=emea,DC=corp" });
+    const b = adUser({ sAMAccountName: "jdoe", distinguishedName: "CN=jdoe,DC=amer,DC=corp" });
+    const e = entraTwin(a, {
+      onPremisesImmutableId: null,
+      onPremisesSecurityIdentifier: null,
+      onPremisesUserPrincipalName: null,
+      userPrincipalName: "jdoe@x.test",
+    });
+    const out = join([a, b], [e]);
+    expect(out.matched).toBe(0);
+  });
+
+  it("names unmatched AD users by UPN, else sAMAccountName, else DN", () => {
+    const noUpn = adUser({ userPrincipalName: undefined, sAMAccountName: "sybil.nash" });
+    const nothing = adUser({
+      userPrincipalName: undefined,
+      sAMAccountName: undefined,
+      distinguishedName: "CN=Ghost,DC=corp",
+    });
+    const names = join([noUpn, nothing], []).rows.map((r) => r.userPrincipalName);
+    expect(names.sort()).toEqual(["CN=Ghost,DC=corp", "sybil.nash"]);
+  });
+
+  it("sorts rows by category, then user", () => {
+    const { ad, entra } = craftedDirectory();
+    const cats = join(ad, entra).rows.map((r) => r.category);
+    expect(cats).toEqual([
+      "MissingInEntra",
+      "ValueMismatch",
+      "CloudOnly",
+      "FormatOnly",
+      "NotInAD",
+      "NotInEntra",
+      "InSync",
+      "InSync",
+    ]);
+  });
+
+  it("joins 100k users per side with hash maps (a quadratic join would not finish)", () => {
+    const ad = Array.from({ length: 100_000 }, (_, i) => adUser({}, 1_000_000 + i));
+    const entra = ad.map((a, i) => entraTwin(a, i % 3 === 0 ? { onPremisesImmutableId: null } : {}));
+    const records = ad.map(toAdRecord);
+    // Not a benchmark (bench/gap-vs-seed.ts is): a quadratic join would run into the test timeout here.
+    const out = joinAndClassify(records, entra, phones);
+    expect(out.matched).toBe(100_000);
+    expect(out.matchedBy.objectSid).toBe(33_334);
+  });
+});
+
+describe("toAdRecord", () => {
+  it("keeps a malformed GUID user matchable by other keys", () => {
+    const r = toAdRecord(adUser({ immutableId: undefined, objectGuid: "not-a-guid" }));
+    expect(r.immutableId).toBeUndefined();
+    expect(r.sid).toBe(sid(r.sam ? Number(r.sam.slice(4)) : 0));
+    expect(guid(1)).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});

@@ -1,0 +1,89 @@
+import { writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { readEntraJsonFile } from "../../gap/entra/jsonExport";
+import { GapInputError } from "../../gap/errors";
+import { MALFORMED_ENTRA_JSON } from "./helpers";
+
+const fx = (name: string) => join(__dirname, "../fixtures/gap", name);
+
+function failure(path: string): GapInputError {
+  try {
+    readEntraJsonFile(path);
+  } catch (e) {
+    expect(e).toBeInstanceOf(GapInputError);
+    return e as GapInputError;
+  }
+  throw new Error("expected a failure");
+}
+
+describe("Graph JSON export files", () => {
+  it("reads an array of users and leaves out those that are not synced", () => {
+    const x = readEntraJsonFile(fx("entra-users.json"));
+    expect(x.users.map((u) => u.userPrincipalName)).toEqual([
+      "alice.baker@corp.example.test",
+      "bob.chen@corp.example.test",
+    ]);
+    expect(x.info).toMatchObject({ kind: "json", users: 2, mode: "export" });
+    expect(x.info.skipped).toEqual([{ count: 1, reason: expect.stringMatching(/not true/) }]);
+    expect(x.users[1].mobilePhone).toBeNull();
+  });
+
+  it("reads an array of Graph pages", () => {
+    const x = readEntraJsonFile(fx("entra-pages.json"));
+    expect(x.users.map((u) => u.mobilePhone)).toEqual(["+14255550100", "+1 425 555 0101"]);
+    expect(x.info.description).toMatch(/2 pages/);
+  });
+
+  it("reads Microsoft Graph PowerShell output (PascalCase names, BOM)", () => {
+    const p = join(tmpdir(), `syncgap-ps-${process.pid}.json`);
+    writeFileSync(p, `\ufeff${require("node:fs").readFileSync(fx("entra-powershell.json"), "utf8")}`);
+    const x = readEntraJsonFile(p);
+    expect(x.users[0]).toMatchObject({
+      id: "4a1e0c5e-0001-4000-8000-000000000001",
+      mobilePhone: "+14255550100",
+      onPremisesSyncEnabled: true,
+    });
+  });
+
+  it("says where malformed JSON breaks (line and column)", () => {
+    const p = join(tmpdir(), `syncgap-malformed-${process.pid}.json`);
+    writeFileSync(p, MALFORMED_ENTRA_JSON);
+    const e = failure(p);
+    expect(e.message).toContain(p);
+    expect(e.message).toMatch(/not valid JSON: .*line 3 column \d+/);
+  });
+
+  it("names the JSON pointer of a bad value", () => {
+    expect(failure(fx("entra-bad-user.json")).message).toMatch(
+      /expected a string or null, found number 4255550100 \(at JSON pointer \/1\/value\/0\/mobilePhone\)/,
+    );
+  });
+
+  it("refuses a file that mixes users and pages", () => {
+    expect(failure(fx("entra-mixed.json")).message).toMatch(/at JSON pointer \/1\)/);
+  });
+
+  it("explains how to fix a single page that is not in an array", () => {
+    expect(failure(fx("entra-single-page.json")).message).toMatch(/expected a JSON array.*wrap it in \[ \]/);
+  });
+
+  it("refuses users without id or UPN, and duplicates", () => {
+    const p = join(tmpdir(), `syncgap-bad-${process.pid}.json`);
+    writeFileSync(p, JSON.stringify([{ userPrincipalName: "a@x.test" }]));
+    expect(failure(p).message).toMatch(/the user has no id \(at JSON pointer \/0\)/);
+    writeFileSync(
+      p,
+      JSON.stringify([
+        { id: "a", userPrincipalName: "a@x.test" },
+        { id: "a", userPrincipalName: "b@x.test" },
+      ]),
+    );
+    expect(failure(p).message).toMatch(/user id a appears twice/);
+  });
+
+  it("reports a missing file as such", () => {
+    expect(failure("/nonexistent/users.json").message).toMatch(/cannot read the file.*--entra-json/);
+  });
+});

@@ -1,0 +1,196 @@
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Ajv2020 from "ajv/dist/2020";
+import addFormats from "ajv-formats";
+import { parse } from "csv-parse/sync";
+import { describe, expect, it } from "vitest";
+import { evaluateGate } from "../../gap/gate";
+import { runGapAnalysis } from "../../gap/index";
+import { CSV_COLUMNS, gapCsv } from "../../gap/reports/csv";
+import { isPlausiblePhoneList, neutralizeCell } from "../../gap/reports/csvSafe";
+import { REPORT_FILES, writeReports } from "../../gap/reports/index";
+import { gapReportDocument } from "../../gap/reports/json";
+import { gapJunit, xmlEscape } from "../../gap/reports/junit";
+import { gapMarkdown, mdCell } from "../../gap/reports/markdown";
+import type { GapResult, GapRow } from "../../gap/types";
+import { adUser, craftedDirectory, entraTwin, memorySource } from "./helpers";
+
+async function crafted(includeInSync = false): Promise<GapResult> {
+  const { ad, entra } = craftedDirectory();
+  return runGapAnalysis({
+    ad: { kind: "source", source: memorySource(ad) },
+    entra: { kind: "users", users: entra },
+    includeInSync,
+  });
+}
+
+function schemaValidator() {
+  const ajv = new Ajv2020({ allErrors: true, strict: true });
+  addFormats(ajv);
+  return ajv.compile(JSON.parse(readFileSync(join(__dirname, "../../schemas/gap-report.schema.json"), "utf8")));
+}
+
+describe("CSV formula injection", () => {
+  it.each([
+    ['=HYPERLINK("http://evil","x")', '\'=HYPERLINK("http://evil","x")'],
+    ["=cmd|' /C calc'!A0", "'=cmd|' /C calc'!A0"],
+    ["+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0"],
+    ["-2+3", "'-2+3"],
+    ["@SUM(A1:A2)", "'@SUM(A1:A2)"],
+    ["\t=1+1", "'\t=1+1"],
+    ["\r=1+1", "'\r=1+1"],
+    ["  =1+1", "'  =1+1"],
+    ["+1 425 555 0100", "+1 425 555 0100"],
+    ["+14255550100", "+14255550100"],
+    ["+1 (425) 555-0100 x123", "+1 (425) 555-0100 x123"],
+    ["+1 425 555 0100 ext. 7", "+1 425 555 0100 ext. 7"],
+    ["+14255550203; +1 425 555 0303", "+14255550203; +1 425 555 0303"],
+    ["+1 425 SUM(1)", "'+1 425 SUM(1)"],
+    ["+", "'+"],
+    ["(425) 555-0100", "(425) 555-0100"],
+    ["alice@corp.example.test", "alice@corp.example.test"],
+    ["", ""],
+  ])("%j → %j", (input, output) => {
+    expect(neutralizeCell(input)).toBe(output);
+  });
+
+  it("accepts only digits, spaces, +().- and an extension as a phone number", () => {
+    expect(isPlausiblePhoneList("+1-425-555-0100")).toBe(true);
+    expect(isPlausiblePhoneList("+1 425 555 0100|x")).toBe(false);
+    expect(isPlausiblePhoneList("+1 425 555 0100,1")).toBe(false);
+  });
+
+  it("writes crafted hostile values safely and reads back as the seed's columns first", () => {
+    const row: GapRow = {
+      userPrincipalName: "=evil@corp.example.test",
+      category: "ValueMismatch",
+      syncGap: "Value Mismatch",
+      matchedBy: "immutableId",
+      adMobile: "+1 425 555 0100",
+      adOtherMobile: ["@SUM(1)", "+14255550199"],
+      entraMobile: "=1+2",
+      adMobileE164: "+14255550100",
+      entraMobileE164: null,
+      immutableId: "-abc",
+      entraId: "x",
+      adDistinguishedName: null,
+      adSamAccountName: null,
+      displayName: null,
+      accountEnabled: true,
+    };
+    const text = gapCsv([row]);
+    expect(text.startsWith("\ufeffUserPrincipalName,ADMobile,ADOtherMobile,EntraIDMobile,SyncGap,")).toBe(true);
+    expect(text).toContain("\r\n");
+    const [header, rec] = parse(text, { bom: true }) as string[][];
+    expect(header).toEqual([...CSV_COLUMNS]);
+    expect(rec).toEqual([
+      "'=evil@corp.example.test",
+      "+1 425 555 0100",
+      "'@SUM(1); +14255550199",
+      "'=1+2",
+      "Value Mismatch",
+      "ValueMismatch",
+      "immutableId",
+      "'-abc",
+      "+14255550100",
+      "",
+    ]);
+  });
+});
+
+describe("JSON report", () => {
+  it("validates against schemas/gap-report.schema.json", async () => {
+    const validate = schemaValidator();
+    const r = await crafted(true);
+    const doc = gapReportDocument(r, evaluateGate(r));
+    const ok = validate(JSON.parse(JSON.stringify(doc)));
+    expect(validate.errors ?? []).toEqual([]);
+    expect(ok).toBe(true);
+    expect(doc.summary.counts.MissingInEntra).toBe(1);
+    expect(doc.summary.impact.cloudNumbersLost).toBe(2);
+    expect(doc.summary.otherMobileNote).toMatch(/otherMobile/);
+    expect(doc.summary.gate).toMatchObject({ passed: false, gaps: 3 });
+  });
+
+  it("rejects documents that break the contract", async () => {
+    const validate = schemaValidator();
+    const doc = JSON.parse(JSON.stringify(gapReportDocument(await crafted())));
+    doc.rows[0].category = "Missing";
+    expect(validate(doc)).toBe(false);
+    const doc2 = JSON.parse(JSON.stringify(gapReportDocument(await crafted())));
+    const missing = doc2.rows.find((r: GapRow) => r.category === "MissingInEntra");
+    missing.entraMobile = "+14255550101";
+    expect(validate(doc2)).toBe(false);
+  });
+
+  it("never carries a secret from the environment", async () => {
+    const secret = "S3cr3t-Bind-Pw!";
+    const a = adUser();
+    const r = await runGapAnalysis(
+      {
+        ad: { kind: "source", source: memorySource([a]) },
+        entra: { kind: "users", users: [entraTwin(a, { mobilePhone: null })] },
+      },
+      { env: { SYNCGAP_AD_PASSWORD: secret, AZURE_CLIENT_SECRET: secret } },
+    );
+    expect(JSON.stringify(gapReportDocument(r))).not.toContain(secret);
+  });
+});
+
+describe("JUnit XML", () => {
+  it("has one failing case per user out of sync and a gate case", async () => {
+    const r = await crafted(true);
+    const xml = gapJunit(r, evaluateGate(r));
+    expect(xml).toMatch(
+      /^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites name="syncgap" tests="9" failures="7" errors="0"/,
+    );
+    expect(xml.match(/<testcase /g)).toHaveLength(9);
+    expect(xml.match(/<failure /g)).toHaveLength(7);
+    expect(xml).toContain('classname="syncgap.MissingInEntra" name="missing@corp.example.test"');
+    expect(xml).toContain('message="Missing in Entra: AD mobile +14255550101, Entra ID has none"');
+  });
+
+  it("escapes markup and drops characters XML cannot hold", () => {
+    expect(xmlEscape(`<a b="c">&'\u0001`)).toBe("&lt;a b=&quot;c&quot;&gt;&amp;&apos;\uFFFD");
+  });
+});
+
+describe("Markdown summary", () => {
+  it("shows verdict, counts, inputs, the otherMobile note and rows", async () => {
+    const r = await crafted();
+    const md = gapMarkdown(r, evaluateGate(r), { files: ["gap-report.csv"] });
+    expect(md).toMatch(/^# syncgap/);
+    expect(md).toContain("**FAIL**");
+    expect(md).toContain("| MissingInEntra | 1 |");
+    expect(md).toMatch(/Note: AD otherMobile values are shown for reference only/);
+    expect(md).toContain("| missing@corp.example.test | MissingInEntra | +14255550101 | — | immutableId |");
+    expect(md).toContain("`gap-report.csv`");
+  });
+
+  it("escapes table-breaking characters", () => {
+    expect(mdCell("a|b<script>")).toBe("a\\|b\\<script\\>");
+    expect(mdCell(null)).toBe("—");
+  });
+});
+
+describe("writeReports", () => {
+  it("writes all five formats from one result", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "syncgap-reports-"));
+    const r = await crafted();
+    const files = writeReports(r, { outDir: dir, gate: evaluateGate(r), impact: true });
+    expect(Object.keys(files).sort()).toEqual([
+      "csv",
+      "html",
+      "impact-csv",
+      "impact-json",
+      "impact-md",
+      "json",
+      "junit",
+      "md",
+    ]);
+    for (const [f, name] of Object.entries(REPORT_FILES)) expect(files[f]).toBe(join(dir, name));
+    const impact = JSON.parse(readFileSync(files["impact-json"], "utf8"));
+    expect(impact).toMatchObject({ overwrites: 1, clears: 1, formatRewrites: 1, cloudNumbersLost: 2 });
+  });
+});
