@@ -16,7 +16,7 @@
 import { spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { startEmulator } from "../emulator";
+import { emulatorConnection, emulatorEnv, startEmulator } from "../emulator";
 import { validateConnection } from "../providers/connection";
 import { createGraphConnection } from "../providers/graphClient";
 
@@ -67,16 +67,10 @@ async function main() {
 
     // Everything below talks to the emulator the way it would talk to Microsoft: same clients, other URLs,
     // the emulator's CA trusted (never TLS verification off).
+    const signIn = { clientId: app.appId, authMethod: "usernamePassword", username: admin.userPrincipalName } as const;
     const env: NodeJS.ProcessEnv = {
       ...process.env,
-      NODE_EXTRA_CA_CERTS: emu.caCertPath,
-      SYNCGAP_CA_CERT: emu.caCertPath,
-      SYNCGAP_GRAPH_ENDPOINT: emu.baseUrl,
-      SYNCGAP_AUTHORITY_HOST: emu.authorityHost,
-      SYNCGAP_TENANT_ID: emu.tenantId,
-      SYNCGAP_CLIENT_ID: app.appId,
-      SYNCGAP_AUTH_METHOD: "usernamePassword",
-      SYNCGAP_USERNAME: admin.userPrincipalName,
+      ...emulatorEnv(emu, signIn),
       AZURE_PASSWORD: admin.password, // the emulator's seeded, local-only admin
       PULUMI_BACKEND_URL: `file://${path.join(out, "state")}`,
       PULUMI_CONFIG_PASSPHRASE: "syncgap-local-demo",
@@ -86,18 +80,7 @@ async function main() {
 
     step(2, "Cloud edits of synced users' mobile numbers (each one a DirSync override)");
     process.env.AZURE_PASSWORD = admin.password;
-    const { client } = createGraphConnection(
-      validateConnection({
-        cloud: "global",
-        tenantId: emu.tenantId,
-        clientId: app.appId,
-        authMethod: "usernamePassword",
-        username: admin.userPrincipalName,
-        authorityHost: emu.authorityHost,
-        graphEndpoint: emu.baseUrl,
-        caCertPath: emu.caCertPath,
-      }),
-    );
+    const { client } = createGraphConnection(validateConnection(emulatorConnection(emu, signIn)));
     for (const [upn, number] of CLOUD_EDITS) {
       await client.api(`/users/${encodeURIComponent(upn)}`).patch({ mobilePhone: number });
       console.log(`  PATCH /users/${upn} mobilePhone=${JSON.stringify(number)}`);

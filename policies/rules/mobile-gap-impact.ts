@@ -23,7 +23,13 @@ import path from "node:path";
 import type { PolicyConfigSchema, PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
 import type { GapResult, GapRunSpec, ImpactSummary } from "../../gap/types";
-import { type GraphConnectionSettings, runtimeConnection, validateConnection } from "../../providers/connection";
+import {
+  AUTH_METHODS,
+  type GraphConnectionSettings,
+  runtimeConnection,
+  validateConnection,
+} from "../../providers/connection";
+import { CLOUDS } from "../../providers/endpoints";
 import {
   DIRECTORY_FEATURE_SETTINGS_TYPE,
   type DirectoryFeatureSettingsProps,
@@ -67,21 +73,10 @@ const connectionSchema: PolicyConfigJSONSchema = {
   additionalProperties: false,
   description: "Graph connection settings (providers/connection.ts). Never secrets: those come from the environment.",
   properties: {
-    cloud: { type: "string", enum: ["global", "usgov", "usgovDoD", "china"] },
+    cloud: { type: "string", enum: Object.keys(CLOUDS) },
     tenantId: { type: "string" },
     clientId: { type: "string" },
-    authMethod: {
-      type: "string",
-      enum: [
-        "clientSecret",
-        "clientCertificate",
-        "workloadIdentity",
-        "azurePipelines",
-        "azureCli",
-        "deviceCode",
-        "usernamePassword",
-      ],
-    },
+    authMethod: { type: "string", enum: [...AUTH_METHODS] },
     authorityHost: { type: "string" },
     graphEndpoint: { type: "string" },
     caCertPath: { type: "string" },

@@ -4,7 +4,13 @@
  * pointing at it — the same settings a pipeline gives the real tenant.
  */
 import type { AdUser } from "../../ad/types";
-import { type RunningEmulator, type Seed, startEmulator } from "../../emulator";
+import {
+  type RunningEmulator,
+  type Seed,
+  emulatorConnection as sharedConnection,
+  startEmulator,
+  type TenantEndpoint,
+} from "../../emulator";
 import type { GraphConnectionSettings } from "../../providers/connection";
 
 export const TENANT_ID = "7c0a4b1e-5d2f-4e8a-9b3c-1f2e3d4c5b6a";
@@ -42,25 +48,11 @@ export async function startGapEmulator(seed: Seed = gapSeed()): Promise<RunningE
   return startEmulator({ seed });
 }
 
-/** What reaching a local tenant takes (an in-process RunningEmulator or an emulator process). */
-export interface TenantEndpoint {
-  tenantId: string;
-  /** `https://127.0.0.1:PORT`: Graph and the authority both live there. */
-  baseUrl: string;
-  caCertPath: string;
-}
+export type { TenantEndpoint };
 
 /** Graph connection settings for the emulator (the secret comes from `gapEnv()`). */
 export function emulatorConnection(emu: TenantEndpoint, appId = APP_ID): GraphConnectionSettings {
-  return {
-    cloud: "global",
-    tenantId: emu.tenantId,
-    clientId: appId,
-    authMethod: "clientSecret",
-    authorityHost: emu.baseUrl,
-    graphEndpoint: emu.baseUrl,
-    caCertPath: emu.caCertPath,
-  };
+  return sharedConnection(emu, { clientId: appId, authMethod: "clientSecret" });
 }
 
 /** Environment for runGapAnalysis / the CLI: only the secret, and (CLI) the endpoints. */

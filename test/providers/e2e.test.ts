@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type RunningEmulator, startEmulator } from "../../emulator";
+import { emulatorConnection, emulatorEnv, type RunningEmulator, startEmulator } from "../../emulator";
 import { validateConnection } from "../../providers/connection";
 import { createGraphConnection } from "../../providers/graphClient";
 import { PulumiSession } from "../support/pulumi";
@@ -14,6 +14,7 @@ import { stageRootProgram } from "../support/stack";
 const seed = JSON.parse(readFileSync(path.join(__dirname, "..", "..", "emulator", "seeds", "contoso.json"), "utf8"));
 const ADMIN = seed.users[0];
 const APP = seed.applications[0];
+const SIGN_IN = { clientId: APP.appId, authMethod: "usernamePassword", username: ADMIN.userPrincipalName } as const;
 
 let emu: RunningEmulator;
 let session: PulumiSession;
@@ -34,16 +35,7 @@ const without = (f: Record<string, unknown>, key: string) =>
 
 beforeAll(async () => {
   emu = await startEmulator();
-  session = new PulumiSession(stageRootProgram(), {
-    NODE_EXTRA_CA_CERTS: emu.caCertPath,
-    SYNCGAP_GRAPH_ENDPOINT: emu.baseUrl,
-    SYNCGAP_AUTHORITY_HOST: emu.authorityHost,
-    SYNCGAP_TENANT_ID: emu.tenantId,
-    SYNCGAP_CLIENT_ID: APP.appId,
-    SYNCGAP_AUTH_METHOD: "usernamePassword",
-    SYNCGAP_USERNAME: ADMIN.userPrincipalName,
-    AZURE_PASSWORD: ADMIN.password,
-  });
+  session = new PulumiSession(stageRootProgram(), { ...emulatorEnv(emu, SIGN_IN), AZURE_PASSWORD: ADMIN.password });
   await session.expect(["stack", "init", "e2e"]);
 });
 
@@ -183,18 +175,7 @@ async function fetchAsAdmin(p: string, method: string, body: unknown): Promise<v
   const prev = process.env.AZURE_PASSWORD;
   process.env.AZURE_PASSWORD = ADMIN.password;
   try {
-    const { client } = createGraphConnection(
-      validateConnection({
-        cloud: "global",
-        tenantId: emu.tenantId,
-        clientId: APP.appId,
-        authMethod: "usernamePassword",
-        username: ADMIN.userPrincipalName,
-        authorityHost: emu.authorityHost,
-        graphEndpoint: emu.baseUrl,
-        caCertPath: emu.caCertPath,
-      }),
-    );
+    const { client } = createGraphConnection(validateConnection(emulatorConnection(emu, SIGN_IN)));
     const api = client.api(p.replace(/^\/v1\.0/, ""));
     if (method === "PATCH") await api.patch(body);
     else throw new Error(`unsupported ${method}`);

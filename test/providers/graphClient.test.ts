@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { AccessToken, TokenCredential } from "@azure/identity";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type RunningEmulator, startEmulator } from "../../emulator";
+import { emulatorConnection, type RunningEmulator, startEmulator } from "../../emulator";
 import { type GraphConnectionSettings, validateConnection } from "../../providers/connection";
 import { createCredential } from "../../providers/credentials";
 import { getDirectorySync, patchFeatures } from "../../providers/directorySync";
@@ -26,16 +26,9 @@ function connect(opts: GraphClientOptions = {}) {
 
 beforeAll(async () => {
   emu = await startEmulator();
-  settings = validateConnection({
-    cloud: "global",
-    tenantId: emu.tenantId,
-    clientId: APP.appId,
-    authMethod: "usernamePassword",
-    username: ADMIN.userPrincipalName,
-    authorityHost: emu.authorityHost,
-    graphEndpoint: emu.baseUrl,
-    caCertPath: emu.caCertPath,
-  });
+  settings = validateConnection(
+    emulatorConnection(emu, { clientId: APP.appId, authMethod: "usernamePassword", username: ADMIN.userPrincipalName }),
+  );
 });
 afterAll(async () => emu?.stop());
 beforeEach(async () => emu.admin.clearFaults());
