@@ -109,14 +109,14 @@ _sg_build_pulumi_from_go() { # dest
   local src="$_sg_root/scripts/pulumi-build"
   local work
   work="$(mktemp -d)"
-  cp "$src/go.mod" "$src/go.sum" "$src/tools.go" "$work/"
+  cp -R "$src/." "$work/"
   local t0=$SECONDS
   _sg_log "building Pulumi $SYNCGAP_PULUMI_VERSION and pulumi-language-nodejs from Go modules (cold: several minutes on 2 cores)"
   local ldflags="-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$SYNCGAP_PULUMI_VERSION"
   (
     cd "$work" &&
       GOFLAGS=-mod=mod go build -trimpath -tags osusergo,grpcnotrace -ldflags "$ldflags" -o "$work/bin/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi &&
-      GOFLAGS=-mod=mod go build -trimpath -tags osusergo,grpcnotrace -ldflags "$ldflags" -o "$work/bin/pulumi-language-nodejs" github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3
+      GOFLAGS=-mod=mod go build -trimpath -tags osusergo,grpcnotrace -ldflags "$ldflags" -o "$work/bin/pulumi-language-nodejs" ./langhost
   ) >&2 || {
     rm -rf "$work"
     _sg_die "building Pulumi from Go modules failed (see the go output above)"
