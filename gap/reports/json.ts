@@ -1,0 +1,66 @@
+/**
+ * JSON report: the whole result in one document, described by schemas/gap-report.schema.json.
+ */
+import type { GateOutcome } from "../gate";
+import { impactOf } from "../impact";
+import type { GapResult } from "../types";
+
+export const GAP_REPORT_SCHEMA_ID = "https://syncgap.dev/schemas/gap-report.schema.json";
+export const GAP_REPORT_VERSION = 1;
+
+export interface GapReportDocument {
+  $schema: string;
+  schemaVersion: number;
+  tool: GapResult["tool"];
+  generatedAt: string;
+  summary: {
+    counts: GapResult["counts"];
+    totals: GapResult["totals"];
+    inputs: GapResult["inputs"];
+    timings: GapResult["timings"];
+    defaultRegion: string;
+    includeInSync: boolean;
+    otherMobileNote: string;
+    notes: string[];
+    impact: { overwrites: number; clears: number; formatRewrites: number; cloudNumbersLost: number; fills: number };
+    gate?: { passed: boolean; gaps: number; failOn: string[]; maxGaps: number; summary: string };
+  };
+  rows: GapResult["rows"];
+}
+
+export function gapReportDocument(result: GapResult, gate?: GateOutcome): GapReportDocument {
+  const { rows: _impactRows, ...impact } = impactOf(result);
+  return {
+    $schema: GAP_REPORT_SCHEMA_ID,
+    schemaVersion: GAP_REPORT_VERSION,
+    tool: result.tool,
+    generatedAt: result.generatedAt,
+    summary: {
+      counts: result.counts,
+      totals: result.totals,
+      inputs: result.inputs,
+      timings: result.timings,
+      defaultRegion: result.defaultRegion,
+      includeInSync: result.includeInSync,
+      otherMobileNote: result.otherMobileNote,
+      notes: result.notes,
+      impact,
+      ...(gate
+        ? {
+            gate: {
+              passed: gate.passed,
+              gaps: gate.gaps,
+              failOn: [...gate.thresholds.failOn],
+              maxGaps: gate.thresholds.maxGaps,
+              summary: gate.summary,
+            },
+          }
+        : {}),
+    },
+    rows: result.rows,
+  };
+}
+
+export function gapJson(result: GapResult, gate?: GateOutcome): string {
+  return `${JSON.stringify(gapReportDocument(result, gate), null, 2)}\n`;
+}
