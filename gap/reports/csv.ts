@@ -43,11 +43,25 @@ export function gapCsv(rows: readonly GapRow[]): string {
   return stringify([[...CSV_COLUMNS], ...records], { bom: true, record_delimiter: "windows" });
 }
 
-export const IMPACT_CSV_COLUMNS = ["UserPrincipalName", "Change", "Category", "EntraIDMobileNow", "EntraIDMobileAfter", "EntraObjectId"] as const;
+export const IMPACT_CSV_COLUMNS = [
+  "UserPrincipalName",
+  "Change",
+  "Category",
+  "EntraIDMobileNow",
+  "EntraIDMobileAfter",
+  "EntraObjectId",
+] as const;
 
 export function impactCsv(rows: readonly ImpactRow[]): string {
   const records = rows.map((r) =>
-    cells([r.userPrincipalName, r.change, r.category, r.entraMobile, r.change === "clear" ? "" : r.adMobile, r.entraId]),
+    cells([
+      r.userPrincipalName,
+      r.change,
+      r.category,
+      r.entraMobile,
+      r.change === "clear" ? "" : r.adMobile,
+      r.entraId,
+    ]),
   );
   return stringify([[...IMPACT_CSV_COLUMNS], ...records], { bom: true, record_delimiter: "windows" });
 }

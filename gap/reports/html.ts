@@ -20,7 +20,12 @@ export const CATEGORY_COLORS: Record<Category, string> = {
 };
 
 export function htmlEscape(s: string): string {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+  return s
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;")
+    .replace(/'/g, "&#39;");
 }
 
 /** JSON that is safe inside <script type="application/json">: no `<` (so no `</script>`), no U+2028/9 surprises. */

@@ -26,7 +26,10 @@ export const REPORT_FILES: Record<ReportFormat, string> = {
 
 export function parseFormats(list: string): ReportFormat[] {
   const out: ReportFormat[] = [];
-  for (const f of list.split(",").map((s) => s.trim().toLowerCase()).filter(Boolean)) {
+  for (const f of list
+    .split(",")
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean)) {
     const name = f === "xml" ? "junit" : f === "markdown" ? "md" : f;
     if (!(REPORT_FORMATS as readonly string[]).includes(name)) {
       throw new RangeError(`unknown report format "${f}" (use ${REPORT_FORMATS.join(", ")})`);
@@ -79,7 +82,10 @@ export function writeReports(result: GapResult, opts: WriteOptions): Record<stri
     written["impact-csv"] = join(dir, "impact-report.csv");
     writeFileSync(written["impact-csv"], impactCsv(impact.rows));
     written["impact-json"] = join(dir, "impact-report.json");
-    writeFileSync(written["impact-json"], `${JSON.stringify({ tool: result.tool, generatedAt: result.generatedAt, ...impact }, null, 2)}\n`);
+    writeFileSync(
+      written["impact-json"],
+      `${JSON.stringify({ tool: result.tool, generatedAt: result.generatedAt, ...impact }, null, 2)}\n`,
+    );
     written["impact-md"] = join(dir, "impact-report.md");
     writeFileSync(written["impact-md"], impactMarkdown(result));
   }

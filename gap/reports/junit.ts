@@ -79,7 +79,9 @@ export function gapJunit(result: GapResult, gate?: GateOutcome): string {
     if (gate.passed) cases.push(`${g}/>`);
     else {
       failures++;
-      cases.push(`${g}>\n      <failure type="Gate" message="${xmlEscape(gate.summary)}">${xmlEscape(gate.summary)}</failure>\n    </testcase>`);
+      cases.push(
+        `${g}>\n      <failure type="Gate" message="${xmlEscape(gate.summary)}">${xmlEscape(gate.summary)}</failure>\n    </testcase>`,
+      );
     }
   }
   const tests = cases.length;
@@ -88,7 +90,9 @@ export function gapJunit(result: GapResult, gate?: GateOutcome): string {
     ["entra", result.inputs.entra.description],
     ["defaultRegion", result.defaultRegion],
     ["otherMobileNote", result.otherMobileNote],
-    ...(gate ? [["failOn", gate.thresholds.failOn.join(",")] as const, ["maxGaps", String(gate.thresholds.maxGaps)] as const] : []),
+    ...(gate
+      ? [["failOn", gate.thresholds.failOn.join(",")] as const, ["maxGaps", String(gate.thresholds.maxGaps)] as const]
+      : []),
   ]
     .map(([k, v]) => `      <property name="${k}" value="${xmlEscape(v)}"/>`)
     .join("\n");

@@ -93,7 +93,9 @@ export function impactMarkdown(result: GapResult, opts: MarkdownOptions = {}): s
     out.push(`## Users affected${impact.rows.length > max ? ` (first ${max} of ${impact.rows.length})` : ""}`, "");
     out.push("| User | Change | Entra ID now | Entra ID after |", "| --- | --- | --- | --- |");
     for (const r of impact.rows.slice(0, max)) {
-      out.push(`| ${mdCell(r.userPrincipalName)} | ${r.change} | ${mdCell(r.entraMobile)} | ${r.change === "clear" ? "—" : mdCell(r.adMobile)} |`);
+      out.push(
+        `| ${mdCell(r.userPrincipalName)} | ${r.change} | ${mdCell(r.entraMobile)} | ${r.change === "clear" ? "—" : mdCell(r.adMobile)} |`,
+      );
     }
   }
   return `${out.join("\n")}\n`;
