@@ -9,8 +9,16 @@
  * if one differs, so a wrong constant cannot grant the wrong permission.
  */
 
-/** appId of Microsoft Graph (the same in every tenant). */
-export const MICROSOFT_GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000";
+import { GRAPH_PERMISSIONS, MICROSOFT_GRAPH_APP_ID, type PermissionKind } from "../policies/lib/graphPermissions";
+
+export { MICROSOFT_GRAPH_APP_ID };
+
+/** Ids come from the one table the least-privilege policy also checks against (policies/lib/graphPermissions.ts). */
+function idOf(name: string, kind: PermissionKind): string {
+  const p = GRAPH_PERMISSIONS.find((x) => x.name === name && x.kind === kind);
+  if (!p) throw new Error(`no ${kind} id for Microsoft Graph permission ${name} in policies/lib/graphPermissions.ts`);
+  return p.id;
+}
 
 export interface GraphPermission {
   value: string;
@@ -23,22 +31,22 @@ export interface GraphPermission {
 export const APP_ROLES = {
   "User.Read.All": {
     value: "User.Read.All",
-    id: "df021288-bdef-4463-88db-98f22de89214",
+    id: idOf("User.Read.All", "Role"),
     why: "gap analysis and gate: read users' mobilePhone and on-premises identifiers (GET /users)",
   },
   "Organization.Read.All": {
     value: "Organization.Read.All",
-    id: "498476ce-e0fe-48b0-b801-37ba7e2685c6",
+    id: idOf("Organization.Read.All", "Role"),
     why: "post-deploy gate: when directory sync last ran (GET /organization, onPremisesLastSyncDateTime)",
   },
   "OnPremDirectorySynchronization.Read.All": {
     value: "OnPremDirectorySynchronization.Read.All",
-    id: "bb70e231-92dc-4729-aff5-697b3f04be95",
+    id: idOf("OnPremDirectorySynchronization.Read.All", "Role"),
     why: "preview, drift and gate read the tenant's directory-sync features (delegated enforcement only)",
   },
   "OnPremDirectorySynchronization.ReadWrite.All": {
     value: "OnPremDirectorySynchronization.ReadWrite.All",
-    id: "c22a92cc-79bf-4bb1-8b6c-e0a05d3d80ce",
+    id: idOf("OnPremDirectorySynchronization.ReadWrite.All", "Role"),
     why: "enforcement: pulumi up PATCHes onPremisesDirectorySynchronization features (includes reading them)",
   },
 } as const satisfies Record<string, GraphPermission>;
@@ -47,7 +55,7 @@ export const APP_ROLES = {
 export const DELEGATED_SCOPES = {
   "OnPremDirectorySynchronization.ReadWrite.All": {
     value: "OnPremDirectorySynchronization.ReadWrite.All",
-    id: "c2d95988-7604-4ba1-aaed-38a5f82a51c7",
+    id: idOf("OnPremDirectorySynchronization.ReadWrite.All", "Scope"),
     why: "delegated enforcement: a Global Administrator signed in with a device code runs pulumi up",
   },
 } as const satisfies Record<string, GraphPermission>;
