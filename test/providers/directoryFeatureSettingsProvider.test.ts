@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import {
   changedProperties,
@@ -6,6 +7,7 @@ import {
   type SettingsInputs,
   type SettingsOutputs,
 } from "../../providers/directoryFeatureSettingsProvider";
+import { FEATURE_NAMES } from "../../providers/directorySync";
 
 const connection = {
   cloud: "global",
@@ -78,5 +80,17 @@ describe("DirectoryFeatureSettings diff", () => {
       bypassDirSyncOverridesEnabled: true,
       blockSoftMatchEnabled: false,
     });
+  });
+});
+
+describe("feature names", () => {
+  it("are exactly the properties of onPremisesDirectorySynchronizationFeature in Microsoft's OpenAPI description", () => {
+    const doc = JSON.parse(readFileSync(`${__dirname}/../fixtures/graph-openapi/graph-v1.0-subset.json`, "utf8")) as {
+      components: { schemas: Record<string, { properties: Record<string, unknown> }> };
+    };
+    const declared = Object.keys(
+      doc.components.schemas["microsoft.graph.onPremisesDirectorySynchronizationFeature"].properties,
+    );
+    expect([...FEATURE_NAMES].sort()).toEqual(declared.sort());
   });
 });
