@@ -23,6 +23,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { availableParallelism, cpus, loadavg } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { type SambaDc, startSambaDc } from "../ad/testing/sambaDc";
+import { ldapSyncSource } from "../emulator";
 import { createGraphConnection } from "../providers/graphClient";
 import { writeAdLdif } from "../test/fixtures/gap/adLdif";
 import { APP_ID, emulatorConnection, gapEnv, gapSeed } from "../test/gap/emulator";
@@ -244,14 +245,7 @@ async function small(
   try {
     emu = await spawnEmulator(
       gapSeed({
-        syncSource: {
-          kind: "ldap",
-          url: dc.url,
-          bindDN: dc.bindDN,
-          password: dc.password,
-          baseDNs: [dc.usersDN],
-          caPem: dc.caPem,
-        },
+        syncSource: ldapSyncSource(dc, [dc.usersDN]),
       }),
     );
     const sync = await emu.admin.sync("Initial");

@@ -10,14 +10,14 @@ import type { AdSource, AdUser } from "../ad/types";
 import type { SyncSourceConfig } from "./seed";
 
 /** Options the emulator passes to `createLdapAdSource` (the `ldap` sync-source config without `kind`). */
-export interface LdapAdSourceOptions {
-  url: string;
-  bindDN: string;
-  password: string;
-  baseDNs: string[];
-  caPem?: string;
-  startTls?: boolean;
-  servername?: string;
+export type LdapAdSourceOptions = Omit<Extract<SyncSourceConfig, { kind: "ldap" }>, "kind">;
+
+/** The `ldap` sync source for a directory server described as the Samba DC helper describes it. */
+export function ldapSyncSource(
+  dc: { url: string; bindDN: string; password: string; caPem: string },
+  baseDNs: string[],
+): SyncSourceConfig {
+  return { kind: "ldap", url: dc.url, bindDN: dc.bindDN, password: dc.password, baseDNs, caPem: dc.caPem };
 }
 
 /** An AdSource over an array (pages of `pageSize`), for tests and inline seeds. */

@@ -4,7 +4,7 @@
  */
 export type { AdminUserView, GenerateUsersSpec } from "./admin";
 export { AdminApiError, AdminClient, type DeviceCodeView, type EmulatorInfo } from "./adminClient";
-export { createAdSource, inlineAdSource, type LdapAdSourceOptions } from "./adSource";
+export { createAdSource, inlineAdSource, type LdapAdSourceOptions, ldapSyncSource } from "./adSource";
 export { type ClientCertificate, generateClientCertificate } from "./certs";
 export { type EmulatorSignIn, emulatorConnection, emulatorEnv, type TenantEndpoint } from "./connection";
 export { GLOBAL_ADMINISTRATOR, ROLE_TEMPLATES } from "./directoryRoles";

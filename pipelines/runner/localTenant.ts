@@ -29,7 +29,7 @@ import {
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { type SambaDc, startSambaDc } from "../../ad/testing/sambaDc";
-import { AdminClient, type Seed } from "../../emulator";
+import { AdminClient, ldapSyncSource, type Seed } from "../../emulator";
 import type { GraphConnectionSettings } from "../../providers/connection";
 import { type FeatureName, getDirectorySync, patchFeatures } from "../../providers/directorySync";
 import { createGraphConnection } from "../../providers/graphClient";
@@ -269,14 +269,7 @@ export class LocalTenant {
           directoryRoles: ["Global Administrator"],
         },
       ],
-      syncSource: {
-        kind: "ldap",
-        url: dc.url,
-        bindDN: dc.bindDN,
-        password: dc.password,
-        baseDNs: [DEMO_OU],
-        caPem: dc.caPem,
-      },
+      syncSource: ldapSyncSource(dc, [DEMO_OU]),
     };
     let emulator: EmulatorProcess | undefined;
     try {

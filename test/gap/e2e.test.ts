@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type SambaDc, startSambaDc } from "../../ad/testing/sambaDc";
+import { ldapSyncSource } from "../../emulator";
 import type { GapRow } from "../../gap/types";
 import { getDirectorySync, patchFeatures } from "../../providers/directorySync";
 import { createGraphConnection } from "../../providers/graphClient";
@@ -31,14 +32,7 @@ beforeAll(async () => {
   dc = await startSambaDc({ address: E2E_SAMBA_ADDRESS, dir: `/tmp/syncgap-samba-dc-${E2E_SAMBA_ADDRESS}` });
   emu = await spawnEmulator(
     gapSeed({
-      syncSource: {
-        kind: "ldap",
-        url: dc.url,
-        bindDN: dc.bindDN,
-        password: dc.password,
-        baseDNs: [DEMO_OU],
-        caPem: dc.caPem,
-      },
+      syncSource: ldapSyncSource(dc, [DEMO_OU]),
     }),
   );
   const first = await emu.admin.sync("Initial");
