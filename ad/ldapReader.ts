@@ -13,6 +13,7 @@ import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import type { ConnectionOptions } from "node:tls";
 import { Client, ResultCodeError } from "ldapts";
+import { baseDnsByNamingContext, DIRSYNC_OID, DirSyncControl, isSameOrBelow } from "./dirsync";
 import { AdReadError, redact } from "./errors";
 import { escapeFilterValue } from "./escape";
 import { compileFilter } from "./filter";
@@ -59,7 +60,20 @@ export interface LdapAdSourceOptions {
   operationTimeoutMs?: number;
   /** Fail with AD_SIZE_LIMIT once more than this many users came back (default: no cap). */
   maxUsers?: number;
+  /**
+   * How to read (default `auto`):
+   * - `dirsync`: one DirSync search (ad/dirsync.ts) per naming context, filtered here to the base DNs. Reads the whole
+   *   domain's users to keep those in scope, as Entra Connect does; no replication right needed (object security).
+   * - `paged`: a paged search (RFC 2696) under each base DN, one request per page of up to 1000.
+   * - `auto`: DirSync when the DC lists it in the rootDSE's supportedControl and every base DN lies in a naming
+   *   context it holds, else paged; a DirSync search the DC refuses (LDAP 12, 50 or 53) before it returned anything
+   *   falls back to paged too. `stats.method` and `stats.fallback` say what happened.
+   */
+  readMode?: LdapReadMode;
 }
+
+export type LdapReadMode = "auto" | "dirsync" | "paged";
+export const LDAP_READ_MODES: readonly LdapReadMode[] = ["auto", "dirsync", "paged"];
 
 export interface LdapReadStats {
   /** Pages yielded (non-empty pages). */
@@ -72,24 +86,16 @@ export interface LdapReadStats {
   /** Continuation references (other partitions/domains) that were returned and not followed. */
   references: string[];
   elapsedMs: number;
+  /** How the users were read (see LdapAdSourceOptions.readMode). */
+  method?: "dirsync" | "paged";
+  /** Why `auto` read with a paged search although DirSync was tried or considered. */
+  fallback?: string;
+  /** DirSync: entries the DC returned outside the base DNs (other OUs of the domain), dropped here. */
+  outOfScope: number;
 }
 
 function describeBase(baseDNs: string[]): string {
   return baseDNs.length === 1 ? baseDNs[0]! : `${baseDNs.length} base DNs`;
-}
-
-/** Lower-cased, space-trimmed DN for ancestor checks. */
-function normDn(dn: string): string {
-  return dn
-    .split(/(?<!\\),/)
-    .map((rdn) => rdn.trim().toLowerCase())
-    .join(",");
-}
-
-function isSameOrBelow(dn: string, ancestor: string): boolean {
-  const a = normDn(dn);
-  const b = normDn(ancestor);
-  return a === b || a.endsWith("," + b);
 }
 
 const TLS_TRUST_CODES = new Set([
@@ -135,13 +141,22 @@ export class LdapAdSource implements AdSource {
   readonly description: string;
   readonly options: Readonly<Omit<LdapAdSourceOptions, "password">>;
   /** Figures of the last (or current) run of pages(). */
-  readonly stats: LdapReadStats = { pages: 0, requests: 0, users: 0, largestPage: 0, references: [], elapsedMs: 0 };
+  readonly stats: LdapReadStats = {
+    pages: 0,
+    requests: 0,
+    users: 0,
+    largestPage: 0,
+    references: [],
+    elapsedMs: 0,
+    outOfScope: 0,
+  };
   readonly #password: string;
   readonly #host: string;
   readonly #port: number;
   readonly #secure: boolean;
   readonly #pageSize: number;
   readonly #filter: string;
+  readonly #readMode: LdapReadMode;
   readonly #ca: string[] | undefined;
 
   constructor(options: LdapAdSourceOptions) {
@@ -192,6 +207,9 @@ export class LdapAdSource implements AdSource {
       throw bad(`page size ${pageSize} is not a positive integer`, "Use 1–1000");
     this.#pageSize = Math.min(pageSize, AD_MAX_PAGE_SIZE);
     this.#filter = options.filter ?? DEFAULT_USER_FILTER;
+    const mode = options.readMode ?? "auto";
+    if (!LDAP_READ_MODES.includes(mode)) throw bad(`unknown read mode ${mode}`, `Use ${LDAP_READ_MODES.join(", ")}`);
+    this.#readMode = mode;
     try {
       compileFilter(this.#filter);
     } catch (e) {
@@ -413,52 +431,196 @@ export class LdapAdSource implements AdSource {
       filter: compileFilter(filter),
       attributes: [...AD_USER_ATTRIBUTES],
       explicitBufferAttributes: explicit,
-      paged: { pageSize: this.#pageSize },
     };
   }
 
-  /** Yields the users page by page, as the server sends them. One connection per call. */
+  /**
+   * Yields the users in pages of up to pageSize, as they arrive. One connection per call. Reads with DirSync or a
+   * paged search (options.readMode); either way a failure ends the iteration with an AdReadError.
+   */
   async *pages(): AsyncGenerator<AdUser[]> {
     const t0 = performance.now();
-    Object.assign(this.stats, { pages: 0, requests: 0, users: 0, largestPage: 0, references: [], elapsedMs: 0 });
+    Object.assign(this.stats, {
+      pages: 0,
+      requests: 0,
+      users: 0,
+      largestPage: 0,
+      references: [],
+      elapsedMs: 0,
+      outOfScope: 0,
+      method: undefined,
+      fallback: undefined,
+    });
     const client = await this.#connect();
     try {
-      for (const base of this.options.baseDNs) {
-        const where = `${this.options.url} ${base}`;
-        const it = client.searchPaginated(base, this.#searchOptions(this.#filter));
-        while (true) {
-          let step: IteratorResult<{ searchEntries: Record<string, unknown>[]; searchReferences: string[] }>;
-          try {
-            step = await it.next();
-          } catch (e) {
-            throw this.#fail(e, `search ${base}`, base);
-          }
-          if (step.done) break;
-          const page = step.value;
-          this.stats.requests++;
-          this.stats.references.push(...page.searchReferences);
-          if (!page.searchEntries.length) continue;
-          const users = page.searchEntries.map((entry) =>
-            adUserFromAttributes(String(entry.dn), LdapAdSource.#rawAttributes(entry), where),
-          );
-          this.stats.pages++;
-          this.stats.users += users.length;
-          this.stats.largestPage = Math.max(this.stats.largestPage, users.length);
-          this.stats.elapsedMs = performance.now() - t0;
-          if (this.options.maxUsers !== undefined && this.stats.users > this.options.maxUsers) {
-            throw new AdReadError(
-              "AD_SIZE_LIMIT",
-              this.options.url,
-              `more than maxUsers=${this.options.maxUsers} users under ${describeBase(this.options.baseDNs)}`,
-              "Raise maxUsers, or narrow baseDNs/filter if the scope is wrong",
-            );
-          }
-          yield users;
+      const plan = this.#readMode === "paged" ? undefined : await this.#dirSyncPlan(client);
+      if (plan) {
+        this.stats.method = "dirsync";
+        try {
+          yield* this.#dirSyncPages(client, plan, t0);
+          return;
+        } catch (e) {
+          // auto: a DC that refuses DirSync before sending anything gets a paged search instead
+          const ldap = (e as AdReadError).ldapCode;
+          const refused = ldap === 12 || ldap === 50 || ldap === 53;
+          if (this.#readMode !== "auto" || !refused || this.stats.requests > 1 || this.stats.users > 0) throw e;
+          this.stats.fallback = `the DC refused the DirSync search (LDAP ${ldap}): read with a paged search instead`;
         }
       }
+      this.stats.method = "paged";
+      yield* this.#pagedPages(client, t0);
     } finally {
       this.stats.elapsedMs = performance.now() - t0;
       await client.unbind().catch(() => {});
+    }
+  }
+
+  /**
+   * For dirsync/auto: reads the rootDSE (one request) and groups the base DNs by naming context. Undefined means
+   * "read paged" (auto only; `dirsync` fails instead, saying why).
+   */
+  async #dirSyncPlan(client: Client): Promise<Map<string, string[]> | undefined> {
+    const unusable = (why: string, remedy: string) => {
+      if (this.#readMode === "dirsync") throw new AdReadError("AD_PROTOCOL", this.options.url, why, remedy);
+      this.stats.fallback = `${why}: read with a paged search instead`;
+      return undefined;
+    };
+    let root: Record<string, unknown>;
+    try {
+      const res = await client.search("", {
+        scope: "base",
+        filter: "(objectClass=*)",
+        attributes: ["supportedControl", "namingContexts"],
+      });
+      root = res.searchEntries[0] ?? {};
+    } catch (e) {
+      if (!(e instanceof ResultCodeError)) throw this.#fail(e, "read the rootDSE");
+      return unusable(`the rootDSE could not be read (LDAP ${e.code})`, "Use readMode paged for this server");
+    } finally {
+      this.stats.requests++;
+    }
+    const list = (v: unknown) => (Array.isArray(v) ? v : v === undefined ? [] : [v]).map(String);
+    if (!list(root.supportedControl).includes(DIRSYNC_OID)) {
+      return unusable(
+        `the server does not list the DirSync control (${DIRSYNC_OID}) in its rootDSE`,
+        "Use readMode paged (--ad-read-mode paged) for servers other than Active Directory",
+      );
+    }
+    // DirSync reads the whole naming context, so a base DN that does not exist would simply match nothing: check
+    // each one first (a base-scope search, no attributes) so it fails as the paged search would.
+    for (const base of this.options.baseDNs) {
+      try {
+        await client.search(base, { scope: "base", filter: "(objectClass=*)", attributes: ["1.1"] });
+      } catch (e) {
+        throw this.#fail(e, `read the base DN ${base}`, base);
+      }
+      this.stats.requests++;
+    }
+    const plan = baseDnsByNamingContext(this.options.baseDNs, list(root.namingContexts));
+    if (!plan) {
+      return unusable(
+        `a base DN lies in no naming context this DC holds (${list(root.namingContexts).join("; ")})`,
+        "Point url at a DC of the domain that holds the base DNs, or use readMode paged",
+      );
+    }
+    return plan;
+  }
+
+  /** Users from a batch of entries, in pages of up to pageSize; counts and caps as the paged reader does. */
+  *#emit(entries: Record<string, unknown>[], where: string, inScope: (dn: string) => boolean): Generator<AdUser[]> {
+    let users: AdUser[] = [];
+    const flush = () => {
+      const page = users;
+      users = [];
+      this.stats.pages++;
+      this.stats.users += page.length;
+      this.stats.largestPage = Math.max(this.stats.largestPage, page.length);
+      if (this.options.maxUsers !== undefined && this.stats.users > this.options.maxUsers) {
+        throw new AdReadError(
+          "AD_SIZE_LIMIT",
+          this.options.url,
+          `more than maxUsers=${this.options.maxUsers} users under ${describeBase(this.options.baseDNs)}`,
+          "Raise maxUsers, or narrow baseDNs/filter if the scope is wrong",
+        );
+      }
+      return page;
+    };
+    for (const entry of entries) {
+      const dn = String(entry.dn);
+      if (!inScope(dn)) {
+        this.stats.outOfScope++;
+        continue;
+      }
+      users.push(adUserFromAttributes(dn, LdapAdSource.#rawAttributes(entry), where));
+      if (users.length >= this.#pageSize) yield flush();
+    }
+    if (users.length) yield flush();
+  }
+
+  /** One DirSync search per naming context (more when the DC says MoreResults), filtered to the base DNs. */
+  async *#dirSyncPages(client: Client, plan: Map<string, string[]>, t0: number): AsyncGenerator<AdUser[]> {
+    const { explicitBufferAttributes, attributes, filter } = this.#searchOptions(this.#filter);
+    for (const [nc, bases] of plan) {
+      const where = `${this.options.url} ${nc} (DirSync)`;
+      const inScope = (dn: string) => bases.some((b) => isSameOrBelow(dn, b));
+      let cookie: Buffer = Buffer.alloc(0);
+      for (;;) {
+        const control = new DirSyncControl({ cookie });
+        let res: { searchEntries: Record<string, unknown>[]; searchReferences: string[] };
+        try {
+          res = await client.search(nc, { scope: "sub", filter, attributes, explicitBufferAttributes }, [control]);
+        } catch (e) {
+          throw this.#fail(e, `run a DirSync search of ${nc}`, nc);
+        }
+        this.stats.requests++;
+        this.stats.references.push(...res.searchReferences);
+        const answer = control.response;
+        if (!answer) {
+          throw new AdReadError(
+            "AD_PROTOCOL",
+            this.options.url,
+            `the DC answered a DirSync search of ${nc} without a DirSync response control`,
+            "Use readMode paged for this server",
+          );
+        }
+        yield* this.#emit(res.searchEntries, where, inScope);
+        this.stats.elapsedMs = performance.now() - t0;
+        if (!answer.moreResults) break;
+        if (!res.searchEntries.length && answer.cookie.equals(cookie)) {
+          throw new AdReadError(
+            "AD_PROTOCOL",
+            this.options.url,
+            `the DC said MoreResults for ${nc} but sent nothing and the same cookie`,
+            "Use readMode paged for this server",
+          );
+        }
+        cookie = answer.cookie;
+      }
+    }
+  }
+
+  /** A paged search (RFC 2696) under each base DN. */
+  async *#pagedPages(client: Client, t0: number): AsyncGenerator<AdUser[]> {
+    for (const base of this.options.baseDNs) {
+      const where = `${this.options.url} ${base}`;
+      const it = client.searchPaginated(base, {
+        ...this.#searchOptions(this.#filter),
+        paged: { pageSize: this.#pageSize },
+      });
+      while (true) {
+        let step: IteratorResult<{ searchEntries: Record<string, unknown>[]; searchReferences: string[] }>;
+        try {
+          step = await it.next();
+        } catch (e) {
+          throw this.#fail(e, `search ${base}`, base);
+        }
+        if (step.done) break;
+        const page = step.value;
+        this.stats.requests++;
+        this.stats.references.push(...page.searchReferences);
+        yield* this.#emit(page.searchEntries, where, () => true);
+        this.stats.elapsedMs = performance.now() - t0;
+      }
     }
   }
 
@@ -497,7 +659,7 @@ export class LdapAdSource implements AdSource {
       for (const base of this.options.baseDNs) {
         let res: { searchEntries: Record<string, unknown>[] };
         try {
-          res = await client.search(base, this.#searchOptions(filter));
+          res = await client.search(base, { ...this.#searchOptions(filter), paged: { pageSize: this.#pageSize } });
         } catch (e) {
           throw this.#fail(e, `search ${base}`, base);
         }

@@ -15,11 +15,16 @@ import {
 } from "./ids";
 import type { AdUser } from "./types";
 
-/** The attributes syncgap reads, with their exact schema spelling (lDAPDisplayName). */
+/**
+ * The attributes syncgap reads from a live DC, with their exact schema spelling (lDAPDisplayName): what the join,
+ * the categories and the reports use, nothing more. A DC checks read access per attribute of every entry, so each
+ * extra attribute costs server time on every user (on Samba, asking for distinguishedName, whenChanged and
+ * uSNChanged as well made a 10k-user read about a third slower). The entry's DN comes with every entry anyway;
+ * export files may still carry whenChanged/uSNChanged, and the mapping keeps them when present.
+ */
 export const AD_USER_ATTRIBUTES = [
   "userPrincipalName",
   "sAMAccountName",
-  "distinguishedName",
   "displayName",
   "mobile",
   "otherMobile",
@@ -27,8 +32,6 @@ export const AD_USER_ATTRIBUTES = [
   "objectSid",
   "mS-DS-ConsistencyGuid",
   "userAccountControl",
-  "whenChanged",
-  "uSNChanged",
 ] as const;
 
 /** Attributes whose values are bytes, not text. */

@@ -45,6 +45,7 @@ interface CommonOptions {
   adCaCert?: string;
   adStartTls?: boolean;
   adFilter?: string;
+  adReadMode: "auto" | "dirsync" | "paged";
   adPasswordEnv: string;
   adLdif?: string;
   adCsv?: string;
@@ -121,6 +122,15 @@ function addCommonOptions(cmd: Command): Command {
       )
       .option("--ad-start-tls", "ldap:// URLs: upgrade with StartTLS before binding (plain binds are refused)")
       .option("--ad-filter <filter>", "LDAP filter for users in scope (default: the AD reader's user filter)")
+      .addOption(
+        new Option(
+          "--ad-read-mode <mode>",
+          "auto: DirSync when the DC offers it, else paged · dirsync: one DirSync search of the domain, kept to the base DNs · paged: a paged search per base DN",
+        )
+          .choices(["auto", "dirsync", "paged"])
+          .default("auto")
+          .env("SYNCGAP_AD_READ_MODE"),
+      )
       .option("--ad-password-env <name>", "environment variable holding the bind password", "SYNCGAP_AD_PASSWORD")
       .option("--ad-ldif <file>", "AD from an LDIF export (ldifde, ldapsearch)")
       .option("--ad-csv <file>", "AD from a PowerShell CSV export (Get-ADUser … | Export-Csv)")
@@ -182,6 +192,7 @@ function adSpec(o: CommonOptions): AdSourceSpec {
     ...(o.adCaCert ? { caCertPath: resolve(o.adCaCert) } : {}),
     ...(o.adFilter ? { filter: o.adFilter } : {}),
     ...(o.adStartTls ? { startTls: true } : {}),
+    ...(o.adReadMode !== "auto" ? { readMode: o.adReadMode } : {}),
   };
 }
 

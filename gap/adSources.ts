@@ -92,6 +92,7 @@ export async function openAdSource(spec: AdSourceSpec, env: NodeJS.ProcessEnv = 
         ...(spec.startTls ? { startTls: true } : {}),
         ...(spec.caCertPath ? { caPem: readCa(spec.caCertPath, source) } : {}),
         ...(spec.filter ? { filter: spec.filter } : {}),
+        ...(spec.readMode ? { readMode: spec.readMode } : {}),
       };
       try {
         return createLdapAdSource(options);

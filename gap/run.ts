@@ -260,7 +260,8 @@ async function readAd(
     onProgress: (p) => options.onProgress?.({ side: "ad", ...p }),
   });
   // The LDAP reader counts its search requests (round trips): reports and the benchmark show them.
-  const searches = (source as { stats?: { requests?: unknown } }).stats?.requests;
+  const stats = (source as { stats?: { requests?: unknown; method?: unknown; fallback?: unknown } }).stats;
+  const searches = stats?.requests;
   return {
     users: read.users,
     info: {
@@ -270,6 +271,8 @@ async function readAd(
       mode: spec.ad.kind === "ldap" ? "live" : spec.ad.kind === "source" ? "memory" : "export",
       pages: read.pages,
       ...(typeof searches === "number" ? { requests: searches } : {}),
+      ...(stats?.method === "dirsync" || stats?.method === "paged" ? { method: stats.method } : {}),
+      ...(typeof stats?.fallback === "string" ? { note: stats.fallback } : {}),
     },
     ms: performance.now() - t,
     fingerprint,

@@ -102,6 +102,8 @@ export type AdSourceSpec =
       filter?: string;
       /** `ldap://` URLs: upgrade with StartTLS before binding (plain LDAP binds are refused). */
       startTls?: boolean;
+      /** `auto` (default), `dirsync` or `paged`: see LdapAdSourceOptions.readMode in ad/ldapReader.ts. */
+      readMode?: "auto" | "dirsync" | "paged";
     }
   | { kind: "ldif"; path: string }
   | { kind: "csv"; path: string }
@@ -169,6 +171,9 @@ export interface SourceInfo {
   pages?: number;
   /** Users left out and why (e.g. export-file users that are not synced). */
   skipped?: { count: number; reason: string }[];
+  /** Live AD: how it was read (`dirsync` or `paged`), and why `auto` fell back to paged when it did. */
+  method?: "dirsync" | "paged";
+  note?: string;
 }
 
 export interface GapTimings {

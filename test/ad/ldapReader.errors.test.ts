@@ -182,9 +182,30 @@ describe("server errors", () => {
   it("an empty OU is an empty result (the base exists), not an error", async () => {
     const fake = await startFakeLdap({ kind: "searchResult", code: 0 }, ca);
     servers.push(fake);
-    const src = createLdapAdSource(opts({ url: fake.url }));
+    const src = createLdapAdSource(opts({ url: fake.url, readMode: "paged" }));
     expect(await src.readAll()).toEqual([]);
     expect(src.stats.requests).toBe(1);
+    expect(src.stats.method).toBe("paged");
+    expect(src.stats.fallback).toBeUndefined();
+  });
+
+  it("auto reads paged from a server whose rootDSE does not offer DirSync, and says so", async () => {
+    const fake = await startFakeLdap({ kind: "searchResult", code: 0 }, ca);
+    servers.push(fake);
+    const src = createLdapAdSource(opts({ url: fake.url }));
+    expect(await src.readAll()).toEqual([]);
+    expect(src.stats.method).toBe("paged");
+    expect(src.stats.fallback).toMatch(/does not list the DirSync control \(1\.2\.840\.113556\.1\.4\.841\)/);
+    expect(src.stats.requests).toBe(2); // the rootDSE, then the one (empty) page
+  });
+
+  it("readMode dirsync on such a server is an error that names the way out", async () => {
+    const fake = await startFakeLdap({ kind: "searchResult", code: 0 }, ca);
+    servers.push(fake);
+    const e = await readError(createLdapAdSource(opts({ url: fake.url, readMode: "dirsync" })));
+    expect(e.code).toBe("AD_PROTOCOL");
+    expect(e.message).toMatch(/DirSync/);
+    expect(e.message).toMatch(/paged/);
   });
 
   it("a certificate from another CA is AD_TLS_UNTRUSTED", async () => {

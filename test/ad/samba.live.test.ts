@@ -53,7 +53,7 @@ describe("paged read of the sync scope", () => {
   let stats: { pages: number; requests: number; largestPage: number };
 
   beforeAll(async () => {
-    const src = createLdapAdSource(opts({ pageSize: 200 }));
+    const src = createLdapAdSource(opts({ pageSize: 200, readMode: "paged" }));
     users = [];
     pageSizes = [];
     for await (const page of src.pages()) {
@@ -73,11 +73,42 @@ describe("paged read of the sync scope", () => {
   });
 
   it("caps the page size at AD's MaxPageSize (1,000)", async () => {
-    const src = createLdapAdSource(opts({ pageSize: 5000 }));
+    const src = createLdapAdSource(opts({ pageSize: 5000, readMode: "paged" }));
     expect(src.pageSize).toBe(1000);
     const sizes: number[] = [];
     for await (const page of src.pages()) sizes.push(page.length);
     expect(sizes).toEqual([1000, 522]);
+  });
+
+  it("DirSync (the default on a DC that offers it) reads exactly the same users, in one search", async () => {
+    const src = createLdapAdSource(opts({ pageSize: 200 }));
+    const viaDirSync: AdUser[] = [];
+    const sizes: number[] = [];
+    for await (const page of src.pages()) {
+      sizes.push(page.length);
+      viaDirSync.push(...page);
+    }
+    expect(src.stats.method).toBe("dirsync");
+    expect(src.stats.fallback).toBeUndefined();
+    expect(src.stats.requests).toBe(3); // rootDSE, the base DN's existence, one DirSync search of the domain
+    // the domain's other users (out of scope OU, service and built-in accounts) came back and were dropped
+    expect(src.stats.outOfScope).toBeGreaterThanOrEqual(OUT_OF_SCOPE_USERS.length + 1);
+    expect(Math.max(...sizes)).toBe(200);
+    const byDn = (list: AdUser[]) => [...list].sort((a, b) => a.distinguishedName.localeCompare(b.distinguishedName));
+    const norm = (u: AdUser) => ({ ...u, otherMobile: [...u.otherMobile].sort() });
+    expect(byDn(viaDirSync).map(norm)).toEqual(byDn(users).map(norm));
+  });
+
+  it("readMode dirsync keeps several base DNs apart and checks each exists", async () => {
+    const outOu = `OU=Out Of Scope,${dc.baseDN}`;
+    const src = createLdapAdSource(opts({ baseDNs: [DEMO_OU, outOu], readMode: "dirsync" }));
+    const got = await src.readAll();
+    expect(got).toHaveLength(DEMO_USERS.length + OUT_OF_SCOPE_USERS.length);
+    expect(src.stats.requests).toBe(4);
+    const e = await errorOf(
+      createLdapAdSource(opts({ baseDNs: [`OU=Does Not Exist,${dc.baseDN}`], readMode: "dirsync" })).readAll(),
+    );
+    expect(e.code).toBe("AD_BAD_BASE_DN");
   });
 
   it("returns every user once and nothing outside the base DN", () => {
