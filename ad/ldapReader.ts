@@ -18,6 +18,7 @@ import { AdReadError, redact } from "./errors";
 import { escapeFilterValue } from "./escape";
 import { compileFilter } from "./filter";
 import { guidStringToBytes, sidStringToBytes } from "./ids";
+import { useFastAttributeDecoding } from "./ldaptsDecoding";
 import type { AdSource, AdUser } from "./types";
 import {
   AD_BINARY_ATTRIBUTES,
@@ -28,6 +29,8 @@ import {
 } from "./userMapping";
 
 export { escapeFilterValue } from "./escape";
+
+useFastAttributeDecoding();
 
 /** Real AD's default MaxPageSize: a larger page size is silently cut to this. */
 export const AD_MAX_PAGE_SIZE = 1000;

@@ -537,11 +537,14 @@ export async function main(argv: string[] = process.argv): Promise<number> {
   return code;
 }
 
-if (require.main === module) {
+/** Runs the command line and exits with its code (bin/syncgap → cli/start.cjs → the bundle calls this). */
+export function run(argv: string[] = process.argv): void {
   // Exit explicitly: idle keep-alive sockets (Graph, LDAP) must not hold the gate open. stdout and stderr are
   // synchronous for files and pipes on Linux, so nothing written is lost.
-  main().then(
+  main(argv).then(
     (code) => process.exit(code),
     (e) => process.exit(couldNotRun(e)),
   );
 }
+
+if (require.main === module) run();
