@@ -3,7 +3,11 @@
  * fingerprints it so a delta re-run can reuse the previous read when nothing changed.
  *
  * Fingerprints (see docs/gap-analysis.md, "Delta runs"):
- *   - export file: path, size, modification time and SHA-256 of the content;
+ *   - export file: path, size and SHA-256 of the content, plus the file's identity and times (device, inode,
+ *     modification and change time in ns). When those are all as the previous fingerprint recorded them, the file was
+ *     not written since (any write moves the change time, and no tool can set it back), so the hash is not computed
+ *     again: the way git trusts its index. Anything else (a copy, a restore, a touch) hashes, and equal content
+ *     still counts as unchanged;
  *   - live LDAP: the DC that answered (rootDSE `dsServiceName`) and its `highestCommittedUSN`, plus URL, base DNs and
  *     filter. A DC's highestCommittedUSN grows with every write it commits, originating or replicated
  *     (https://learn.microsoft.com/windows/win32/adschema/a-highestcommittedusn), so an unchanged value on the same
@@ -206,20 +210,34 @@ async function ldapFingerprint(
   }
 }
 
-/** The source's fingerprint, or undefined when it has none (in-memory sources). */
+/**
+ * The source's fingerprint, or undefined when it has none (in-memory sources). `previous` (the fingerprint a delta
+ * state saved) lets an export file that was not written since skip hashing.
+ */
 export async function adFingerprint(
   spec: AdSourceSpec,
   env: NodeJS.ProcessEnv = process.env,
+  previous?: string,
 ): Promise<string | undefined> {
   switch (spec.kind) {
     case "source":
       return undefined;
     case "ldif":
     case "csv": {
-      const st = statSync(spec.path);
-      return `${spec.kind}|${spec.path}|${st.size}|${st.mtimeMs}|${await sha256File(spec.path)}`;
+      const st = statSync(spec.path, { bigint: true });
+      const head = `${spec.kind}|${spec.path}|${st.size}|`;
+      const stamp = `|file=${st.dev}:${st.ino}:${st.mtimeNs}:${st.ctimeNs}`;
+      if (previous?.startsWith(head) && previous.endsWith(stamp)) return previous;
+      return `${head}${await sha256File(spec.path)}${stamp}`;
     }
     case "ldap":
       return ldapFingerprint(spec, env);
   }
+}
+
+/** Two fingerprints name the same content: equal but for the file stamp (see adFingerprint). */
+export function sameAdContent(a: string | undefined, b: string | undefined): boolean {
+  if (a === undefined || b === undefined) return false;
+  const strip = (f: string) => f.replace(/\|file=[^|]*$/, "");
+  return strip(a) === strip(b);
 }

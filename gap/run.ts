@@ -9,7 +9,7 @@
 import { performance } from "node:perf_hooks";
 import { ConnectionSettingsError } from "../providers/connection";
 import { createGraphConnection, type GraphClientOptions, type GraphConnection } from "../providers/graphClient";
-import { adFingerprint, adSourceName, openAdSource, readAdSource } from "./adSources";
+import { adFingerprint, adSourceName, openAdSource, readAdSource, sameAdContent } from "./adSources";
 import { applyDelta, isDeltaResyncError, readSyncedUsers, readUsersDelta } from "./entra/graphReader";
 import { readEntraJsonFile } from "./entra/jsonExport";
 import { isSynced, toEntraUser } from "./entra/users";
@@ -238,8 +238,8 @@ async function readAd(
   const name = adSourceName(spec.ad);
   let fingerprint: string | undefined;
   if (delta) {
-    fingerprint = await adFingerprint(spec.ad, env);
-    if (fingerprint && state?.ad?.fingerprint === fingerprint && state.snapshot) {
+    fingerprint = await adFingerprint(spec.ad, env, state?.ad?.fingerprint);
+    if (fingerprint && sameAdContent(state?.ad?.fingerprint, fingerprint) && state?.snapshot) {
       options.onProgress?.({ side: "ad", users: state.snapshot.adUsers, pages: 0, done: true });
       return {
         info: {

@@ -12,7 +12,11 @@ import { CATEGORY_DESCRIPTIONS, type GapResult, type GapRow } from "../types";
 // XML 1.0 allows tab, LF, CR and U+0020 and above (minus surrogates handled by the encoder, U+FFFE/U+FFFF).
 const INVALID_XML = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
 
+// Anything xmlEscape would change (a lone or paired surrogate takes the slow path, which keeps pairs).
+const XML_SPECIAL = /[&<>"'\u0000-\u0008\u000B\u000C\u000E-\u001F\uD800-\uDFFF\uFFFE\uFFFF]/;
+
 export function xmlEscape(s: string): string {
+  if (!XML_SPECIAL.test(s)) return s;
   return s
     .replace(INVALID_XML, "\uFFFD")
     .replace(/&/g, "&amp;")

@@ -2,7 +2,7 @@
  * The Graph side against the local tenant: a directory synced by the emulator's Entra Connect model, cloud edits
  * on top, then syncgap reads it the way it reads a real tenant (client credentials, TLS to the emulator's CA).
  */
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, utimesSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -212,6 +212,11 @@ describe("delta mode with an AD export file", () => {
     expect(second.inputs.entra).toMatchObject({ mode: "delta-incremental", requests: 1 });
     expect(second.counts).toEqual(first.counts);
     expect(second.notes.join(" ")).toMatch(/Nothing changed since .*: the result of that run was reused/);
+    // A touch (new times, same bytes) is still "unchanged": the content hash decides.
+    const later = new Date(Date.now() + 60_000);
+    utimesSync(file, later, later);
+    const touched = await runGapAnalysis(spec, { env: gapEnv(emu) });
+    expect(touched.inputs.ad.mode).toBe("reused");
     // Only Entra changes: the AD side still comes from the snapshot.
     await cloudEdit(emu, "format@corp.example.test", "+1 425 555 0103");
     const entraOnly = await runGapAnalysis(spec, { env: gapEnv(emu) });
@@ -220,7 +225,9 @@ describe("delta mode with an AD export file", () => {
     expect(entraOnly.counts.InSync).toBe(first.counts.InSync + 1);
     // AD changes: the mismatch is fixed on the AD side (AD now holds the cloud number).
     ad = ad.map((a) => (a.sAMAccountName === "mismatch" ? { ...a, mobile: "+14255559999" } : a));
+    const before = statSync(file);
     await writeAdLdif(file, ad);
+    utimesSync(file, before.atime, before.mtime); // a tool that puts the old modification time back: still seen
     const third = await runGapAnalysis(spec, { env: gapEnv(emu) });
     expect(third.inputs.ad.mode).toBe("export");
     expect(third.counts.ValueMismatch).toBe(0);

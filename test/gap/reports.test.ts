@@ -4,10 +4,11 @@ import { join } from "node:path";
 import Ajv2020 from "ajv/dist/2020";
 import addFormats from "ajv-formats";
 import { parse } from "csv-parse/sync";
+import { stringify } from "csv-stringify/sync";
 import { describe, expect, it } from "vitest";
 import { evaluateGate } from "../../gap/gate";
 import { runGapAnalysis } from "../../gap/index";
-import { CSV_COLUMNS, gapCsv } from "../../gap/reports/csv";
+import { CSV_COLUMNS, gapCsv, toCsv } from "../../gap/reports/csv";
 import { isPlausiblePhoneList, neutralizeCell } from "../../gap/reports/csvSafe";
 import { REPORT_FILES, writeReports } from "../../gap/reports/index";
 import { gapReportDocument } from "../../gap/reports/json";
@@ -153,6 +154,12 @@ describe("JUnit XML", () => {
 
   it("escapes markup and drops characters XML cannot hold", () => {
     expect(xmlEscape(`<a b="c">&'\u0001`)).toBe("&lt;a b=&quot;c&quot;&gt;&amp;&apos;\uFFFD");
+    // plain text comes back as it is (the fast path); surrogate pairs stay, lone surrogates and U+FFFF do not
+    expect(xmlEscape("+1 425 555 0100 Héloïse")).toBe("+1 425 555 0100 Héloïse");
+    expect(xmlEscape("emoji 😀 ok")).toBe("emoji 😀 ok");
+    expect(xmlEscape("lone \uD800 x\uFFFF")).toBe("lone \uFFFD x\uFFFD");
+    expect(xmlEscape("tab\tnl\ncr\r")).toBe("tab\tnl\ncr\r");
+    expect(xmlEscape("vt\u000b")).toBe("vt\uFFFD");
   });
 });
 
@@ -192,5 +199,25 @@ describe("writeReports", () => {
     for (const [f, name] of Object.entries(REPORT_FILES)) expect(files[f]).toBe(join(dir, name));
     const impact = JSON.parse(readFileSync(files["impact-json"], "utf8"));
     expect(impact).toMatchObject({ overwrites: 1, clears: 1, formatRewrites: 1, cloudNumbersLost: 2 });
+  });
+});
+
+describe("CSV writer", () => {
+  it("writes the same bytes as csv-stringify (BOM, CRLF, RFC 4180 quoting)", () => {
+    const records = [
+      ["a", "b,c", 'say "hi"', "crlf\r\ninside", "", "  spaces  ", "'=1+1", "+1 425 555 0100", "Ünïcödé 😀"],
+      ["", "", "", "", "", "", "", "", ""],
+      ['"', ",", "\r\n", "x"],
+    ];
+    expect(toCsv(records)).toBe(stringify(records, { bom: true, record_delimiter: "windows" }));
+  });
+
+  it("also quotes a lone LF or CR (csv-stringify leaves those bare), so every reader sees one record", () => {
+    const text = toCsv([
+      ["h1", "h2"],
+      ["line\nbreak", "cr\rhere"],
+    ]);
+    expect(text).toBe('\uFEFFh1,h2\r\n"line\nbreak","cr\rhere"\r\n');
+    expect(parse(text, { bom: true, columns: true })).toEqual([{ h1: "line\nbreak", h2: "cr\rhere" }]);
   });
 });
