@@ -354,7 +354,12 @@ async function gapCommand(o: CommonOptions, mode: "gap" | "impact"): Promise<num
   const entra = entraSpec(o);
   const result = await analyse(o, ctx, entra);
   const gate = mode === "gap" ? evaluateGate(result, th) : undefined;
-  const files = writeReports(result, { outDir: o.out, formats: fmts, gate, impact: mode === "impact" || o.impact });
+  const files = await writeReports(result, {
+    outDir: o.out,
+    formats: fmts,
+    gate,
+    impact: mode === "impact" || o.impact,
+  });
   printSummary(result, gate, files);
   if (mode === "impact" || o.impact) printImpact(result);
   if (azdo) {
@@ -432,7 +437,7 @@ async function checkCommand(o: CheckOptions): Promise<number> {
   const result = await analyse(o, { progress, azdo, interactive: isInteractive() && !o.quiet }, entra, conn);
   const gate = evaluateGate(result, th);
   if (!gate.passed) failures.push(gate.summary);
-  const files = writeReports(result, { outDir: o.out, formats: fmts, gate, impact: o.impact });
+  const files = await writeReports(result, { outDir: o.out, formats: fmts, gate, impact: o.impact });
   printSummary(result, gate, files);
   if (!flagOk) process.stdout.write(`FAIL: ${failures[0]}\n`);
   if (azdo) {

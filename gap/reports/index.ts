@@ -2,7 +2,8 @@
  * Writes the reports of one run into a folder: gap-report.csv|json|xml|md|html (and impact-report.csv|json|md in
  * impact mode). Every report comes from the same GapResult, so they always agree.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { GateOutcome } from "../gate";
 import { impactOf } from "../impact";
@@ -47,10 +48,17 @@ export interface WriteOptions {
   impact?: boolean;
 }
 
-/** Writes the reports; returns absolute paths by format (and `impact-*` keys in impact mode). */
-export function writeReports(result: GapResult, opts: WriteOptions): Record<string, string> {
+/**
+ * Writes the reports; resolves to absolute paths by format (and `impact-*` keys in impact mode). Each file is written
+ * in the background while the next one is rendered (a report set for a few thousand rows is several MB).
+ */
+export async function writeReports(result: GapResult, opts: WriteOptions): Promise<Record<string, string>> {
   const dir = resolve(opts.outDir);
   mkdirSync(dir, { recursive: true });
+  const writes: Promise<void>[] = [];
+  const put = (path: string, text: string) => {
+    writes.push(writeFile(path, text));
+  };
   const formats = opts.formats ?? REPORT_FORMATS;
   const written: Record<string, string> = {};
   const files = formats.map((f) => REPORT_FILES[f]);
@@ -74,20 +82,21 @@ export function writeReports(result: GapResult, opts: WriteOptions): Record<stri
         text = gapHtml(result, opts.gate);
         break;
     }
-    writeFileSync(path, text);
+    put(path, text);
     written[f] = path;
   }
   if (opts.impact) {
     const impact = impactOf(result);
     written["impact-csv"] = join(dir, "impact-report.csv");
-    writeFileSync(written["impact-csv"], impactCsv(impact.rows));
+    put(written["impact-csv"], impactCsv(impact.rows));
     written["impact-json"] = join(dir, "impact-report.json");
-    writeFileSync(
+    put(
       written["impact-json"],
       `${JSON.stringify({ tool: result.tool, generatedAt: result.generatedAt, ...impact }, null, 2)}\n`,
     );
     written["impact-md"] = join(dir, "impact-report.md");
-    writeFileSync(written["impact-md"], impactMarkdown(result));
+    put(written["impact-md"], impactMarkdown(result));
   }
+  await Promise.all(writes);
   return written;
 }

@@ -44,7 +44,7 @@ beforeAll(async () => {
     includeInSync: true,
   });
   const dir = mkdtempSync(join(tmpdir(), "syncgap-html-"));
-  files = writeReports(result, { outDir: dir, gate: evaluateGate(result) });
+  files = await writeReports(result, { outDir: dir, gate: evaluateGate(result) });
   userDataDir = mkdtempSync(join(tmpdir(), "syncgap-chromium-"));
   // A fresh profile per run (launchPersistentContext owns the user-data dir; Playwright refuses it as an argument).
   browser = await chromium.launchPersistentContext(userDataDir, {

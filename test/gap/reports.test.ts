@@ -185,7 +185,7 @@ describe("writeReports", () => {
   it("writes all five formats from one result", async () => {
     const dir = mkdtempSync(join(tmpdir(), "syncgap-reports-"));
     const r = await crafted();
-    const files = writeReports(r, { outDir: dir, gate: evaluateGate(r), impact: true });
+    const files = await writeReports(r, { outDir: dir, gate: evaluateGate(r), impact: true });
     expect(Object.keys(files).sort()).toEqual([
       "csv",
       "html",
