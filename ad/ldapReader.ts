@@ -97,6 +97,10 @@ export interface LdapReadStats {
   outOfScope: number;
 }
 
+function freshStats(): LdapReadStats {
+  return { pages: 0, requests: 0, users: 0, largestPage: 0, references: [], elapsedMs: 0, outOfScope: 0 };
+}
+
 function describeBase(baseDNs: string[]): string {
   return baseDNs.length === 1 ? baseDNs[0]! : `${baseDNs.length} base DNs`;
 }
@@ -144,15 +148,7 @@ export class LdapAdSource implements AdSource {
   readonly description: string;
   readonly options: Readonly<Omit<LdapAdSourceOptions, "password">>;
   /** Figures of the last (or current) run of pages(). */
-  readonly stats: LdapReadStats = {
-    pages: 0,
-    requests: 0,
-    users: 0,
-    largestPage: 0,
-    references: [],
-    elapsedMs: 0,
-    outOfScope: 0,
-  };
+  readonly stats: LdapReadStats = freshStats();
   readonly #password: string;
   readonly #host: string;
   readonly #port: number;
@@ -443,17 +439,7 @@ export class LdapAdSource implements AdSource {
    */
   async *pages(): AsyncGenerator<AdUser[]> {
     const t0 = performance.now();
-    Object.assign(this.stats, {
-      pages: 0,
-      requests: 0,
-      users: 0,
-      largestPage: 0,
-      references: [],
-      elapsedMs: 0,
-      outOfScope: 0,
-      method: undefined,
-      fallback: undefined,
-    });
+    Object.assign(this.stats, freshStats(), { method: undefined, fallback: undefined });
     const client = await this.#connect();
     try {
       const plan = this.#readMode === "paged" ? undefined : await this.#dirSyncPlan(client);
