@@ -2,6 +2,7 @@
  * /directory/onPremisesSynchronization: permission decisions for app-only vs delegated tokens, PATCH semantics
  * (features replaced whole by default), validation, and counting PATCHes in the request log.
  */
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { FEATURE_NAMES, type RunningEmulator } from "../../emulator";
 import {
@@ -35,6 +36,14 @@ describe("permissions", () => {
     expect(list.value).toHaveLength(1);
     expect(list.value[0].id).toBe(TENANT_ID);
     expect(Object.keys(list.value[0].features).sort()).toEqual([...FEATURE_NAMES].sort());
+    // the emulator's own list (not the provider's) against Microsoft's OpenAPI description
+    const openapi = JSON.parse(
+      readFileSync(`${__dirname}/../fixtures/graph-openapi/graph-v1.0-subset.json`, "utf8"),
+    ) as { components: { schemas: Record<string, { properties: Record<string, unknown> }> } };
+    const declared = Object.keys(
+      openapi.components.schemas["microsoft.graph.onPremisesDirectorySynchronizationFeature"]!.properties,
+    );
+    expect([...FEATURE_NAMES].sort()).toEqual(declared.sort());
     expect(FEATURE_NAMES).toHaveLength(20);
     const one = await client.api(path).get();
     expect(one.features.passwordSyncEnabled).toBe(true);
