@@ -177,23 +177,21 @@ describe("syncgap with live sources", () => {
     await emu?.stop();
   });
 
+  /** A gap run whose AD is a closed port on loopback (Entra from the JSON export). */
+  const unreachableAd = () => [
+    "gap",
+    "--ad-url",
+    "ldaps://127.0.0.1:1",
+    "--ad-bind-dn",
+    "CN=svc,DC=corp",
+    "--ad-base-dn",
+    "DC=corp",
+    "--entra-json",
+    entraJson,
+  ];
+
   it("exits 2 naming the DC when AD cannot be reached, and never prints the password", async () => {
-    const r = await runCli(
-      [
-        "gap",
-        "--ad-url",
-        "ldaps://127.0.0.1:1",
-        "--ad-bind-dn",
-        "CN=svc,DC=corp",
-        "--ad-base-dn",
-        "DC=corp",
-        "--entra-json",
-        entraJson,
-        "--out",
-        out("i"),
-      ],
-      { SYNCGAP_AD_PASSWORD: SECRET },
-    );
+    const r = await runCli([...unreachableAd(), "--out", out("i")], { SYNCGAP_AD_PASSWORD: SECRET });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/could not run: AD ldaps:\/\/127\.0\.0\.1:1/);
     expect(r.stderr).toMatch(/ECONNREFUSED|refused|unreachable|cannot connect/i);
@@ -201,17 +199,7 @@ describe("syncgap with live sources", () => {
   });
 
   it("exits 2 when the AD password is not in the environment", async () => {
-    const r = await runCli([
-      "gap",
-      "--ad-url",
-      "ldaps://127.0.0.1:1",
-      "--ad-bind-dn",
-      "CN=svc,DC=corp",
-      "--ad-base-dn",
-      "DC=corp",
-      "--entra-json",
-      entraJson,
-    ]);
+    const r = await runCli(unreachableAd());
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/bind password is not set.*SYNCGAP_AD_PASSWORD/);
   });
