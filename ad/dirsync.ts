@@ -76,11 +76,36 @@ export function normalizeDn(dn: string): string {
     .join(",");
 }
 
+/** Whitespace at either end of an RDN: the only case where normalizeDn does more than lower-case. */
+const RDN_EDGE_SPACE = /^\s|\s$|\s,|,\s/;
+
 /** True when `dn` is `ancestor` or lies below it. */
 export function isSameOrBelow(dn: string, ancestor: string): boolean {
-  const a = normalizeDn(dn);
-  const b = normalizeDn(ancestor);
-  return a === b || a.endsWith(`,${b}`);
+  return scopeTest([ancestor])(dn);
+}
+
+/**
+ * A test for "lies in or below one of these DNs", for every entry of a read: the bases are normalised once, and a DN
+ * as a DC writes it (no spaces around the commas) only needs lower-casing.
+ */
+export function scopeTest(ancestors: readonly string[]): (dn: string) => boolean {
+  const bases = ancestors.map(normalizeDn);
+  const suffixes = bases.map((b) => `,${b}`);
+  return (dn) => {
+    const a = RDN_EDGE_SPACE.test(dn) ? normalizeDn(dn) : dn.toLowerCase();
+    for (let i = 0; i < bases.length; i++) {
+      const suffix = suffixes[i] as string;
+      if (a === bases[i] || (a.endsWith(suffix) && !escaped(a, a.length - suffix.length))) return true;
+    }
+    return false;
+  };
+}
+
+/** True when the character at `i` is escaped (an odd number of backslashes before it): `CN=a\,OU=x` is no child of OU=x. */
+function escaped(s: string, i: number): boolean {
+  let n = 0;
+  while (i - n - 1 >= 0 && s.charCodeAt(i - n - 1) === 0x5c) n++;
+  return n % 2 === 1;
 }
 
 /**

@@ -32,12 +32,22 @@ export function isGuidString(s: string): boolean {
 
 /** The 16 raw bytes (as AD stores them) of a GUID string in .NET byte order. */
 export function guidStringToBytes(guid: string): Buffer {
-  const m = GUID_RE.exec(guid.trim());
-  if (!m) throw new SyntaxError(`not a GUID string: ${JSON.stringify(guid)}`);
-  const hex = m.slice(1).join("");
-  const b = Buffer.from(hex, "hex");
-  // swap the first three groups back to little-endian
-  return Buffer.from([b[3]!, b[2]!, b[1]!, b[0]!, b[5]!, b[4]!, b[7]!, b[6]!, ...b.subarray(8)]);
+  const s = guid.trim();
+  if (!GUID_RE.test(s)) throw new SyntaxError(`not a GUID string: ${JSON.stringify(guid)}`);
+  const start = s.charCodeAt(0) === 0x7b ? 1 : 0; // "{"
+  const b = Buffer.from(
+    s.slice(start, start + 8) +
+      s.slice(start + 9, start + 13) +
+      s.slice(start + 14, start + 18) +
+      s.slice(start + 19, start + 23) +
+      s.slice(start + 24, start + 36),
+    "hex",
+  );
+  // the first three groups back to little-endian
+  b.subarray(0, 4).reverse();
+  b.subarray(4, 6).reverse();
+  b.subarray(6, 8).reverse();
+  return b;
 }
 
 /** Canonical form of a GUID string (lower case, no braces). */

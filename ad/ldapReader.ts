@@ -12,13 +12,13 @@
 import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import type { ConnectionOptions } from "node:tls";
-import { Client, ResultCodeError } from "ldapts";
-import { baseDnsByNamingContext, DIRSYNC_OID, DirSyncControl, isSameOrBelow } from "./dirsync";
+import { Client, ResultCodeError, type SearchEntry } from "ldapts";
+import { baseDnsByNamingContext, DIRSYNC_OID, DirSyncControl, isSameOrBelow, scopeTest } from "./dirsync";
 import { AdReadError, redact } from "./errors";
 import { escapeFilterValue } from "./escape";
 import { compileFilter } from "./filter";
 import { guidStringToBytes, sidStringToBytes } from "./ids";
-import { useFastAttributeDecoding } from "./ldaptsDecoding";
+import { entryAttributes, lowerAttributeName, tapSearchEntries, useFastAttributeDecoding } from "./ldaptsDecoding";
 import type { AdSource, AdUser } from "./types";
 import {
   AD_BINARY_ATTRIBUTES,
@@ -31,6 +31,9 @@ import {
 export { escapeFilterValue } from "./escape";
 
 useFastAttributeDecoding();
+
+/** The binary attributes, by lower-cased name. */
+const BINARY_ATTRIBUTES: ReadonlySet<string> = new Set(AD_BINARY_ATTRIBUTES.map((a) => a.toLowerCase()));
 
 /** Real AD's default MaxPageSize: a larger page size is silently cut to this. */
 export const AD_MAX_PAGE_SIZE = 1000;
@@ -73,6 +76,16 @@ export interface LdapAdSourceOptions {
    *   falls back to paged too. `stats.method` and `stats.fallback` say what happened.
    */
   readMode?: LdapReadMode;
+  /**
+   * Called once per read, on a later turn of the event loop, when the first search for the users has been sent: from
+   * then on the reader only waits for the DC until the entries arrive. (gap/run.ts starts the Graph read then.)
+   */
+  onSearchSent?: () => void;
+  /**
+   * Turn entries into users as they arrive (default true; see ad/ldaptsDecoding.ts, tapSearchEntries). false lets
+   * ldapts collect each search's entries first, which is also what happens with an ldapts the tap does not fit.
+   */
+  streamEntries?: boolean;
 }
 
 export type LdapReadMode = "auto" | "dirsync" | "paged";
@@ -383,6 +396,15 @@ export class LdapAdSource implements AdSource {
     return new AdReadError("AD_PROTOCOL", server, `${during} failed: ${msg}`, "See the cause", { cause: e });
   }
 
+  #searchSentCalled = false;
+
+  /** options.onSearchSent, once per read, after the request's write (a pending search writes on a microtask). */
+  #searchSent(): void {
+    if (this.#searchSentCalled || !this.options.onSearchSent) return;
+    this.#searchSentCalled = true;
+    setImmediate(this.options.onSearchSent);
+  }
+
   /** Connects, upgrades with StartTLS if asked, binds. */
   async #connect(): Promise<Client> {
     const client = new Client({
@@ -412,10 +434,10 @@ export class LdapAdSource implements AdSource {
   /** Attribute map with lower-cased names from an ldapts entry. */
   static #rawAttributes(entry: Record<string, unknown>): RawAttributes {
     const attrs: RawAttributes = new Map();
-    for (const [k, v] of Object.entries(entry)) {
+    for (const k in entry) {
       if (k === "dn") continue;
-      const values = (Array.isArray(v) ? v : [v]) as AttrValue[];
-      attrs.set(k.toLowerCase(), values);
+      const v = entry[k];
+      attrs.set(lowerAttributeName(k), (Array.isArray(v) ? v : [v]) as AttrValue[]);
     }
     return attrs;
   }
@@ -440,6 +462,8 @@ export class LdapAdSource implements AdSource {
   async *pages(): AsyncGenerator<AdUser[]> {
     const t0 = performance.now();
     Object.assign(this.stats, freshStats(), { method: undefined, fallback: undefined });
+    this.#searchSentCalled = false;
+    this.#received = 0;
     const client = await this.#connect();
     try {
       const plan = this.#readMode === "paged" ? undefined : await this.#dirSyncPlan(client);
@@ -452,7 +476,7 @@ export class LdapAdSource implements AdSource {
           // auto: a DC that refuses DirSync before sending anything gets a paged search instead
           const ldap = (e as AdReadError).ldapCode;
           const refused = ldap === 12 || ldap === 50 || ldap === 53;
-          if (this.#readMode !== "auto" || !refused || this.stats.requests > 1 || this.stats.users > 0) throw e;
+          if (this.#readMode !== "auto" || !refused || this.stats.requests > 1 || this.#received > 0) throw e;
           this.stats.fallback = `the DC refused the DirSync search (LDAP ${ldap}): read with a paged search instead`;
         }
       }
@@ -515,101 +539,172 @@ export class LdapAdSource implements AdSource {
     return plan;
   }
 
-  /** Users from a batch of entries, in pages of up to pageSize; counts and caps as the paged reader does. */
-  *#emit(entries: Record<string, unknown>[], where: string, inScope: (dn: string) => boolean): Generator<AdUser[]> {
-    let users: AdUser[] = [];
-    const flush = () => {
-      const page = users;
-      users = [];
-      this.stats.pages++;
-      this.stats.users += page.length;
-      this.stats.largestPage = Math.max(this.stats.largestPage, page.length);
-      if (this.options.maxUsers !== undefined && this.stats.users > this.options.maxUsers) {
-        throw new AdReadError(
-          "AD_SIZE_LIMIT",
-          this.options.url,
-          `more than maxUsers=${this.options.maxUsers} users under ${describeBase(this.options.baseDNs)}`,
-          "Raise maxUsers, or narrow baseDNs/filter if the scope is wrong",
-        );
-      }
-      return page;
-    };
-    for (const entry of entries) {
-      const dn = String(entry.dn);
+  /** Counts a page of users and enforces maxUsers. */
+  #counted(page: AdUser[]): AdUser[] {
+    this.stats.pages++;
+    this.stats.users += page.length;
+    this.stats.largestPage = Math.max(this.stats.largestPage, page.length);
+    if (this.options.maxUsers !== undefined && this.stats.users > this.options.maxUsers) {
+      throw new AdReadError(
+        "AD_SIZE_LIMIT",
+        this.options.url,
+        `more than maxUsers=${this.options.maxUsers} users under ${describeBase(this.options.baseDNs)}`,
+        "Raise maxUsers, or narrow baseDNs/filter if the scope is wrong",
+      );
+    }
+    return page;
+  }
+
+  /** Entries received in this read (in scope or not). */
+  #received = 0;
+
+  /**
+   * Runs `search` (one or more requests on `client`) and yields the users of its entries in pages of up to pageSize
+   * while it runs: each entry is turned into an AdUser as it arrives (tapSearchEntries), not collected first, so the
+   * conversion overlaps the DC's sending and a large read's memory stays flat. With an ldapts the tap does not fit
+   * (`search` is told: `tapped` false), `search` returns the collected entries and they are converted after it.
+   * Errors of `search` end the iteration as they are (`search` maps them); pages not yet yielded are dropped.
+   */
+  async *#stream(
+    client: Client,
+    where: string,
+    inScope: (dn: string) => boolean,
+    search: (tapped: boolean) => Promise<Record<string, unknown>[]>,
+  ): AsyncGenerator<AdUser[]> {
+    let page: AdUser[] = [];
+    const ready: AdUser[][] = [];
+    let wake: (() => void) | undefined;
+    const add = (dn: string, attrs: RawAttributes) => {
+      this.#received++;
       if (!inScope(dn)) {
         this.stats.outOfScope++;
-        continue;
+        return;
       }
-      users.push(adUserFromAttributes(dn, LdapAdSource.#rawAttributes(entry), where));
-      if (users.length >= this.#pageSize) yield flush();
+      page.push(adUserFromAttributes(dn, attrs, where));
+      if (page.length >= this.#pageSize) {
+        ready.push(page);
+        page = [];
+        wake?.();
+      }
+    };
+    let failure: { error: unknown } | undefined;
+    const onEntry = (entry: SearchEntry) => {
+      if (failure) return;
+      try {
+        add(entry.name, entryAttributes(entry, BINARY_ATTRIBUTES));
+      } catch (error) {
+        failure = { error };
+        wake?.();
+      }
+    };
+    const tap = this.options.streamEntries === false ? undefined : tapSearchEntries(client, onEntry);
+    let done = false;
+    void search(tap !== undefined)
+      .then((collected) => {
+        for (const entry of collected) add(String(entry.dn), LdapAdSource.#rawAttributes(entry));
+      })
+      .catch((error) => {
+        failure ??= { error };
+      })
+      .finally(() => {
+        done = true;
+        wake?.();
+      });
+    try {
+      for (;;) {
+        if (failure) throw failure.error;
+        const next = ready.shift();
+        if (next) {
+          yield this.#counted(next);
+          continue;
+        }
+        if (done) break;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+        wake = undefined;
+      }
+      if (page.length) yield this.#counted(page);
+    } finally {
+      tap?.off();
     }
-    if (users.length) yield flush();
   }
 
   /** One DirSync search per naming context (more when the DC says MoreResults), filtered to the base DNs. */
   async *#dirSyncPages(client: Client, plan: Map<string, string[]>, t0: number): AsyncGenerator<AdUser[]> {
     const { explicitBufferAttributes, attributes, filter } = this.#searchOptions(this.#filter);
     for (const [nc, bases] of plan) {
-      const where = `${this.options.url} ${nc} (DirSync)`;
-      const inScope = (dn: string) => bases.some((b) => isSameOrBelow(dn, b));
-      let cookie: Buffer = Buffer.alloc(0);
-      for (;;) {
-        const control = new DirSyncControl({ cookie });
-        let res: { searchEntries: Record<string, unknown>[]; searchReferences: string[] };
-        try {
-          res = await client.search(nc, { scope: "sub", filter, attributes, explicitBufferAttributes }, [control]);
-        } catch (e) {
-          throw this.#fail(e, `run a DirSync search of ${nc}`, nc);
+      const search = async (tapped: boolean) => {
+        const collected: Record<string, unknown>[] = [];
+        let cookie: Buffer = Buffer.alloc(0);
+        for (;;) {
+          const control = new DirSyncControl({ cookie });
+          const before = this.#received + collected.length;
+          let res: { searchEntries: Record<string, unknown>[]; searchReferences: string[] };
+          try {
+            const pending = client.search(nc, { scope: "sub", filter, attributes, explicitBufferAttributes }, [
+              control,
+            ]);
+            this.#searchSent();
+            res = await pending;
+          } catch (e) {
+            throw this.#fail(e, `run a DirSync search of ${nc}`, nc);
+          }
+          this.stats.requests++;
+          this.stats.references.push(...res.searchReferences);
+          if (!tapped) for (const entry of res.searchEntries) collected.push(entry);
+          this.stats.elapsedMs = performance.now() - t0;
+          const answer = control.response;
+          if (!answer) {
+            throw new AdReadError(
+              "AD_PROTOCOL",
+              this.options.url,
+              `the DC answered a DirSync search of ${nc} without a DirSync response control`,
+              "Use readMode paged for this server",
+            );
+          }
+          if (!answer.moreResults) return collected;
+          if (this.#received + collected.length === before && answer.cookie.equals(cookie)) {
+            throw new AdReadError(
+              "AD_PROTOCOL",
+              this.options.url,
+              `the DC said MoreResults for ${nc} but sent nothing and the same cookie`,
+              "Use readMode paged for this server",
+            );
+          }
+          cookie = answer.cookie;
         }
-        this.stats.requests++;
-        this.stats.references.push(...res.searchReferences);
-        const answer = control.response;
-        if (!answer) {
-          throw new AdReadError(
-            "AD_PROTOCOL",
-            this.options.url,
-            `the DC answered a DirSync search of ${nc} without a DirSync response control`,
-            "Use readMode paged for this server",
-          );
-        }
-        yield* this.#emit(res.searchEntries, where, inScope);
-        this.stats.elapsedMs = performance.now() - t0;
-        if (!answer.moreResults) break;
-        if (!res.searchEntries.length && answer.cookie.equals(cookie)) {
-          throw new AdReadError(
-            "AD_PROTOCOL",
-            this.options.url,
-            `the DC said MoreResults for ${nc} but sent nothing and the same cookie`,
-            "Use readMode paged for this server",
-          );
-        }
-        cookie = answer.cookie;
-      }
+      };
+      yield* this.#stream(client, `${this.options.url} ${nc} (DirSync)`, scopeTest(bases), search);
     }
   }
 
   /** A paged search (RFC 2696) under each base DN. */
   async *#pagedPages(client: Client, t0: number): AsyncGenerator<AdUser[]> {
     for (const base of this.options.baseDNs) {
-      const where = `${this.options.url} ${base}`;
-      const it = client.searchPaginated(base, {
-        ...this.#searchOptions(this.#filter),
-        paged: { pageSize: this.#pageSize },
-      });
-      while (true) {
-        let step: IteratorResult<{ searchEntries: Record<string, unknown>[]; searchReferences: string[] }>;
-        try {
-          step = await it.next();
-        } catch (e) {
-          throw this.#fail(e, `search ${base}`, base);
+      const search = async (tapped: boolean) => {
+        const collected: Record<string, unknown>[] = [];
+        const it = client.searchPaginated(base, {
+          ...this.#searchOptions(this.#filter),
+          paged: { pageSize: this.#pageSize },
+        });
+        for (;;) {
+          let step: IteratorResult<{ searchEntries: Record<string, unknown>[]; searchReferences: string[] }>;
+          try {
+            const pending = it.next();
+            this.#searchSent();
+            step = await pending;
+          } catch (e) {
+            throw this.#fail(e, `search ${base}`, base);
+          }
+          if (step.done) return collected;
+          this.stats.requests++;
+          this.stats.references.push(...step.value.searchReferences);
+          if (!tapped) for (const entry of step.value.searchEntries) collected.push(entry);
+          this.stats.elapsedMs = performance.now() - t0;
         }
-        if (step.done) break;
-        const page = step.value;
-        this.stats.requests++;
-        this.stats.references.push(...page.searchReferences);
-        yield* this.#emit(page.searchEntries, where, () => true);
-        this.stats.elapsedMs = performance.now() - t0;
-      }
+      };
+      yield* this.#stream(client, `${this.options.url} ${base}`, () => true, search);
     }
   }
 

@@ -327,17 +327,19 @@ async function analyse(
     defaultRegion: o.defaultRegion,
     includeInSync: o.includeInSync ?? false,
   };
+  const retry = { budgetMs: o.maxRetrySeconds * 1000 };
   let conn = graphConnection;
-  if (!conn && entra.kind === "graph") {
-    conn = createGraphConnection(entra.connection, { retry: { budgetMs: o.maxRetrySeconds * 1000 } });
-  }
-  if (conn && entra.kind === "graph" && !entra.deltaStatePath && ctx.interactive) {
+  // On a terminal the progress bar wants the total first; otherwise the analysis creates the connection when it
+  // starts the Graph read (gap/run.ts: after the DC has its search).
+  if (!conn && entra.kind === "graph" && !entra.deltaStatePath && ctx.interactive) {
+    conn = createGraphConnection(entra.connection, { retry });
     const total = await countSyncedUsers(conn);
     if (total !== undefined) ctx.progress.setTotal("entra", total);
   }
   try {
     return await runGapAnalysis(spec, {
       graphConnection: conn,
+      graph: { retry },
       onProgress: (p) => ctx.progress.update(p.side, p.users, p.pages, p.done),
     });
   } finally {

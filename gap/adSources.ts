@@ -65,7 +65,11 @@ export function ldapPassword(spec: Extract<AdSourceSpec, { kind: "ldap" }>, env:
   return pw;
 }
 
-export async function openAdSource(spec: AdSourceSpec, env: NodeJS.ProcessEnv = process.env): Promise<AdSource> {
+export async function openAdSource(
+  spec: AdSourceSpec,
+  env: NodeJS.ProcessEnv = process.env,
+  hooks: { onSearchSent?: () => void } = {},
+): Promise<AdSource> {
   const source = adSourceName(spec);
   switch (spec.kind) {
     case "source":
@@ -97,6 +101,7 @@ export async function openAdSource(spec: AdSourceSpec, env: NodeJS.ProcessEnv = 
         ...(spec.caCertPath ? { caPem: readCa(spec.caCertPath, source) } : {}),
         ...(spec.filter ? { filter: spec.filter } : {}),
         ...(spec.readMode ? { readMode: spec.readMode } : {}),
+        ...(hooks.onSearchSent ? { onSearchSent: hooks.onSearchSent } : {}),
       };
       try {
         return createLdapAdSource(options);

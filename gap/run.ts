@@ -89,21 +89,39 @@ async function run(spec: GapRunSpec, options: GapRunOptions, useState: boolean):
   }
 
   const abort = new AbortController();
-  const adTask = readAd(spec, env, statePath ? state : undefined, Boolean(statePath), abort.signal, options);
-  const entraTask = readEntra(spec, env, state, abort.signal, options);
+  // A live DC goes first. Connecting, TLS, the bind and the search request take a few round trips, each needing this
+  // thread, and creating the Graph client loads @azure/identity and the Graph SDK (about 80 ms of synchronous module
+  // loading) that would hold them up. So the Graph read starts once the DC has the search (or the AD side ended) and
+  // runs while the DC prepares its answer: Graph waits for the DC's handshake round trips, AD waits for nothing.
+  let adSearchSent = () => {};
+  const adWaiting = new Promise<void>((resolve) => {
+    adSearchSent = resolve;
+  });
+  const adTask = readAd(spec, env, statePath ? state : undefined, Boolean(statePath), abort.signal, options, {
+    onSearchSent: adSearchSent,
+  });
+  const startEntra = () => {
+    abort.signal.throwIfAborted();
+    return readEntra(spec, env, state, abort.signal, options);
+  };
+  const entraTask =
+    spec.ad.kind === "ldap"
+      ? Promise.race([adWaiting, adTask.then(noop, noop)]).then(startEntra)
+      : readEntra(spec, env, state, abort.signal, options);
 
-  // Both sides run at once; the first failure stops the other (no partial data is ever analysed).
-  const failFast = <T>(p: Promise<T>) =>
+  // Both sides run at once; the first failure stops the other (no partial data is ever analysed) and is the one
+  // reported, under its own side's name (the other side then fails with the same error, through the abort).
+  let first: { side: string; err: unknown } | undefined;
+  const failFast = <T>(side: string, p: Promise<T>) =>
     p.catch((err) => {
+      first ??= { side, err };
       abort.abort(err);
       throw err;
     });
-  const settled = await Promise.allSettled([failFast(adTask), failFast(entraTask)]);
-  const failure = settled.find((s) => s.status === "rejected") as PromiseRejectedResult | undefined;
-  if (failure) {
-    const err = failure.reason;
+  const settled = await Promise.allSettled([failFast(adSourceName(spec.ad), adTask), failFast("Entra ID", entraTask)]);
+  if (first) {
+    const { side, err } = first;
     if (err instanceof GapInputError) throw err;
-    const side = settled[0].status === "rejected" ? adSourceName(spec.ad) : "Entra ID";
     throw new GapInputError(side, errorText(err), undefined, { cause: err });
   }
   const ad = (settled[0] as PromiseFulfilledResult<AdSide>).value;
@@ -206,6 +224,8 @@ async function run(spec: GapRunSpec, options: GapRunOptions, useState: boolean):
   return { ...base(), counts: joined.counts, totals, timings: timings(joinMs), rows: joined.rows };
 }
 
+function noop(): void {}
+
 function writeState(path: string, state: GapState): void {
   try {
     saveState(path, state);
@@ -233,6 +253,7 @@ async function readAd(
   delta: boolean,
   signal: AbortSignal,
   options: GapRunOptions,
+  hooks: { onSearchSent?: () => void },
 ): Promise<AdSide> {
   const t = performance.now();
   const name = adSourceName(spec.ad);
@@ -254,7 +275,7 @@ async function readAd(
       };
     }
   }
-  const source = await openAdSource(spec.ad, env);
+  const source = await openAdSource(spec.ad, env, hooks);
   const read = await readAdSource(source, name, {
     signal,
     onProgress: (p) => options.onProgress?.({ side: "ad", ...p }),

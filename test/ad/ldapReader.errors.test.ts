@@ -9,7 +9,7 @@ import { AdReadError } from "../../ad/errors";
 import { compileFilter, FilterSyntaxError } from "../../ad/filter";
 import { createLdapAdSource, type LdapAdSourceOptions } from "../../ad/ldapReader";
 import { makeTestCa } from "./helpers/certs";
-import { type FakeLdap, startFakeLdap } from "./helpers/fakeLdap";
+import { type FakeEntry, type FakeLdap, startFakeLdap } from "./helpers/fakeLdap";
 
 const ca = makeTestCa("fake DC CA");
 const PASSWORD = "S3cret-Pa55word!";
@@ -188,6 +188,32 @@ describe("server errors", () => {
     expect(src.stats.method).toBe("paged");
     expect(src.stats.fallback).toBeUndefined();
   });
+
+  it.each([true, false])(
+    "an entry the mapping refuses ends the read with AD_BAD_ENTRY and no users (streamed: %s)",
+    async (streamEntries) => {
+      const user = (cn: string, guid: Buffer): FakeEntry => ({
+        dn: `CN=${cn},OU=Corp Users,DC=corp,DC=example,DC=test`,
+        attributes: [
+          ["sAMAccountName", [Buffer.from(cn)]],
+          ["objectGUID", [guid]],
+        ],
+      });
+      const good = (i: number) => user(`u${i}`, Buffer.alloc(16, i));
+      const entries = [good(1), good(2), user("broken", Buffer.from([1, 2, 3, 4, 5])), good(3)];
+      const fake = await startFakeLdap({ kind: "searchResult", code: 0, entries }, ca);
+      servers.push(fake);
+      const src = createLdapAdSource(opts({ url: fake.url, readMode: "paged", pageSize: 1, streamEntries }));
+      const e = await readError(src);
+      expect(e.code).toBe("AD_BAD_ENTRY");
+      expect(e.message).toMatch(/objectGUID of CN=broken,OU=Corp Users.* has 5 bytes, not 16/);
+      // the same entries without the broken one: all of them, in order
+      const ok = await startFakeLdap({ kind: "searchResult", code: 0, entries: [good(1), good(2), good(3)] }, ca);
+      servers.push(ok);
+      const read = await createLdapAdSource(opts({ url: ok.url, readMode: "paged", streamEntries })).readAll();
+      expect(read.map((u) => u.sAMAccountName)).toEqual(["u1", "u2", "u3"]);
+    },
+  );
 
   it("auto reads paged from a server whose rootDSE does not offer DirSync, and says so", async () => {
     const fake = await startFakeLdap({ kind: "searchResult", code: 0 }, ca);

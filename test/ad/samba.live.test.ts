@@ -5,11 +5,13 @@
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { Readable } from "node:stream";
+import { Client } from "ldapts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AdReadError } from "../../ad/errors";
 import { readLdifFile } from "../../ad/exportFiles";
 import { guidStringToBytes } from "../../ad/ids";
-import { createLdapAdSource, type LdapAdSourceOptions } from "../../ad/ldapReader";
+import { createLdapAdSource, DEFAULT_USER_FILTER, type LdapAdSourceOptions } from "../../ad/ldapReader";
+import { tapSearchEntries } from "../../ad/ldaptsDecoding";
 import { parseLdif } from "../../ad/ldif";
 import type { SambaDc } from "../../ad/testing/sambaDc";
 import type { AdUser } from "../../ad/types";
@@ -98,6 +100,55 @@ describe("paged read of the sync scope", () => {
     const norm = (u: AdUser) => ({ ...u, otherMobile: [...u.otherMobile].sort() });
     expect(byDn(viaDirSync).map(norm)).toEqual(byDn(users).map(norm));
   });
+
+  it.each(["dirsync", "paged"] as const)("%s: entries collected by ldapts give the same users", async (readMode) => {
+    const streamed = createLdapAdSource(opts({ readMode, pageSize: 200 }));
+    const collected = createLdapAdSource(opts({ readMode, pageSize: 200, streamEntries: false }));
+    const [a, b] = [await streamed.readAll(), await collected.readAll()];
+    expect(a).toHaveLength(users.length);
+    expect(b).toEqual(a);
+    const counts = ({ pages, requests, users, largestPage, outOfScope, method }: typeof streamed.stats) => ({
+      pages,
+      requests,
+      users,
+      largestPage,
+      outOfScope,
+      method,
+    });
+    expect(counts(collected.stats)).toEqual(counts(streamed.stats));
+  });
+
+  it("tapSearchEntries hands over every entry and keeps at most one in ldapts' result", async () => {
+    const client = new Client({ url: dc.url, tlsOptions: { ca: dc.caPem }, strictDN: false });
+    try {
+      await client.bind(dc.bindDN, dc.password);
+      const seen: string[] = [];
+      const tap = tapSearchEntries(client, (e) => seen.push(e.name));
+      expect(tap).toBeDefined();
+      const res = await client.search(dc.usersDN, { scope: "sub", filter: DEFAULT_USER_FILTER, attributes: ["cn"] });
+      tap?.off();
+      expect(seen).toHaveLength(users.length);
+      expect(res.searchEntries.length).toBeLessThanOrEqual(1);
+      const again = await client.search(dc.usersDN, { scope: "sub", filter: DEFAULT_USER_FILTER, attributes: ["cn"] });
+      expect(again.searchEntries).toHaveLength(users.length); // off() restores ldapts' own collecting
+      expect(seen).toHaveLength(users.length);
+    } finally {
+      await client.unbind();
+    }
+  });
+
+  it.each(["dirsync", "paged"] as const)(
+    "%s: says once per read that the search is sent, before the first entries arrive",
+    async (readMode) => {
+      const sent: number[] = [];
+      const src = createLdapAdSource(opts({ readMode, onSearchSent: () => sent.push(src.stats.users) }));
+      for (let round = 1; round <= 2; round++) {
+        for await (const _ of src.pages()) expect(sent).toHaveLength(round);
+        expect(sent[round - 1]).toBe(0); // nothing had been read yet when it was called
+      }
+      expect(sent).toHaveLength(2);
+    },
+  );
 
   it("readMode dirsync keeps several base DNs apart and checks each exists", async () => {
     const outOu = `OU=Out Of Scope,${dc.baseDN}`;

@@ -73,6 +73,45 @@ describe("runGapAnalysis (in-memory sources)", () => {
     expect(err.message).toMatch(/no report was written from partial data/);
   });
 
+  it("names the side that failed first, not the one it stopped", async () => {
+    const users = [adUser(), adUser()];
+    let adStopped = false;
+    const slowAd = {
+      description: "slow test AD",
+      async *pages() {
+        await new Promise((r) => setTimeout(r, 300)); // still reading when Graph fails
+        adStopped = true;
+        yield users;
+      },
+    };
+    const err = await runGapAnalysis(
+      {
+        ad: { kind: "source", source: slowAd },
+        entra: {
+          kind: "graph",
+          connection: {
+            cloud: "global",
+            tenantId: "00000000-0000-0000-0000-000000000001",
+            clientId: "00000000-0000-0000-0000-000000000002",
+            authMethod: "clientSecret",
+            graphEndpoint: "https://127.0.0.1:9",
+          },
+        },
+      },
+      {
+        env: {},
+        graph: {
+          retry: { maxRetries: 0, budgetMs: 0 },
+          credential: { getToken: async () => ({ token: "t", expiresOnTimestamp: Date.now() + 3_600_000 }) },
+        },
+      },
+    ).catch((e) => e);
+    expect(adStopped).toBe(true); // the AD side ended through the abort, with Graph's error
+    expect(err).toBeInstanceOf(GapInputError);
+    expect(err.message).toMatch(/^Entra ID \(Graph https:\/\/127\.0\.0\.1:9\/v1\.0/);
+    expect(err.message).not.toMatch(/slow test AD/);
+  });
+
   it("refuses an unknown default region", async () => {
     await expect(
       runGapAnalysis({

@@ -10,7 +10,19 @@ import type { TestCa } from "./certs";
 
 export type FakeMode =
   | { kind: "silent" } // accepts the connection, never says anything (not even the TLS handshake when tls)
-  | { kind: "searchResult"; code: number; message?: string; referral?: string[] };
+  | {
+      kind: "searchResult";
+      code: number;
+      message?: string;
+      referral?: string[];
+      /** Entries sent before the result, for every search. */
+      entries?: FakeEntry[];
+    };
+
+export interface FakeEntry {
+  dn: string;
+  attributes: [string, Buffer[]][];
+}
 
 function len(n: number): Buffer {
   if (n < 0x80) return Buffer.from([n]);
@@ -35,6 +47,17 @@ function ldapResult(opTag: number, messageId: number, code: number, message = ""
   const parts = [int(0x0a, code), str(""), str(message)];
   if (referral?.length) parts.push(tlv(0xa3, Buffer.concat(referral.map(str))));
   return tlv(0x30, Buffer.concat([int(0x02, messageId), tlv(opTag, Buffer.concat(parts))]));
+}
+
+/** SearchResultEntry ([APPLICATION 4]): the DN and the attributes with their values. */
+function searchEntry(messageId: number, e: FakeEntry): Buffer {
+  const attrs = e.attributes.map(([type, values]) =>
+    tlv(0x30, Buffer.concat([str(type), tlv(0x31, Buffer.concat(values.map((v) => tlv(0x04, v))))])),
+  );
+  return tlv(
+    0x30,
+    Buffer.concat([int(0x02, messageId), tlv(0x64, Buffer.concat([str(e.dn), tlv(0x30, Buffer.concat(attrs))]))]),
+  );
 }
 
 /** Splits a byte stream into LDAPMessages: yields [messageId, protocolOp tag]. */
@@ -85,9 +108,11 @@ export async function startFakeLdap(mode: FakeMode, ca?: TestCa): Promise<FakeLd
       for (const [id, tag] of messages) {
         if (tag === 0x60)
           sock.write(ldapResult(0x61, id, 0)); // BindRequest → success
-        else if (tag === 0x63)
-          sock.write(ldapResult(0x65, id, mode.code, mode.message, mode.referral)); // SearchRequest
-        else if (tag === 0x42) sock.end(); // UnbindRequest
+        else if (tag === 0x63) {
+          // SearchRequest
+          for (const e of mode.entries ?? []) sock.write(searchEntry(id, e));
+          sock.write(ldapResult(0x65, id, mode.code, mode.message, mode.referral));
+        } else if (tag === 0x42) sock.end(); // UnbindRequest
       }
     });
   };
