@@ -10,6 +10,7 @@
  * happened before --sync-timeout. Secrets come only from the environment (SYNCGAP_AD_PASSWORD, AZURE_CLIENT_SECRET,
  * …), never from flags, and never appear in output or reports. See docs/gap-analysis.md.
  */
+import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { complete, isAzureDevOps, logIssue, uploadSummary } from "../gap/azdo";
@@ -17,7 +18,7 @@ import { declaredBypassFromStack, EXIT, readBypassFlag, waitForSync } from "../g
 import { errorText, GapInputError } from "../gap/errors";
 import { evaluateGate, type GateOutcome, parseCategories, type Thresholds } from "../gap/gate";
 import { impactOf } from "../gap/impact";
-import { parseFormats, type ReportFormat, writeReports } from "../gap/reports";
+import { type BodyCache, parseFormats, type ReportFormat, writeReports } from "../gap/reports";
 import { runGapAnalysis } from "../gap/run";
 import {
   type AdSourceSpec,
@@ -347,6 +348,25 @@ async function analyse(
   }
 }
 
+/**
+ * In delta mode, where the reports' row parts are kept for the next run (gap/reports/bodies.ts): under the rows'
+ * digest and this build's identity (the bundle file: bin/syncgap rebuilds it whenever a source changes). Run from
+ * source (tsx), nothing is kept.
+ */
+function bodyCache(entra: EntraSourceSpec, result: GapResult): BodyCache | undefined {
+  if (entra.kind !== "graph" || !entra.deltaStatePath || !result.rowsDigest || !__filename.endsWith(".cjs")) {
+    return undefined;
+  }
+  let build: string;
+  try {
+    const st = statSync(__filename, { bigint: true });
+    build = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
+  } catch {
+    return undefined;
+  }
+  return { file: `${entra.deltaStatePath}.reports`, key: `${result.rowsDigest} ${TOOL.version} ${build}` };
+}
+
 async function gapCommand(o: CommonOptions, mode: "gap" | "impact"): Promise<number> {
   const azdo = isAzureDevOps();
   const ctx: Ctx = { progress: progressFor(o), azdo, interactive: isInteractive() && !o.quiet };
@@ -361,6 +381,7 @@ async function gapCommand(o: CommonOptions, mode: "gap" | "impact"): Promise<num
     formats: fmts,
     gate,
     impact: mode === "impact" || o.impact,
+    bodies: bodyCache(entra, result),
   });
   printSummary(result, gate, files);
   if (mode === "impact" || o.impact) printImpact(result);
@@ -439,7 +460,13 @@ async function checkCommand(o: CheckOptions): Promise<number> {
   const result = await analyse(o, { progress, azdo, interactive: isInteractive() && !o.quiet }, entra, conn);
   const gate = evaluateGate(result, th);
   if (!gate.passed) failures.push(gate.summary);
-  const files = await writeReports(result, { outDir: o.out, formats: fmts, gate, impact: o.impact });
+  const files = await writeReports(result, {
+    outDir: o.out,
+    formats: fmts,
+    gate,
+    impact: o.impact,
+    bodies: bodyCache(entra, result),
+  });
   printSummary(result, gate, files);
   if (!flagOk) process.stdout.write(`FAIL: ${failures[0]}\n`);
   if (azdo) {

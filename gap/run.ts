@@ -16,7 +16,17 @@ import { isSynced, toEntraUser } from "./entra/users";
 import { errorText, GapInputError } from "./errors";
 import { type AdRecord, joinAndClassify } from "./join";
 import { PhoneNormalizer } from "./phone";
-import { type GapState, loadSnapshot, loadState, SELECT_KEY, saveSnapshot, saveState } from "./state";
+import {
+  type GapState,
+  loadResultRows,
+  loadSnapshot,
+  loadState,
+  rowsDigest,
+  SELECT_KEY,
+  saveResultRows,
+  saveSnapshot,
+  saveState,
+} from "./state";
 import { type EntraUser, type GapResult, type GapRunSpec, OTHER_MOBILE_NOTE, type SourceInfo } from "./types";
 import { TOOL } from "./version";
 
@@ -147,7 +157,7 @@ async function run(spec: GapRunSpec, options: GapRunOptions, useState: boolean):
   // Delta mode, nothing changed on either side: the last result stands.
   const d = entra.delta;
   const last = state?.result;
-  if (
+  const lastRows =
     statePath &&
     d?.incremental &&
     d.changes.length === 0 &&
@@ -155,7 +165,10 @@ async function run(spec: GapRunSpec, options: GapRunOptions, useState: boolean):
     last &&
     last.defaultRegion === phones.region &&
     last.includeInSync === includeInSync
-  ) {
+      ? loadResultRows(statePath, last.digest)
+      : undefined;
+  if (statePath && d && last && lastRows) {
+    entra.info.users = last.totals.entraUsers;
     notes.push(
       `Nothing changed since ${state?.savedAt} (no Graph changes, AD source unchanged): the result of that run was reused.`,
     );
@@ -163,7 +176,14 @@ async function run(spec: GapRunSpec, options: GapRunOptions, useState: boolean):
       ...state,
       entra: { endpoint: d.endpoint, tenantId: d.tenantId, select: SELECT_KEY, deltaLink: d.deltaLink },
     });
-    return { ...base(), counts: last.counts, totals: last.totals, timings: timings(0), rows: last.rows };
+    return {
+      ...base(),
+      counts: last.counts,
+      totals: last.totals,
+      timings: timings(0),
+      rows: lastRows,
+      rowsDigest: last.digest,
+    };
   }
 
   // Otherwise: the users of both sides, from this run's reads and (delta mode) the snapshot.
@@ -203,13 +223,24 @@ async function run(spec: GapRunSpec, options: GapRunOptions, useState: boolean):
     matchedBy: joined.matchedBy,
   };
 
+  let digest: string | undefined;
   if (statePath && d) {
+    digest = rowsDigest(joined.rows);
     try {
+      // rows first, the state that names them last: a run that stops in between leaves a state whose rows do not
+      // load, which the next run treats as "read everything"
+      saveResultRows(statePath, digest, joined.rows);
       const snapshot = await saveSnapshot(statePath, entraMap?.values() ?? entraList, adList);
       writeState(statePath, {
         entra: { endpoint: d.endpoint, tenantId: d.tenantId, select: SELECT_KEY, deltaLink: d.deltaLink },
         ...(ad.fingerprint ? { ad: { fingerprint: ad.fingerprint } } : {}),
-        result: { defaultRegion: phones.region, includeInSync, counts: joined.counts, totals, rows: joined.rows },
+        result: {
+          defaultRegion: phones.region,
+          includeInSync,
+          counts: joined.counts,
+          totals,
+          digest,
+        },
         snapshot,
       });
     } catch (e) {
@@ -221,7 +252,14 @@ async function run(spec: GapRunSpec, options: GapRunOptions, useState: boolean):
       );
     }
   }
-  return { ...base(), counts: joined.counts, totals, timings: timings(joinMs), rows: joined.rows };
+  return {
+    ...base(),
+    counts: joined.counts,
+    totals,
+    timings: timings(joinMs),
+    rows: joined.rows,
+    ...(digest ? { rowsDigest: digest } : {}),
+  };
 }
 
 function noop(): void {}

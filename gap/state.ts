@@ -1,14 +1,17 @@
 /**
- * The delta state (`--delta-state FILE`): what a re-run needs to read only what changed. Two files:
- *   - FILE (small JSON): the Graph deltaLink, the AD source's fingerprint, and the last result (counts and rows);
+ * The delta state (`--delta-state FILE`): what a re-run needs to read only what changed. Three files:
+ *   - FILE (small JSON): the Graph deltaLink, the AD source's fingerprint, and the last result's counts and digest;
+ *   - FILE.result.json: the last result's rows (rewritten only when the result changes);
  *   - FILE.snapshot.ndjson (large): the synced Entra users and the AD users as they stood, one JSON array per line.
- * A re-run where neither side changed reads only the small file and reuses the last result; the snapshot is read
- * (line by line, so 100k users never sit in one string) only when something changed.
+ * A re-run where neither side changed reads the small file and the rows and reuses the last result; the snapshot is
+ * read (line by line, so 100k users never sit in one string) only when something changed. (Next to them,
+ * FILE.reports keeps the reports' row parts: gap/reports/bodies.ts.)
  *
  * The files hold directory data (names, phone numbers) like the reports do: they are written with mode 0600, never
  * hold a credential (the deltaLink is a state token, useless without a Graph token), and are replaced atomically
  * (write to a temporary file, then rename) only after a run that read everything.
  */
+import { createHash } from "node:crypto";
 import { once } from "node:events";
 import {
   chmodSync,
@@ -24,7 +27,8 @@ import type { AdRecord } from "./join";
 import { type Category, ENTRA_SELECT, type EntraUser, type GapRow, type GapTotals } from "./types";
 
 export const STATE_KIND = "syncgap-gap-state";
-export const STATE_VERSION = 2;
+export const STATE_VERSION = 3;
+const RESULT_KIND = "syncgap-gap-result";
 const SNAPSHOT_KIND = "syncgap-gap-snapshot";
 
 type EntraTuple = [
@@ -62,13 +66,14 @@ export interface GapState {
     deltaLink: string;
   };
   ad?: { fingerprint: string };
-  /** The last result, for a re-run in which nothing changed. */
+  /** The last result, for a re-run in which nothing changed; its rows are in FILE.result.json. */
   result?: {
     defaultRegion: string;
     includeInSync: boolean;
     counts: Record<Category, number>;
     totals: GapTotals;
-    rows: GapRow[];
+    /** sha256 of JSON.stringify(rows), base64url (GapResult.rowsDigest); FILE.result.json carries the same. */
+    digest: string;
   };
   /** Whether FILE.snapshot.ndjson holds the users of this state. */
   snapshot?: { entraUsers: number; adUsers: number };
@@ -206,6 +211,36 @@ function atomicWriteSmall(path: string, text: string): void {
   writeFileSync(tmp, text, { mode: 0o600 });
   chmodSync(tmp, 0o600);
   renameSync(tmp, path);
+}
+
+export function resultPath(statePath: string): string {
+  return `${statePath}.result.json`;
+}
+
+/** sha256 of the rows' JSON, base64url: names one set of rows (GapState.result.digest). */
+export function rowsDigest(rows: readonly GapRow[]): string {
+  return createHash("sha256").update(JSON.stringify(rows)).digest("base64url");
+}
+
+/** Writes the rows of a result under its digest (atomically). */
+export function saveResultRows(statePath: string, digest: string, rows: readonly GapRow[]): void {
+  atomicWriteSmall(resultPath(statePath), JSON.stringify({ kind: RESULT_KIND, version: STATE_VERSION, digest, rows }));
+}
+
+/** The rows saved under `digest`; undefined when the file is missing, damaged or holds other rows. */
+export function loadResultRows(statePath: string, digest: string): GapRow[] | undefined {
+  try {
+    const raw = JSON.parse(readFileSync(resultPath(statePath), "utf8")) as {
+      kind?: unknown;
+      version?: unknown;
+      digest?: unknown;
+      rows?: unknown;
+    };
+    if (raw.kind !== RESULT_KIND || raw.version !== STATE_VERSION || raw.digest !== digest) return undefined;
+    return Array.isArray(raw.rows) ? (raw.rows as GapRow[]) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function saveState(path: string, state: GapState): void {

@@ -206,6 +206,11 @@ export interface GapResult {
   /** Things a reader of the report should know (e.g. a delta state that had to be rebuilt). */
   notes: string[];
   rows: GapRow[];
+  /**
+   * Delta mode: a digest of `rows` (sha256 of their JSON), kept with the state. The reports' row parts are kept
+   * under it between runs (gap/reports/bodies.ts). Not part of any report.
+   */
+  rowsDigest?: string;
 }
 
 export interface ImpactRow {

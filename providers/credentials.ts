@@ -22,8 +22,10 @@ export interface CredentialOptions {
  * discovery would otherwise reject a private authority (the local tenant emulator).
  */
 export function createCredential(s: GraphConnectionSettings, opts: CredentialOptions = {}): TokenCredential {
-  // Imported here, not at the top, so the dynamic provider's serialized closure never captures the module.
-  const identity = require("@azure/identity") as typeof import("@azure/identity");
+  // Imported here, not at the top, so the dynamic provider's serialized closure never captures the module, and a
+  // command that builds no credential never loads it. Typed as ./identity.ts, the subset the command's bundle loads
+  // in its place (see there).
+  const identity = require("@azure/identity") as typeof import("./identity");
   const env = opts.env ?? process.env;
   const { authorityHost } = resolvedEndpoints(s);
   const common = {

@@ -196,19 +196,12 @@ function cspHash(text: string): string {
   return `sha256-${createHash("sha256").update(text, "utf8").digest("base64")}`;
 }
 
-export function gapHtml(result: GapResult, gate?: GateOutcome): string {
-  const impact = impactOf(result);
-  const t = result.totals;
-  const e = htmlEscape;
-  const verdict = gate
-    ? `<p><span class="verdict ${gate.passed ? "pass" : "fail"}" id="verdict">${gate.passed ? "PASS" : "FAIL"}</span> ${e(gate.summary)}</p>`
-    : "";
-  const options = CATEGORIES.map((c) => `<option value="${c}">${c} (${result.counts[c]})</option>`).join("");
-  const notes = [result.otherMobileNote, ...result.notes].map((n) => `<li>${e(n)}</li>`).join("");
-  const data = {
+/** The page's data block (columns and rows), escaped for a <script> element: it depends on the rows alone. */
+export function htmlRowsData(rows: GapResult["rows"]): string {
+  return scriptJson({
     colors: CATEGORY_COLORS,
     columns: COLUMNS,
-    rows: result.rows.map((r) => ({
+    rows: rows.map((r) => ({
       userPrincipalName: r.userPrincipalName,
       category: r.category,
       adMobile: r.adMobile,
@@ -219,7 +212,19 @@ export function gapHtml(result: GapResult, gate?: GateOutcome): string {
       entraMobileE164: r.entraMobileE164,
       displayName: r.displayName,
     })),
-  };
+  });
+}
+
+/** The page. `rowsData` (htmlRowsData of the same rows) takes the place of rendering them again. */
+export function gapHtml(result: GapResult, gate?: GateOutcome, rowsData?: string): string {
+  const impact = impactOf(result);
+  const t = result.totals;
+  const e = htmlEscape;
+  const verdict = gate
+    ? `<p><span class="verdict ${gate.passed ? "pass" : "fail"}" id="verdict">${gate.passed ? "PASS" : "FAIL"}</span> ${e(gate.summary)}</p>`
+    : "";
+  const options = CATEGORIES.map((c) => `<option value="${c}">${c} (${result.counts[c]})</option>`).join("");
+  const notes = [result.otherMobileNote, ...result.notes].map((n) => `<li>${e(n)}</li>`).join("");
   const th = COLUMNS.map((c) => `<th data-key="${c.key}" scope="col">${e(c.label)}</th>`).join("");
   return `<!DOCTYPE html>
 <html lang="en">
@@ -264,7 +269,7 @@ ${notes}
 <table id="gap-table"><thead><tr>${th}</tr></thead><tbody></tbody></table>
 <footer>Read in ${(result.timings.totalMs / 1000).toFixed(1)} s. Categories: ${CATEGORIES.map((c) => `${c} — ${e(CATEGORY_DESCRIPTIONS[c])}`).join(" · ")}</footer>
 </main>
-<script type="application/json" id="gap-data">${scriptJson(data)}</script>
+<script type="application/json" id="gap-data">${rowsData ?? htmlRowsData(result.rows)}</script>
 <script>${SCRIPT}</script>
 </body>
 </html>

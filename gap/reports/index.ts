@@ -8,11 +8,14 @@ import { join, resolve } from "node:path";
 import type { GateOutcome } from "../gate";
 import { impactOf } from "../impact";
 import type { GapResult } from "../types";
-import { gapCsv, impactCsv } from "./csv";
+import { type BodyCache, type BodyFormat, loadBodies, type RowBodies, renderBody, saveBodies } from "./bodies";
+import { impactCsv } from "./csv";
 import { gapHtml } from "./html";
 import { gapJson } from "./json";
 import { gapJunit } from "./junit";
 import { gapMarkdown, impactMarkdown } from "./markdown";
+
+export type { BodyCache } from "./bodies";
 
 export const REPORT_FORMATS = ["csv", "json", "junit", "md", "html"] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
@@ -46,6 +49,23 @@ export interface WriteOptions {
   gate?: GateOutcome;
   /** Also write impact-report.csv|json|md. */
   impact?: boolean;
+  /** Where the row parts are kept between delta runs (./bodies.ts). */
+  bodies?: BodyCache;
+}
+
+/**
+ * Marks where the row part goes when it is spliced in as bytes. Should the rest of the document hold the mark too
+ * (it starts with NUL, which no report writes unescaped), the document is rendered as text instead.
+ */
+const ROWS_MARK = "\u0000syncgap-rows\u0000";
+
+/** A document around its row part: rendered with the text, or around the kept bytes without decoding them. */
+function withBody(b: string | Buffer, render: (rowsText: string) => string): string | Buffer {
+  if (typeof b === "string") return render(b);
+  const text = render(ROWS_MARK);
+  const at = text.indexOf(ROWS_MARK);
+  if (at < 0 || text.indexOf(ROWS_MARK, at + 1) >= 0) return render(b.toString("utf8"));
+  return Buffer.concat([Buffer.from(text.slice(0, at)), b, Buffer.from(text.slice(at + ROWS_MARK.length))]);
 }
 
 /**
@@ -56,34 +76,58 @@ export async function writeReports(result: GapResult, opts: WriteOptions): Promi
   const dir = resolve(opts.outDir);
   mkdirSync(dir, { recursive: true });
   const writes: Promise<void>[] = [];
-  const put = (path: string, text: string) => {
-    writes.push(writeFile(path, text));
+  const put = (path: string, data: string | Buffer) => {
+    writes.push(writeFile(path, data));
   };
   const formats = opts.formats ?? REPORT_FORMATS;
+  // Row parts: kept from an earlier run (bytes, written as they are) or rendered now.
+  const kept = opts.bodies ? loadBodies(opts.bodies) : {};
+  const fresh: RowBodies = {};
+  const body = (f: BodyFormat): string | Buffer => {
+    const k = kept[f];
+    if (k) return k;
+    const text = renderBody(f, result.rows);
+    fresh[f] = text;
+    return text;
+  };
   const written: Record<string, string> = {};
   const files = formats.map((f) => REPORT_FILES[f]);
   for (const f of formats) {
     const path = join(dir, REPORT_FILES[f]);
-    let text: string;
     switch (f) {
       case "csv":
-        text = gapCsv(result.rows);
+        put(path, body("csv"));
         break;
       case "json":
-        text = gapJson(result, opts.gate);
+        put(
+          path,
+          withBody(body("json"), (b) => gapJson(result, opts.gate, b)),
+        );
         break;
       case "junit":
-        text = gapJunit(result, opts.gate);
+        put(
+          path,
+          withBody(body("junit"), (b) => gapJunit(result, opts.gate, b)),
+        );
         break;
       case "md":
-        text = gapMarkdown(result, opts.gate, { files });
+        put(path, gapMarkdown(result, opts.gate, { files }));
         break;
       case "html":
-        text = gapHtml(result, opts.gate);
+        put(
+          path,
+          withBody(body("html"), (b) => gapHtml(result, opts.gate, b)),
+        );
         break;
     }
-    put(path, text);
     written[f] = path;
+  }
+  if (opts.bodies && Object.keys(fresh).length) {
+    try {
+      saveBodies(opts.bodies, { ...kept, ...fresh });
+    } catch {
+      // only a cache: the next run renders again
+    }
   }
   if (opts.impact) {
     const impact = impactOf(result);

@@ -61,6 +61,17 @@ export function gapReportDocument(result: GapResult, gate?: GateOutcome): GapRep
   };
 }
 
-export function gapJson(result: GapResult, gate?: GateOutcome): string {
-  return `${JSON.stringify(gapReportDocument(result, gate), null, 2)}\n`;
+/** The `rows` array as it stands in the pretty-printed document (one level deep). */
+export function jsonRowsBody(rows: GapResult["rows"]): string {
+  return JSON.stringify(rows, null, 2).replace(/\n/g, "\n  ");
+}
+
+/**
+ * The document, pretty-printed. `rowsBody` (jsonRowsBody of the same rows, e.g. from gap/reports/bodies.ts) takes
+ * the place of the rows' own rendering: the text is the same either way.
+ */
+export function gapJson(result: GapResult, gate?: GateOutcome, rowsBody?: string): string {
+  const head = JSON.stringify({ ...gapReportDocument(result, gate), rows: [] }, null, 2);
+  // `rows` is the document's last key: the text ends with `"rows": []\n}`
+  return `${head.slice(0, -"[]\n}".length)}${rowsBody ?? jsonRowsBody(result.rows)}\n}\n`;
 }

@@ -2,7 +2,7 @@
  * The Graph side against the local tenant: a directory synced by the emulator's Entra Connect model, cloud edits
  * on top, then syncgap reads it the way it reads a real tenant (client credentials, TLS to the emulator's CA).
  */
-import { mkdtempSync, readFileSync, rmSync, statSync, utimesSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -156,10 +156,14 @@ describe("delta mode", () => {
 
     expect(statSync(`${state}.snapshot.ndjson`).mode & 0o777).toBe(0o600);
 
+    expect(statSync(`${state}.result.json`).mode & 0o777).toBe(0o600);
+    expect(first.rowsDigest).toMatch(/^[\w-]{43}$/);
+
     const again = await runGapAnalysis(graphSpec({ deltaStatePath: state }), { env: gapEnv(emu) });
-    expect(again.inputs.entra).toMatchObject({ mode: "delta-incremental", requests: 1 });
+    expect(again.inputs.entra).toMatchObject({ mode: "delta-incremental", requests: 1, users: 2107 });
     expect(again.counts).toEqual(first.counts);
     expect(again.rows).toEqual(first.rows);
+    expect(again.rowsDigest).toBe(first.rowsDigest);
     expect((again.inputs.entra.requests as number) / fullRequests).toBeLessThan(0.5);
 
     await cloudEdit(emu, "in.sync@corp.example.test", "+1 206 555 0000");
@@ -231,6 +235,38 @@ describe("delta mode with an AD export file", () => {
     const third = await runGapAnalysis(spec, { env: gapEnv(emu) });
     expect(third.inputs.ad.mode).toBe("export");
     expect(third.counts.ValueMismatch).toBe(0);
+  });
+});
+
+describe("delta mode: the last result's rows", () => {
+  beforeEach(buildDirectory, 60_000);
+
+  it("are reused only when they are the ones the state names; else the snapshot is joined again", async () => {
+    const state = join(stateDir, `state-rows-${Date.now()}.json`);
+    const file = join(stateDir, `ad-rows-${Date.now()}.ldif`);
+    await writeAdLdif(file, ad);
+    const spec: GapRunSpec = { ...graphSpec({ deltaStatePath: state }), ad: { kind: "ldif", path: file } };
+    const first = await runGapAnalysis(spec, { env: gapEnv(emu) });
+    const reused = await runGapAnalysis(spec, { env: gapEnv(emu) });
+    expect(reused.notes.join(" ")).toMatch(/was reused/);
+    expect(reused.inputs.entra.users).toBe(first.inputs.entra.users);
+    expect(reused.rowsDigest).toBe(first.rowsDigest);
+
+    rmSync(`${state}.result.json`);
+    const gone = await runGapAnalysis(spec, { env: gapEnv(emu) });
+    expect(gone.notes.join(" ")).not.toMatch(/was reused/);
+    expect(gone.inputs.entra).toMatchObject({ mode: "delta-incremental", requests: 1 });
+    expect(gone.rows).toEqual(first.rows);
+
+    // rows written for another result (a run stopped between writing them and the state): not used
+    const rows = JSON.parse(readFileSync(`${state}.result.json`, "utf8"));
+    writeFileSync(`${state}.result.json`, JSON.stringify({ ...rows, digest: "another-result", rows: [] }));
+    const other = await runGapAnalysis(spec, { env: gapEnv(emu) });
+    expect(other.notes.join(" ")).not.toMatch(/was reused/);
+    expect(other.rows).toEqual(first.rows);
+    const next = await runGapAnalysis(spec, { env: gapEnv(emu) });
+    expect(next.notes.join(" ")).toMatch(/was reused/);
+    expect(next.rows).toEqual(first.rows);
   });
 });
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Ajv2020 from "ajv/dist/2020";
@@ -8,10 +8,11 @@ import { stringify } from "csv-stringify/sync";
 import { describe, expect, it } from "vitest";
 import { evaluateGate } from "../../gap/gate";
 import { runGapAnalysis } from "../../gap/index";
+import { loadBodies } from "../../gap/reports/bodies";
 import { CSV_COLUMNS, gapCsv, toCsv } from "../../gap/reports/csv";
 import { isPlausiblePhoneList, neutralizeCell } from "../../gap/reports/csvSafe";
 import { REPORT_FILES, writeReports } from "../../gap/reports/index";
-import { gapReportDocument } from "../../gap/reports/json";
+import { gapJson, gapReportDocument } from "../../gap/reports/json";
 import { gapJunit, xmlEscape } from "../../gap/reports/junit";
 import { gapMarkdown, mdCell } from "../../gap/reports/markdown";
 import type { GapResult, GapRow } from "../../gap/types";
@@ -199,6 +200,56 @@ describe("writeReports", () => {
     for (const [f, name] of Object.entries(REPORT_FILES)) expect(files[f]).toBe(join(dir, name));
     const impact = JSON.parse(readFileSync(files["impact-json"], "utf8"));
     expect(impact).toMatchObject({ overwrites: 1, clears: 1, formatRewrites: 1, cloudNumbersLost: 2 });
+  });
+});
+
+describe("row parts kept between delta runs", () => {
+  const files = (dir: string) =>
+    Object.fromEntries(Object.values(REPORT_FILES).map((f) => [f, readFileSync(join(dir, f))]));
+
+  it("the JSON document is the same when its rows are spliced in", async () => {
+    for (const r of [await crafted(), await crafted(true), { ...(await crafted()), rows: [] }]) {
+      const gate = evaluateGate(r);
+      expect(gapJson(r, gate)).toBe(`${JSON.stringify(gapReportDocument(r, gate), null, 2)}\n`);
+    }
+  });
+
+  it("writes the same bytes from kept parts as from rendering, and renders again for other rows", async () => {
+    const r = await crafted(true);
+    const gate = evaluateGate(r);
+    const base = mkdtempSync(join(tmpdir(), "syncgap-bodies-"));
+    const cache = { file: join(base, "state.json.reports"), key: "digest-1 build-1" };
+    await writeReports(r, { outDir: join(base, "plain"), gate });
+    await writeReports(r, { outDir: join(base, "first"), gate, bodies: cache });
+    const kept = readFileSync(cache.file);
+    expect(kept.subarray(0, 60).toString()).toMatch(/^syncgap-report-bodies 1\n\{"key":"digest-1 build-1"/);
+    expect(statSync(cache.file).mode & 0o777).toBe(0o600);
+    expect(Object.keys(loadBodies(cache)).sort()).toEqual(["csv", "html", "json", "junit"]);
+    await writeReports(r, { outDir: join(base, "second"), gate, bodies: cache });
+    expect(readFileSync(cache.file)).toEqual(kept); // used, not written again
+    expect(files(join(base, "first"))).toEqual(files(join(base, "plain")));
+    expect(files(join(base, "second"))).toEqual(files(join(base, "plain")));
+
+    // other rows under another key: rendered, not taken from the file
+    const fewer = { ...r, rows: r.rows.slice(1) };
+    await writeReports(fewer, { outDir: join(base, "fewer"), gate, bodies: { ...cache, key: "digest-2 build-1" } });
+    await writeReports(fewer, { outDir: join(base, "fewer-plain"), gate });
+    expect(files(join(base, "fewer"))).toEqual(files(join(base, "fewer-plain")));
+    expect(loadBodies(cache)).toEqual({}); // the file now holds the other key's parts
+  });
+
+  it("renders again when the kept file is damaged", async () => {
+    const r = await crafted();
+    const base = mkdtempSync(join(tmpdir(), "syncgap-bodies-"));
+    const cache = { file: join(base, "state.json.reports"), key: "k" };
+    await writeReports(r, { outDir: join(base, "a"), bodies: cache });
+    const good = readFileSync(cache.file);
+    for (const bad of [good.subarray(0, good.length - 5), Buffer.from("not a bodies file\n{}\n"), Buffer.alloc(0)]) {
+      writeFileSync(cache.file, bad);
+      expect(loadBodies(cache)).toEqual({});
+      await writeReports(r, { outDir: join(base, "b"), bodies: cache });
+      expect(files(join(base, "b"))).toEqual(files(join(base, "a")));
+    }
   });
 });
 
