@@ -40,20 +40,34 @@ const proto = Attribute.prototype as unknown as AttributeInternals & { syncgapFa
 /** ldapts' own method, kept for the equivalence test. */
 export const originalAttributeParse = proto.parse;
 
-function text(b: Buffer): string {
-  return b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? b.toString("utf8", 3) : b.toString("utf8");
+/**
+ * The text of a value that is valid UTF-8, else the bytes. Decoding replaces every invalid sequence with U+FFFD, so a
+ * text without U+FFFD came from valid UTF-8 and needs no separate check; only one with U+FFFD (rare: invalid bytes,
+ * or a real U+FFFD) is checked with isUtf8().
+ */
+function decoded(b: Buffer): string | Buffer {
+  const bom = b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf;
+  const t = b.toString("utf8", bom ? 3 : 0);
+  return t.includes("\uFFFD") && !isUtf8(b) ? b : t;
 }
+
+/** `_isBinaryType()` by attribute type (a regular expression test per attribute of every entry otherwise). */
+const binaryTypes = new Map<string, boolean>();
 
 function parse(this: AttributeInternals, reader: BerReader): void {
   reader.readSequence();
   this.type = reader.readString() ?? "";
-  const isBinaryType = this._isBinaryType();
+  let isBinaryType = binaryTypes.get(this.type);
+  if (isBinaryType === undefined) {
+    isBinaryType = this._isBinaryType();
+    if (binaryTypes.size < 1024) binaryTypes.set(this.type, isBinaryType);
+  }
   if (reader.peek() === LBER_SET && reader.readSequence(LBER_SET)) {
     const end = reader.offset + reader.length;
     while (reader.offset < end) {
       const buffer = (reader.readString(Ber.OctetString, true) as Buffer | null) ?? Buffer.alloc(0);
       this.buffers.push(buffer);
-      this.values.push(isBinaryType || !isUtf8(buffer) ? buffer : text(buffer));
+      this.values.push(isBinaryType ? buffer : decoded(buffer));
     }
   }
 }

@@ -72,7 +72,7 @@ export function binaryValue(v: AttrValue | undefined, what: string, where: strin
     // 36 bytes that spell a GUID: the string form (ldbsearch prints objectGUID so), not raw bytes
     if (v.length === 36 && isGuidString(Buffer.from(v).toString("latin1")))
       return guidStringToBytes(Buffer.from(v).toString("latin1"));
-    return Buffer.from(v);
+    return Buffer.isBuffer(v) ? v : Buffer.from(v); // only read from here on: no copy needed
   }
   const s = v.trim();
   if (s === "") return undefined;

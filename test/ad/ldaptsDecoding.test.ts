@@ -32,7 +32,10 @@ const samples: [string, Buffer[]][] = [
   ["description", [Buffer.from([0xed, 0xa0, 0x80])]], // an encoded surrogate: invalid UTF-8
   ["description", [Buffer.from([0xc0, 0xaf])]], // overlong
   ["description", [Buffer.from([0xf4, 0x90, 0x80, 0x80])]], // above U+10FFFF
+  ["description", [Buffer.from("a real \uFFFD replacement character")]], // valid UTF-8 that decodes to U+FFFD
+  ["description", [Buffer.from([0xef, 0xbb, 0xbf, 0xff])]], // a byte-order mark, then an invalid byte
   ["userCertificate;binary", [Buffer.from("text but binary type")]],
+  ["USERCERTIFICATE;BINARY", [Buffer.from("text but binary type")]],
   ["empty", []],
 ];
 
