@@ -61,9 +61,10 @@ export function gapReportDocument(result: GapResult, gate?: GateOutcome): GapRep
   };
 }
 
-/** The `rows` array as it stands in the pretty-printed document (one level deep). */
+/** The `rows` array as it stands in the pretty-printed document (one level deep, so indented by two more spaces). */
 export function jsonRowsBody(rows: GapResult["rows"]): string {
-  return JSON.stringify(rows, null, 2).replace(/\n/g, "\n  ");
+  const wrapped = JSON.stringify({ rows }, null, 2); // `{\n  "rows": [ … ]\n}`
+  return wrapped.slice('{\n  "rows": '.length, -"\n}".length);
 }
 
 /**
