@@ -100,7 +100,7 @@ async function run(spec: GapRunSpec, options: GapRunOptions, useState: boolean):
 
   const abort = new AbortController();
   // A live DC goes first. Connecting, TLS, the bind and the search request take a few round trips, each needing this
-  // thread, and creating the Graph client loads @azure/identity and the Graph SDK (about 80 ms of synchronous module
+  // thread, and creating the Graph client loads @azure/identity and the Graph SDK (tens of ms of synchronous module
   // loading) that would hold them up. So the Graph read starts once the DC has the search (or the AD side ended) and
   // runs while the DC prepares its answer: Graph waits for the DC's handshake round trips, AD waits for nothing.
   let adSearchSent = () => {};
