@@ -74,6 +74,16 @@ export function failingSource(users: AdUser[], okPages: number, message = "conne
   };
 }
 
+/** What the crafted directories (here, the Graph tests' and the live DC's) hold: one user in every gap category. */
+export const ONE_GAP_PER_CATEGORY = {
+  MissingInEntra: 1,
+  ValueMismatch: 1,
+  CloudOnly: 1,
+  FormatOnly: 1,
+  NotInAD: 1,
+  NotInEntra: 1,
+} as const;
+
 /**
  * One crafted pair per category (plus the unmatched ones). Keys are the category names the pair must produce.
  */
