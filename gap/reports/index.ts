@@ -65,6 +65,7 @@ function withBody(b: string | Buffer, render: (rowsText: string) => string): str
   const text = render(ROWS_MARK);
   const at = text.indexOf(ROWS_MARK);
   if (at < 0 || text.indexOf(ROWS_MARK, at + 1) >= 0) return render(b.toString("utf8"));
+  if (text.length === ROWS_MARK.length) return b; // the document is its row part (the CSV)
   return Buffer.concat([Buffer.from(text.slice(0, at)), b, Buffer.from(text.slice(at + ROWS_MARK.length))]);
 }
 
@@ -92,34 +93,16 @@ export async function writeReports(result: GapResult, opts: WriteOptions): Promi
   };
   const written: Record<string, string> = {};
   const files = formats.map((f) => REPORT_FILES[f]);
+  // Each document around its row part (the CSV is its row part).
+  const documents: Record<BodyFormat, (rowsText: string) => string> = {
+    csv: (rows) => rows,
+    json: (rows) => gapJson(result, opts.gate, rows),
+    junit: (rows) => gapJunit(result, opts.gate, rows),
+    html: (rows) => gapHtml(result, opts.gate, rows),
+  };
   for (const f of formats) {
     const path = join(dir, REPORT_FILES[f]);
-    switch (f) {
-      case "csv":
-        put(path, body("csv"));
-        break;
-      case "json":
-        put(
-          path,
-          withBody(body("json"), (b) => gapJson(result, opts.gate, b)),
-        );
-        break;
-      case "junit":
-        put(
-          path,
-          withBody(body("junit"), (b) => gapJunit(result, opts.gate, b)),
-        );
-        break;
-      case "md":
-        put(path, gapMarkdown(result, opts.gate, { files }));
-        break;
-      case "html":
-        put(
-          path,
-          withBody(body("html"), (b) => gapHtml(result, opts.gate, b)),
-        );
-        break;
-    }
+    put(path, f === "md" ? gapMarkdown(result, opts.gate, { files }) : withBody(body(f), documents[f]));
     written[f] = path;
   }
   if (opts.bodies && Object.keys(fresh).length) {
