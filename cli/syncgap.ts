@@ -1,289 +1,103 @@
 /**
- * The `syncgap` command (bin/syncgap runs this file with tsx on Node 22).
+ * The `syncgap` command (bin/syncgap runs the bundle built from this file; tests may run it with tsx).
  *
  *   syncgap gap     mobile-number gap analysis, on-prem AD vs Entra ID, with reports and a threshold gate
  *   syncgap impact  what turning AD authority on would overwrite (same inputs; reports only)
  *   syncgap check   post-deploy gate: live switch = declared value, wait for the next sync, then the gap gate
  *
- * Exit codes: 0 pass · 1 gaps above the threshold (or, for check, the switch differs from the declared value) ·
- * 2 could not run (bad options, unreadable or partial input: never reported as zero gaps) · 3 (check) no sync
- * happened before --sync-timeout. Secrets come only from the environment (SYNCGAP_AD_PASSWORD, AZURE_CLIENT_SECRET,
- * …), never from flags, and never appear in output or reports. See docs/gap-analysis.md.
+ * Exit codes come from the run's verdict (gap/verdict.ts), which every report carries too: 0 pass · 1 gaps above the
+ * threshold (or, for check, the switch differs from the declared value) · 2 could not judge (bad options, unreadable
+ * or partial input, or too little compared: never reported as zero gaps) · 3 (check) no sync happened before
+ * --sync-timeout. Any error, even one syncgap did not foresee, ends in exit 2 with one line on stderr. Secrets come
+ * only from the environment (SYNCGAP_AD_PASSWORD, AZURE_CLIENT_SECRET, …), never from flags, and never appear in
+ * output or reports. Everything printed passes through gap/printable.ts (cli/output.ts). See docs/gap-analysis.md.
  */
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
-import { Command, CommanderError, Option } from "commander";
+import { Command, CommanderError } from "commander";
+import { adSourceName } from "../gap/adSources";
 import { complete, isAzureDevOps, logIssue, uploadSummary } from "../gap/azdo";
-import { declaredBypassFromStack, EXIT, readBypassFlag, waitForSync } from "../gap/check";
+import { declaredBypassFromStack, readBypassFlag, waitForSync } from "../gap/check";
 import { errorText, GapInputError } from "../gap/errors";
-import { evaluateGate, type GateOutcome, parseCategories, type Thresholds } from "../gap/gate";
 import { impactOf } from "../gap/impact";
-import { type BodyCache, parseFormats, type ReportFormat, writeReports } from "../gap/reports";
+import { type BodyCache, type ReportFormat, writeReports } from "../gap/reports";
 import { runGapAnalysis } from "../gap/run";
-import {
-  type AdSourceSpec,
-  CATEGORIES,
-  DEFAULT_FAIL_ON,
-  type EntraSourceSpec,
-  type GapResult,
-  type GapRunSpec,
-} from "../gap/types";
+import { CATEGORIES, type EntraSourceSpec, type GapResult, type GapRunSpec } from "../gap/types";
+import { unreadResult } from "../gap/unread";
+import { couldNotRead, EXIT, judge, type SwitchState, type SyncWait, type Verdict } from "../gap/verdict";
 import { TOOL } from "../gap/version";
-import {
-  AUTH_METHODS,
-  type AuthMethod,
-  connectionFromEnv,
-  type GraphConnectionSettings,
-} from "../providers/connection";
-import type { CloudName } from "../providers/endpoints";
+import { count, num } from "../gap/wording";
 import { createGraphConnection, type GraphConnection } from "../providers/graphClient";
+import {
+  addCommonOptions,
+  adSpec,
+  bool,
+  type CheckOptions,
+  type CommonOptions,
+  coverageThresholds,
+  entraSpec,
+  formats,
+  positiveNumber,
+  thresholds,
+  UsageError,
+} from "./options";
+import { printCommands, printError, printLines } from "./output";
 import { createProgress, isInteractive, type Progress } from "./progress";
 
-interface CommonOptions {
-  adUrl?: string;
-  adBindDn?: string;
-  adBaseDn: string[];
-  adCaCert?: string;
-  adStartTls?: boolean;
-  adFilter?: string;
-  adReadMode: "auto" | "dirsync" | "paged";
-  adPasswordEnv: string;
-  adLdif?: string;
-  adCsv?: string;
-  entraGraph?: boolean;
-  entraJson?: string;
-  cloud?: string;
-  tenantId?: string;
-  clientId?: string;
-  authMethod?: string;
-  graphEndpoint?: string;
-  authorityHost?: string;
-  caCert?: string;
-  certificatePath?: string;
-  serviceConnectionId?: string;
-  username?: string;
-  maxRetrySeconds: number;
-  deltaState?: string;
-  format: string;
-  out: string;
-  defaultRegion: string;
-  includeInSync?: boolean;
-  failOn: string;
-  maxGaps: number;
-  quiet?: boolean;
-  impact?: boolean;
-}
-
-interface CheckOptions extends CommonOptions {
-  expectBypass?: boolean;
-  stack?: string;
-  cwd?: string;
-  since?: string;
-  syncTimeout: number;
-  pollInterval: number;
-  wait: boolean;
-}
-
-/** A usage problem: exit 2, like any other reason the analysis could not run. */
-class UsageError extends Error {
-  override name = "UsageError";
-}
-
-const collect = (value: string, previous: string[]) => [...previous, value];
-const nonNegativeInt = (name: string) => (v: string) => {
-  if (!/^\d+$/.test(v)) throw new UsageError(`${name} wants a whole number ≥ 0, got "${v}"`);
-  return Number(v);
-};
-const positiveNumber = (name: string) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${name} wants a number > 0, got "${v}"`);
-  return n;
-};
-const bool = (name: string) => (v: string) => {
-  if (/^(true|yes|1)$/i.test(v)) return true;
-  if (/^(false|no|0)$/i.test(v)) return false;
-  throw new UsageError(`${name} wants true or false, got "${v}"`);
-};
-
-function addCommonOptions(cmd: Command): Command {
-  return (
-    cmd
-      // AD
-      .addOption(
-        new Option("--ad-url <url>", "live AD over LDAP(S), e.g. ldaps://dc1.corp.example:636").env("SYNCGAP_AD_URL"),
-      )
-      .addOption(
-        new Option("--ad-bind-dn <dn>", "bind DN for --ad-url (password from the environment)").env(
-          "SYNCGAP_AD_BIND_DN",
-        ),
-      )
-      .option("--ad-base-dn <dn>", "search base (repeatable: one per OU in sync scope)", collect, [])
-      .addOption(
-        new Option("--ad-ca-cert <file>", "PEM CA certificate to trust for ldaps://").env("SYNCGAP_AD_CA_CERT"),
-      )
-      .option("--ad-start-tls", "ldap:// URLs: upgrade with StartTLS before binding (plain binds are refused)")
-      .option("--ad-filter <filter>", "LDAP filter for users in scope (default: the AD reader's user filter)")
-      .addOption(
-        new Option(
-          "--ad-read-mode <mode>",
-          "auto: DirSync when the DC offers it, else paged · dirsync: one DirSync search of the domain, kept to the base DNs · paged: a paged search per base DN",
-        )
-          .choices(["auto", "dirsync", "paged"])
-          .default("auto")
-          .env("SYNCGAP_AD_READ_MODE"),
-      )
-      .option("--ad-password-env <name>", "environment variable holding the bind password", "SYNCGAP_AD_PASSWORD")
-      .option("--ad-ldif <file>", "AD from an LDIF export (ldifde, ldapsearch)")
-      .option("--ad-csv <file>", "AD from a PowerShell CSV export (Get-ADUser … | Export-Csv)")
-      // Entra ID
-      .option("--entra-graph", "Entra ID from Microsoft Graph (credentials from the environment, as for the provider)")
-      .option("--entra-json <file>", "Entra ID from a Graph JSON export (array of users or array of pages)")
-      .option("--cloud <name>", "national cloud: global, usgov, usgovDoD, china")
-      .option("--tenant-id <id>", "tenant id or verified domain")
-      .option("--client-id <id>", "app (client) id")
-      .addOption(new Option("--auth-method <method>", "credential type").choices([...AUTH_METHODS]))
-      .option("--graph-endpoint <url>", "Graph origin override (e.g. the local tenant emulator)")
-      .option("--authority-host <url>", "identity platform origin override")
-      .option("--ca-cert <file>", "PEM CA certificate to trust for Graph and the authority")
-      .option("--certificate-path <file>", "clientCertificate: PEM with certificate and key")
-      .option("--service-connection-id <id>", "azurePipelines: the service connection id")
-      .option("--username <upn>", "usernamePassword (emulator and test tenants only)")
-      .option(
-        "--max-retry-seconds <n>",
-        "longest time one Graph request may spend retrying",
-        positiveNumber("--max-retry-seconds"),
-        120,
-      )
-      .option(
-        "--delta-state <file>",
-        "delta mode: keep the Graph deltaLink and snapshots here; re-runs read only changes",
-      )
-      // output and gate
-      .option("--format <list>", "reports to write: csv,json,junit,md,html", "csv,json,junit,md,html")
-      .option("--out <dir>", "folder for the reports", "syncgap-report")
-      .option("--default-region <cc>", "region for numbers without a country code (ISO 3166 alpha-2)", "US")
-      .option("--include-in-sync", "list in-sync users in the reports too")
-      .option("--fail-on <list>", `categories that count as gaps (${CATEGORIES.join(",")})`, DEFAULT_FAIL_ON.join(","))
-      .option("--max-gaps <n>", "gaps tolerated before exit 1", nonNegativeInt("--max-gaps"), 0)
-      .option("-q, --quiet", "no progress output")
-  );
-}
-
-function adSpec(o: CommonOptions): AdSourceSpec {
-  const chosen = [o.adUrl && "--ad-url", o.adLdif && "--ad-ldif", o.adCsv && "--ad-csv"].filter(Boolean);
-  if (chosen.length !== 1) {
-    throw new UsageError(
-      chosen.length
-        ? `choose one AD source, not ${chosen.join(" and ")}`
-        : "no AD source: give --ad-url (with --ad-bind-dn and --ad-base-dn), --ad-ldif or --ad-csv",
-    );
-  }
-  if (o.adLdif) return { kind: "ldif", path: resolve(o.adLdif) };
-  if (o.adCsv) return { kind: "csv", path: resolve(o.adCsv) };
-  if (!o.adBindDn) throw new UsageError("--ad-url needs --ad-bind-dn (the password comes from the environment)");
-  if (!o.adBaseDn.length) throw new UsageError("--ad-url needs at least one --ad-base-dn (the OUs in sync scope)");
-  if (!/^ldaps?:\/\//i.test(o.adUrl as string))
-    throw new UsageError(`--ad-url must start with ldap:// or ldaps://, got "${o.adUrl}"`);
-  return {
-    kind: "ldap",
-    url: o.adUrl as string,
-    bindDN: o.adBindDn,
-    passwordEnv: o.adPasswordEnv,
-    baseDNs: o.adBaseDn,
-    ...(o.adCaCert ? { caCertPath: resolve(o.adCaCert) } : {}),
-    ...(o.adFilter ? { filter: o.adFilter } : {}),
-    ...(o.adStartTls ? { startTls: true } : {}),
-    ...(o.adReadMode !== "auto" ? { readMode: o.adReadMode } : {}),
-  };
-}
-
-function connection(o: CommonOptions): GraphConnectionSettings {
-  try {
-    return connectionFromEnv(process.env, {
-      cloud: o.cloud as CloudName | undefined,
-      tenantId: o.tenantId,
-      clientId: o.clientId,
-      authMethod: o.authMethod as AuthMethod | undefined,
-      graphEndpoint: o.graphEndpoint,
-      authorityHost: o.authorityHost,
-      caCertPath: o.caCert ? resolve(o.caCert) : undefined,
-      certificatePath: o.certificatePath ? resolve(o.certificatePath) : undefined,
-      serviceConnectionId: o.serviceConnectionId,
-      username: o.username,
-    });
-  } catch (e) {
-    throw new UsageError(errorText(e));
-  }
-}
-
-function entraSpec(o: CommonOptions, forceGraph = false): EntraSourceSpec {
-  if (o.entraGraph && o.entraJson)
-    throw new UsageError("choose one Entra ID source, not --entra-graph and --entra-json");
-  if (o.entraJson && !forceGraph) {
-    if (o.deltaState) throw new UsageError("--delta-state works with --entra-graph only");
-    return { kind: "json", path: resolve(o.entraJson) };
-  }
-  if (o.entraJson && forceGraph)
-    throw new UsageError("check reads the live tenant: use --entra-graph, not --entra-json");
-  if (!o.entraGraph && !forceGraph) throw new UsageError("no Entra ID source: give --entra-graph or --entra-json");
-  return {
-    kind: "graph",
-    connection: connection(o),
-    ...(o.deltaState ? { deltaStatePath: resolve(o.deltaState) } : {}),
-  };
-}
-
-function thresholds(o: CommonOptions): Thresholds {
-  try {
-    return { failOn: parseCategories(o.failOn), maxGaps: o.maxGaps };
-  } catch (e) {
-    throw new UsageError(errorText(e));
-  }
-}
-
-function formats(o: CommonOptions, azdo: boolean): ReportFormat[] {
-  let f: ReportFormat[];
-  try {
-    f = parseFormats(o.format);
-  } catch (e) {
-    throw new UsageError(errorText(e));
-  }
-  if (azdo && !f.includes("md")) f.push("md"); // the build summary needs it
-  return f;
-}
-
 /** stdout lines: what a person (or a pipeline log) reads. */
-function printSummary(result: GapResult, gate: GateOutcome | undefined, files: Record<string, string>): void {
+function printSummary(result: GapResult, verdict: Verdict, files: Record<string, string>, gated: boolean): void {
   const t = result.totals;
   const out: string[] = [];
   out.push(
-    `syncgap ${TOOL.version}: ${t.adUsers} AD users, ${t.entraUsers} synced Entra ID users, ${t.matched} matched, ${t.outOfSync} out of sync`,
+    `syncgap ${TOOL.version}: ${count(t.adUsers, "AD user")}, ${count(t.entraUsers, "synced Entra ID user")}, ${num(t.matched)} matched, ${num(t.outOfSync)} out of sync`,
   );
-  for (const c of CATEGORIES) out.push(`  ${c.padEnd(15)} ${String(result.counts[c]).padStart(7)}`);
+  for (const c of CATEGORIES) out.push(`  ${c.padEnd(15)} ${num(result.counts[c]).padStart(9)}`);
   const imp = impactOf(result);
+  const figures = `${count(imp.cloudNumbersLost, "cloud-entered number")} (${num(imp.overwrites)} replaced, ${num(imp.clears)} cleared; ${num(imp.formatRewrites)} format rewrites)`;
   out.push(
-    `  AD authority would overwrite ${imp.cloudNumbersLost} cloud-entered numbers (${imp.overwrites} replaced, ${imp.clears} cleared; ${imp.formatRewrites} format rewrites)`,
+    verdict.authority === "onPremises"
+      ? `  AD is authoritative: the next Initial sync overwrites ${figures}`
+      : `  AD authority would overwrite ${figures}`,
   );
   out.push(`  note: ${result.otherMobileNote}`);
   for (const n of result.notes) out.push(`  note: ${n}`);
-  if (gate) out.push(`${gate.passed ? "PASS" : "FAIL"}: ${gate.summary}`);
+  if (verdict.coverage) out.push(`  coverage: ${verdict.coverage.summary}`);
+  if (gated || verdict.status !== "pass") out.push(`${verdict.label}: ${verdict.reason}`);
+  for (const c of verdict.checks) {
+    if (c.status !== "pass" && c.fix && !verdict.reason.includes(c.fix))
+      out.push(`  ${c.name}: ${c.summary} — ${c.fix}`);
+  }
   const paths = Object.values(files);
   if (paths.length) out.push(`reports: ${paths.join(", ")}`);
-  process.stdout.write(`${out.join("\n")}\n`);
+  printLines(out);
 }
 
 /** Impact mode on stdout: the users whose cloud-entered number AD authority would overwrite (first 20). */
 function printImpact(result: GapResult, max = 20): void {
   const imp = impactOf(result);
   const lines = [
-    `impact of bypassDirSyncOverridesEnabled = true: ${imp.cloudNumbersLost} cloud-entered numbers overwritten`,
+    `impact of bypassDirSyncOverridesEnabled = true: ${count(imp.cloudNumbersLost, "cloud-entered number")} overwritten`,
   ];
   for (const r of imp.rows.slice(0, max)) {
     const after = r.change === "clear" ? "(cleared)" : (r.adMobile ?? "");
     lines.push(`  ${r.change.padEnd(13)} ${r.userPrincipalName}: ${r.entraMobile ?? ""} → ${after}`);
   }
-  if (imp.rows.length > max) lines.push(`  … ${imp.rows.length - max} more in impact-report.csv`);
-  process.stdout.write(`${lines.join("\n")}\n`);
+  if (imp.rows.length > max) lines.push(`  … ${num(imp.rows.length - max)} more in impact-report.csv`);
+  printLines(lines);
+}
+
+/** On an Azure DevOps agent: the Markdown summary, one issue per check that did not pass, and the step's result. */
+function printAzdo(verdict: Verdict, files: Record<string, string>, what: string): void {
+  const commands: string[] = [];
+  if (files.md) commands.push(uploadSummary(files.md));
+  if (verdict.exitCode !== EXIT.pass) {
+    for (const c of verdict.checks) {
+      if (c.status === "pass") continue;
+      commands.push(logIssue("error", `${what}: ${c.summary}${c.fix ? ` — ${c.fix}` : ""}`));
+    }
+    commands.push(complete("Failed", `${verdict.label}: ${verdict.reason}`));
+  }
+  printCommands(commands);
 }
 
 interface Ctx {
@@ -367,32 +181,64 @@ function bodyCache(entra: EntraSourceSpec, result: GapResult): BodyCache | undef
   return { file: `${entra.deltaStatePath}.reports`, key: `${result.rowsDigest} ${TOOL.version} ${build}` };
 }
 
+/** Reports for a run that could not read its data (exit 2), so no stale or missing file tells another story. */
+async function writeUnreadReports(
+  o: CommonOptions,
+  fmts: readonly ReportFormat[],
+  names: { ad: string; entra: string },
+  e: unknown,
+  impact: boolean,
+): Promise<Record<string, string>> {
+  const problem = e instanceof GapInputError || e instanceof UsageError ? e.message : errorText(e);
+  try {
+    return await writeReports(unreadResult(names, problem, o.defaultRegion), {
+      outDir: o.out,
+      formats: fmts,
+      verdict: couldNotRead(problem),
+      impact,
+    });
+  } catch {
+    return {}; // the could-not-run message still says why; a report folder we cannot write is not the first problem
+  }
+}
+
+/** The gate's own sources, named as the reports name them. */
+function sourceNames(o: CommonOptions, entra: EntraSourceSpec): { ad: string; entra: string } {
+  const entraName =
+    entra.kind === "json" ? `Entra ID export ${entra.path}` : entra.kind === "graph" ? "Entra ID (Graph)" : "Entra ID";
+  return { ad: adSourceName(adSpec(o)), entra: entraName };
+}
+
 async function gapCommand(o: CommonOptions, mode: "gap" | "impact"): Promise<number> {
   const azdo = isAzureDevOps();
   const ctx: Ctx = { progress: progressFor(o), azdo, interactive: isInteractive() && !o.quiet };
-  const th = thresholds(o);
+  // Impact mode gates on no category, but still on coverage: a count of overwrites in a run that matched nobody is
+  // no count at all.
+  const th = mode === "gap" ? thresholds(o) : { failOn: [], maxGaps: 0 };
+  const cov = coverageThresholds(o);
   const fmts = formats(o, azdo);
   adSpec(o);
   const entra = entraSpec(o);
-  const result = await analyse(o, ctx, entra);
-  const gate = mode === "gap" ? evaluateGate(result, th) : undefined;
+  const impact = mode === "impact" || Boolean(o.impact);
+  let result: GapResult;
+  try {
+    result = await analyse(o, ctx, entra);
+  } catch (e) {
+    throw new CouldNotRun(e, await writeUnreadReports(o, fmts, sourceNames(o, entra), e, impact));
+  }
+  const verdict = judge({ result, thresholds: th, coverage: cov });
   const files = await writeReports(result, {
     outDir: o.out,
     formats: fmts,
-    gate,
-    impact: mode === "impact" || o.impact,
+    verdict,
+    junitUsers: o.junitUsers,
+    impact,
     bodies: bodyCache(entra, result),
   });
-  printSummary(result, gate, files);
-  if (mode === "impact" || o.impact) printImpact(result);
-  if (azdo) {
-    if (files.md) process.stdout.write(`${uploadSummary(files.md)}\n`);
-    if (gate && !gate.passed) {
-      process.stdout.write(`${logIssue("error", `syncgap: ${gate.summary}`)}\n`);
-      process.stdout.write(`${complete("Failed", "mobile-number gaps above the threshold")}\n`);
-    }
-  }
-  return gate && !gate.passed ? EXIT.fail : EXIT.pass;
+  printSummary(result, verdict, files, mode === "gap");
+  if (impact) printImpact(result);
+  if (azdo) printAzdo(verdict, files, `syncgap ${mode}`);
+  return verdict.exitCode;
 }
 
 async function checkCommand(o: CheckOptions): Promise<number> {
@@ -401,11 +247,13 @@ async function checkCommand(o: CheckOptions): Promise<number> {
   const since = o.since ? new Date(o.since) : started;
   if (Number.isNaN(since.getTime())) throw new UsageError(`--since wants an ISO 8601 date-time, got "${o.since}"`);
   const th = thresholds(o);
+  const cov = coverageThresholds(o);
   const fmts = formats(o, azdo);
   adSpec(o); // options first: fail on a bad command line before touching the tenant
   const entra = entraSpec(o, true) as Extract<EntraSourceSpec, { kind: "graph" }>;
   const progress = progressFor(o);
-  const say = (m: string) => (o.quiet ? undefined : process.stderr.write(`[syncgap] ${m}\n`));
+  const say = (m: string) => (o.quiet ? undefined : printError(`[syncgap] ${m}`));
+  const impact = Boolean(o.impact);
 
   let expected: boolean;
   if (o.expectBypass !== undefined) expected = o.expectBypass;
@@ -416,81 +264,81 @@ async function checkCommand(o: CheckOptions): Promise<number> {
       "check needs the declared value: --expect-bypass true|false, or --stack/--cwd to read the stack output",
     );
 
-  const conn = createGraphConnection(entra.connection, { retry: { budgetMs: o.maxRetrySeconds * 1000 } });
-  const live = await readBypassFlag(conn.client);
-  const flagOk = live === expected;
-  const failures: string[] = [];
-  if (!flagOk) {
-    failures.push(
-      `bypassDirSyncOverridesEnabled is ${live} in the tenant but the stack declares ${expected}: run pulumi up (or look for a change made outside Pulumi)`,
-    );
-  }
-  say(`bypassDirSyncOverridesEnabled: live ${live}, declared ${expected} — ${flagOk ? "ok" : "WRONG"}`);
-
-  if (flagOk && o.wait) {
-    say(
-      `waiting for a directory sync after ${since.toISOString()} (timeout ${o.syncTimeout} s, polling every ${o.pollInterval} s)`,
-    );
-    const waited = await waitForSync(conn.client, {
-      since,
-      timeoutMs: o.syncTimeout * 1000,
-      pollMs: o.pollInterval * 1000,
-      onPoll: (p) =>
-        say(
-          `last sync ${p.lastSync ? p.lastSync.toISOString() : "never"} — waited ${Math.round(p.elapsedMs / 1000)}/${o.syncTimeout} s`,
-        ),
-    });
-    if (!waited.synced) {
-      const msg =
-        `no directory sync after ${since.toISOString()} within ${o.syncTimeout} s (last sync: ${waited.lastSync?.toISOString() ?? "never"}). ` +
-        "Is Entra Connect running? Start one with Start-ADSyncSyncCycle -PolicyType Initial (Microsoft advises a full sync after " +
-        "changing the switch), or raise --sync-timeout.";
-      process.stderr.write(`syncgap: ${msg}\n`);
-      if (azdo) {
-        process.stdout.write(`${logIssue("error", `syncgap check: ${msg}`)}\n`);
-        process.stdout.write(`${complete("Failed", "no directory sync before the timeout")}\n`);
-      }
-      return EXIT.syncTimeout;
+  let switchState: SwitchState;
+  let sync: SyncWait | undefined;
+  let result: GapResult;
+  try {
+    const conn = createGraphConnection(entra.connection, { retry: { budgetMs: o.maxRetrySeconds * 1000 } });
+    const live = await readBypassFlag(conn.client);
+    switchState = { live, expected };
+    const flagOk = live === expected;
+    say(`bypassDirSyncOverridesEnabled: live ${live}, declared ${expected} — ${flagOk ? "ok" : "WRONG"}`);
+    if (flagOk && o.wait) {
+      say(
+        `waiting for a directory sync after ${since.toISOString()} (timeout ${o.syncTimeout} s, polling every ${o.pollInterval} s)`,
+      );
+      const waited = await waitForSync(conn.client, {
+        since,
+        timeoutMs: o.syncTimeout * 1000,
+        pollMs: o.pollInterval * 1000,
+        onPoll: (p) =>
+          say(
+            `last sync ${p.lastSync ? p.lastSync.toISOString() : "never"} — waited ${Math.round(p.elapsedMs / 1000)}/${o.syncTimeout} s`,
+          ),
+      });
+      sync = { synced: waited.synced, since, lastSync: waited.lastSync, timeoutSeconds: o.syncTimeout };
+      say(waited.synced ? `sync seen at ${waited.lastSync?.toISOString()}` : "no sync before the timeout");
+    } else if (!flagOk) {
+      say("not waiting for a sync: the switch is wrong, so the numbers cannot converge");
     }
-    say(`sync seen at ${waited.lastSync?.toISOString()}`);
-  } else if (!flagOk) {
-    say("not waiting for a sync: the switch is wrong, so the numbers cannot converge");
+    // The gap is read in every case, so the reports show where the numbers stand whatever the verdict.
+    result = await analyse(o, { progress, azdo, interactive: isInteractive() && !o.quiet }, entra, conn);
+  } catch (e) {
+    throw new CouldNotRun(e, await writeUnreadReports(o, fmts, sourceNames(o, entra), e, impact));
   }
-
-  const result = await analyse(o, { progress, azdo, interactive: isInteractive() && !o.quiet }, entra, conn);
-  const gate = evaluateGate(result, th);
-  if (!gate.passed) failures.push(gate.summary);
+  const verdict = judge({ result, thresholds: th, coverage: cov, switchState, sync });
   const files = await writeReports(result, {
     outDir: o.out,
     formats: fmts,
-    gate,
-    impact: o.impact,
+    verdict,
+    junitUsers: o.junitUsers,
+    impact,
     bodies: bodyCache(entra, result),
   });
-  printSummary(result, gate, files);
-  if (!flagOk) process.stdout.write(`FAIL: ${failures[0]}\n`);
-  if (azdo) {
-    if (files.md) process.stdout.write(`${uploadSummary(files.md)}\n`);
-    for (const f of failures) process.stdout.write(`${logIssue("error", `syncgap check: ${f}`)}\n`);
-    if (failures.length) process.stdout.write(`${complete("Failed", failures.join(" / "))}\n`);
-  }
-  return failures.length ? EXIT.fail : EXIT.pass;
+  printSummary(result, verdict, files, true);
+  if (azdo) printAzdo(verdict, files, "syncgap check");
+  return verdict.exitCode;
 }
 
-function couldNotRun(e: unknown): number {
+/** A failure after the options were read: the reports it wrote (exit 2, with the reason) travel with it. */
+class CouldNotRun extends Error {
+  constructor(
+    readonly error: unknown,
+    readonly files: Record<string, string>,
+  ) {
+    super(errorText(error));
+  }
+}
+
+function couldNotRun(err: unknown): number {
+  const e = err instanceof CouldNotRun ? err.error : err;
+  const files = err instanceof CouldNotRun ? err.files : {};
   const msg =
     e instanceof GapInputError || e instanceof UsageError
       ? e.message
       : `${errorText(e)}${e instanceof Error && e.name && e.name !== "Error" ? ` (${e.name})` : ""}`;
-  process.stderr.write(`syncgap: could not run: ${msg}\n`);
-  if (e instanceof GapInputError || e instanceof UsageError) {
-    // nothing more: the message names the source and the remedy
-  } else if (process.env.SYNCGAP_DEBUG && e instanceof Error && e.stack) {
-    process.stderr.write(`${e.stack}\n`);
+  printError(`syncgap: could not run: ${msg}`);
+  const paths = Object.values(files);
+  if (paths.length) printError(`syncgap: reports (saying why): ${paths.join(", ")}`);
+  if (!(e instanceof GapInputError || e instanceof UsageError) && process.env.SYNCGAP_DEBUG && e instanceof Error) {
+    printError(e.stack ?? "");
   }
   if (isAzureDevOps()) {
-    process.stdout.write(`${logIssue("error", `syncgap could not run: ${msg}`)}\n`);
-    process.stdout.write(`${complete("Failed", "syncgap could not run")}\n`);
+    printCommands([
+      ...(files.md ? [uploadSummary(files.md)] : []),
+      logIssue("error", `syncgap could not run: ${msg}`),
+      complete("Failed", "syncgap could not run"),
+    ]);
   }
   return EXIT.couldNotRun;
 }
@@ -573,6 +421,11 @@ export async function main(argv: string[] = process.argv): Promise<number> {
 
 /** Runs the command line and exits with its code (bin/syncgap → cli/start.cjs → the bundle calls this). */
 export function run(argv: string[] = process.argv): void {
+  // An error thrown where no promise of ours can catch it (a stream's event, a timer in a library) still ends in
+  // exit 2 with one line: never exit 1, which a pipeline would read as "gaps", and never a stack trace.
+  const fatal = (e: unknown) => process.exit(couldNotRun(e));
+  process.on("uncaughtException", fatal);
+  process.on("unhandledRejection", fatal);
   // Exit explicitly: idle keep-alive sockets (Graph, LDAP) must not hold the gate open. stdout and stderr are
   // synchronous for files and pipes on Linux, so nothing written is lost.
   main(argv).then(

@@ -4,8 +4,10 @@
  *
  * Escaping follows the agent's own task library (azure-pipelines-task-lib, node/taskcommand.ts): in the message,
  * `%` → `%AZP25`, CR → `%0D`, LF → `%0A`; in property values also `]` → `%5D` and `;` → `%3B`. Without it a
- * message with a line break would end the command early and a `]` or `;` could inject properties.
+ * message with a line break would end the command early and a `]` or `;` could inject properties. Messages and
+ * property values are made printable first (./printable.ts): they often carry directory data.
  */
+import { printable } from "./printable";
 
 export function isAzureDevOps(env: NodeJS.ProcessEnv = process.env): boolean {
   return (env.TF_BUILD ?? "").toLowerCase() === "true";
@@ -22,9 +24,9 @@ export function escapeProperty(s: string): string {
 function command(area: string, props: Record<string, string | undefined>, message: string): string {
   const p = Object.entries(props)
     .filter(([, v]) => v !== undefined && v !== "")
-    .map(([k, v]) => `${k}=${escapeProperty(v as string)};`)
+    .map(([k, v]) => `${k}=${escapeProperty(printable(v as string))};`)
     .join("");
-  return `##vso[${area} ${p}]${escapeData(message)}`;
+  return `##vso[${area} ${p}]${escapeData(printable(message))}`;
 }
 
 export function logIssue(type: "error" | "warning", message: string): string {

@@ -13,7 +13,7 @@ import { getDirectorySync } from "../providers/directorySync";
 import { describeGraphError } from "../providers/graphErrors";
 import { errorText, GapInputError } from "./errors";
 
-export const EXIT = { pass: 0, fail: 1, couldNotRun: 2, syncTimeout: 3 } as const;
+export { EXIT } from "./verdict";
 
 export async function readBypassFlag(client: Client): Promise<boolean | null> {
   try {

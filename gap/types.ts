@@ -104,6 +104,8 @@ export type AdSourceSpec =
       startTls?: boolean;
       /** `auto` (default), `dirsync` or `paged`: see LdapAdSourceOptions.readMode in ad/ldapReader.ts. */
       readMode?: "auto" | "dirsync" | "paged";
+      /** Wait at most this long (ms) for the DC per request; default 30 s. See LdapAdSourceOptions.timeoutMs. */
+      timeoutMs?: number;
     }
   | { kind: "ldif"; path: string }
   | { kind: "csv"; path: string }
@@ -163,9 +165,10 @@ export interface SourceInfo {
   /**
    * How it was read: `live` (LDAP or a full Graph read), `export` (a file), `memory` (objects handed in),
    * `delta-initial` / `delta-incremental` (Graph delta round without / with a saved deltaLink), `reused` (AD read
-   * skipped: the source's fingerprint matched the delta state).
+   * skipped: the source's fingerprint matched the delta state), `unread` (the run could not read its data: the
+   * report only says why).
    */
-  mode: "live" | "export" | "memory" | "delta-initial" | "delta-incremental" | "reused";
+  mode: "live" | "export" | "memory" | "delta-initial" | "delta-incremental" | "reused" | "unread";
   /** Graph requests (Entra) or pages (AD) that this run cost. */
   requests?: number;
   pages?: number;

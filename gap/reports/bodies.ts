@@ -13,23 +13,20 @@ import type { GapRow } from "../types";
 import { gapCsv } from "./csv";
 import { htmlRowsData } from "./html";
 import { jsonRowsBody } from "./json";
-import { junitRowCases } from "./junit";
 
-export const BODY_FORMATS = ["csv", "json", "junit", "html"] as const;
+export const BODY_FORMATS = ["csv", "json", "html"] as const;
 export type BodyFormat = (typeof BODY_FORMATS)[number];
 export type RowBodies = Partial<Record<BodyFormat, string>>;
 /** Kept row parts, as the UTF-8 bytes they are written as. */
 export type KeptBodies = Partial<Record<BodyFormat, Buffer>>;
 
-/** The row part of one format: the whole CSV, the JSON `rows` array, the JUnit row cases, the HTML data block. */
+/** The row part of one format: the whole CSV, the JSON `rows` array, the HTML data block. */
 export function renderBody(format: BodyFormat, rows: readonly GapRow[]): string {
   switch (format) {
     case "csv":
       return gapCsv(rows);
     case "json":
       return jsonRowsBody(rows as GapRow[]);
-    case "junit":
-      return junitRowCases(rows);
     case "html":
       return htmlRowsData(rows as GapRow[]);
   }

@@ -5,9 +5,11 @@
  * with textContent only, so directory data can never become markup or script.
  */
 import { createHash } from "node:crypto";
-import type { GateOutcome } from "../gate";
+import { nextStep } from "../advice";
 import { impactOf } from "../impact";
 import { CATEGORIES, CATEGORY_DESCRIPTIONS, type Category, type GapResult } from "../types";
+import type { Verdict } from "../verdict";
+import { count, num } from "../wording";
 
 export const CATEGORY_COLORS: Record<Category, string> = {
   MissingInEntra: "#d9480f",
@@ -52,13 +54,14 @@ export function summaryChartSvg(counts: Record<Category, number>): string {
   const height = CATEGORIES.length * (barH + gap) + gap;
   const bars = CATEGORIES.map((c, i) => {
     const y = gap + i * (barH + gap);
-    const w = counts[c] === 0 ? 0 : Math.max(2, Math.round(((width - labelW - valueW) * counts[c]) / max));
+    // A category of one user next to one of a million must still show: non-zero bars are at least 6 px wide.
+    const w = counts[c] === 0 ? 0 : Math.max(6, Math.round(((width - labelW - valueW) * counts[c]) / max));
     return (
-      `<g class="bar" data-category="${c}" tabindex="0" role="button" aria-label="${c}: ${counts[c]} users; show only ${c}">` +
-      `<title>${c}: ${counts[c]} — ${htmlEscape(CATEGORY_DESCRIPTIONS[c])}</title>` +
+      `<g class="bar" data-category="${c}" tabindex="0" role="button" aria-label="${c}: ${count(counts[c], "user")}; show only ${c}">` +
+      `<title>${c}: ${num(counts[c])} — ${htmlEscape(CATEGORY_DESCRIPTIONS[c])}</title>` +
       `<text x="${labelW - 8}" y="${y + barH / 2}" text-anchor="end" dominant-baseline="central" class="label">${c}</text>` +
       `<rect x="${labelW}" y="${y}" width="${w}" height="${barH}" rx="3" fill="${CATEGORY_COLORS[c]}"></rect>` +
-      `<text x="${labelW + w + 6}" y="${y + barH / 2}" dominant-baseline="central" class="value">${counts[c]}</text>` +
+      `<text x="${labelW + w + 6}" y="${y + barH / 2}" dominant-baseline="central" class="value">${num(counts[c])}</text>` +
       "</g>"
     );
   }).join("");
@@ -76,7 +79,8 @@ header { padding: 20px 28px; border-bottom: 1px solid var(--line); background: v
 h1 { font-size: 20px; margin: 0 0 6px; } h2 { font-size: 16px; margin: 24px 0 8px; }
 main { padding: 8px 28px 40px; max-width: 1400px; }
 .verdict { display: inline-block; padding: 2px 10px; border-radius: 12px; font-weight: 600; color: #fff; }
-.pass { background: #2f9e44; } .fail { background: #c92a2a; }
+.pass { background: #2f9e44; } .fail { background: #c92a2a; } .inconclusive, .syncTimeout { background: #e67700; }
+table.checks td.status-pass { color: #2f9e44; } table.checks td.status-fail, table.checks td.status-inconclusive { color: #c92a2a; font-weight: 600; }
 .cards { display: flex; flex-wrap: wrap; gap: 12px; margin: 12px 0; }
 .card { border: 1px solid var(--line); border-radius: 8px; padding: 10px 14px; min-width: 150px; }
 .card b { display: block; font-size: 22px; }
@@ -216,14 +220,36 @@ export function htmlRowsData(rows: GapResult["rows"]): string {
 }
 
 /** The page. `rowsData` (htmlRowsData of the same rows) takes the place of rendering them again. */
-export function gapHtml(result: GapResult, gate?: GateOutcome, rowsData?: string): string {
+export function gapHtml(result: GapResult, verdict?: Verdict, rowsData?: string): string {
   const impact = impactOf(result);
   const t = result.totals;
   const e = htmlEscape;
-  const verdict = gate
-    ? `<p><span class="verdict ${gate.passed ? "pass" : "fail"}" id="verdict">${gate.passed ? "PASS" : "FAIL"}</span> ${e(gate.summary)}</p>`
+  const authority = verdict?.authority ?? "unknown";
+  const verdictHtml = verdict
+    ? `<p><span class="verdict ${verdict.status}" id="verdict" data-exit-code="${verdict.exitCode}">${e(verdict.label)}</span> <span id="verdict-reason">${e(verdict.reason)}</span></p>` +
+      (verdict.coverage ? `<p id="coverage">Coverage: ${e(verdict.coverage.summary)}</p>` : "")
     : "";
-  const options = CATEGORIES.map((c) => `<option value="${c}">${c} (${result.counts[c]})</option>`).join("");
+  const checksHtml = verdict
+    ? `<h2>Checks</h2><table class="checks" id="checks"><thead><tr><th scope="col">Check</th><th scope="col">Result</th><th scope="col">Seen</th><th scope="col">What to do</th></tr></thead><tbody>${verdict.checks
+        .map(
+          (c) =>
+            `<tr data-check="${e(c.id)}"><td>${e(c.name)}</td><td class="status-${c.status}">${c.status === "inconclusive" ? "not judged" : c.status}</td><td>${e(c.summary)}</td><td>${c.fix ? e(c.fix) : ""}${c.link ? ` <a href="${e(c.link)}">Learn</a>` : ""}</td></tr>`,
+        )
+        .join("")}</tbody></table>`
+    : "";
+  const steps = CATEGORIES.filter((c) => result.counts[c] > 0)
+    .map((c) => [c, nextStep(c, authority)] as const)
+    .filter(([, s]) => s)
+    .map(
+      ([c, s]) =>
+        `<li data-category="${c}"><b>${c}</b> (${num(result.counts[c])}): ${e(s?.text ?? "")} <a href="${e(s?.link ?? "")}">Learn</a></li>`,
+    )
+    .join("");
+  const impactLabel =
+    authority === "onPremises"
+      ? "cloud numbers the next Initial sync overwrites (AD is authoritative)"
+      : "cloud numbers AD authority would overwrite";
+  const options = CATEGORIES.map((c) => `<option value="${c}">${c} (${num(result.counts[c])})</option>`).join("");
   const notes = [result.otherMobileNote, ...result.notes].map((n) => `<li>${e(n)}</li>`).join("");
   const th = COLUMNS.map((c) => `<th data-key="${c.key}" scope="col">${e(c.label)}</th>`).join("");
   return `<!DOCTYPE html>
@@ -239,23 +265,25 @@ export function gapHtml(result: GapResult, gate?: GateOutcome, rowsData?: string
 <header>
 <h1>Mobile numbers: on-prem AD vs Entra ID</h1>
 <div class="muted">${e(result.tool.name)} ${e(result.tool.version)} · ${e(result.generatedAt)}</div>
-${verdict}
+${verdictHtml}
 </header>
 <main>
 <div class="cards">
-<div class="card"><b id="total-ad">${t.adUsers}</b>AD users</div>
-<div class="card"><b id="total-entra">${t.entraUsers}</b>synced Entra ID users</div>
-<div class="card"><b>${t.matched}</b>matched</div>
-<div class="card"><b id="total-out">${t.outOfSync}</b>out of sync</div>
-<div class="card"><b>${impact.cloudNumbersLost}</b>cloud numbers AD authority would overwrite</div>
+<div class="card"><b id="total-ad">${num(t.adUsers)}</b>AD users</div>
+<div class="card"><b id="total-entra">${num(t.entraUsers)}</b>synced Entra ID users</div>
+<div class="card"><b>${num(t.matched)}</b>matched</div>
+<div class="card"><b id="total-out">${num(t.outOfSync)}</b>out of sync</div>
+<div class="card"><b id="total-lost">${num(impact.cloudNumbersLost)}</b>${impactLabel}</div>
 </div>
+${checksHtml}
 <h2>Users per category</h2>
 ${summaryChartSvg(result.counts)}
 <p class="muted">Click a bar to show only that category.</p>
+${steps ? `<h2>Next steps</h2><ul class="notes" id="next-steps">${steps}</ul>` : ""}
 <h2>Inputs</h2>
 <ul class="notes">
-<li>AD: ${e(result.inputs.ad.description)} — ${result.inputs.ad.users} users</li>
-<li>Entra ID: ${e(result.inputs.entra.description)} — ${result.inputs.entra.users} users</li>
+<li>AD: ${e(result.inputs.ad.description)} — ${count(result.inputs.ad.users, "user")}</li>
+<li>Entra ID: ${e(result.inputs.entra.description)} — ${count(result.inputs.entra.users, "user")}</li>
 <li>Default region for numbers without a country code: ${e(result.defaultRegion)}</li>
 ${notes}
 </ul>

@@ -1,13 +1,19 @@
 /**
  * Writes the reports of one run into a folder: gap-report.csv|json|xml|md|html (and impact-report.csv|json|md in
- * impact mode). Every report comes from the same GapResult, so they always agree.
+ * impact mode). Every report comes from the same GapResult and Verdict, so they agree with each other and with the
+ * exit code.
+ *
+ * The reports hold directory data (names, phone numbers), so each file is created readable by its owner only (mode
+ * 0600, narrowed further by the umask) and the folder, when syncgap creates it, 0700. Each is written to a temporary
+ * file and renamed into place: a reader sees the old report or the new one, and an existing file's looser mode is not
+ * kept. Report files of an earlier run that this run does not write are removed, so the folder holds only this run's.
  */
-import { mkdirSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
+import { mkdirSync, rmSync } from "node:fs";
+import { open, rename, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import type { GateOutcome } from "../gate";
 import { impactOf } from "../impact";
 import type { GapResult } from "../types";
+import type { Verdict } from "../verdict";
 import { type BodyCache, type BodyFormat, loadBodies, type RowBodies, renderBody, saveBodies } from "./bodies";
 import { impactCsv } from "./csv";
 import { gapHtml } from "./html";
@@ -43,10 +49,15 @@ export function parseFormats(list: string): ReportFormat[] {
   return out;
 }
 
+/** Every file name syncgap writes into a report folder (for removing an earlier run's). */
+export const IMPACT_FILES = ["impact-report.csv", "impact-report.json", "impact-report.md"] as const;
+
 export interface WriteOptions {
   outDir: string;
   formats?: readonly ReportFormat[];
-  gate?: GateOutcome;
+  verdict?: Verdict;
+  /** JUnit: per-user cases for the first N users in gated categories (./junit.ts). */
+  junitUsers?: number;
   /** Also write impact-report.csv|json|md. */
   impact?: boolean;
   /** Where the row parts are kept between delta runs (./bodies.ts). */
@@ -75,11 +86,12 @@ function withBody(b: string | Buffer, render: (rowsText: string) => string): str
  */
 export async function writeReports(result: GapResult, opts: WriteOptions): Promise<Record<string, string>> {
   const dir = resolve(opts.outDir);
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const writes: Promise<void>[] = [];
   const put = (path: string, data: string | Buffer) => {
-    writes.push(writeFile(path, data));
+    writes.push(writePrivate(path, data));
   };
+  const verdict = opts.verdict;
   const formats = opts.formats ?? REPORT_FORMATS;
   // Row parts: kept from an earlier run (bytes, written as they are) or rendered now.
   const kept = opts.bodies ? loadBodies(opts.bodies) : {};
@@ -96,13 +108,21 @@ export async function writeReports(result: GapResult, opts: WriteOptions): Promi
   // Each document around its row part (the CSV is its row part).
   const documents: Record<BodyFormat, (rowsText: string) => string> = {
     csv: (rows) => rows,
-    json: (rows) => gapJson(result, opts.gate, rows),
-    junit: (rows) => gapJunit(result, opts.gate, rows),
-    html: (rows) => gapHtml(result, opts.gate, rows),
+    json: (rows) => gapJson(result, verdict, rows),
+    html: (rows) => gapHtml(result, verdict, rows),
   };
+  // named relative to the report folder: the pipeline publishes the folder as one artifact
+  const csvPath = formats.includes("csv") ? REPORT_FILES.csv : undefined;
   for (const f of formats) {
     const path = join(dir, REPORT_FILES[f]);
-    put(path, f === "md" ? gapMarkdown(result, opts.gate, { files }) : withBody(body(f), documents[f]));
+    put(
+      path,
+      f === "md"
+        ? gapMarkdown(result, verdict, { files })
+        : f === "junit"
+          ? gapJunit(result, verdict, { junitUsers: opts.junitUsers, csvPath })
+          : withBody(body(f), documents[f]),
+    );
     written[f] = path;
   }
   if (opts.bodies && Object.keys(fresh).length) {
@@ -122,8 +142,30 @@ export async function writeReports(result: GapResult, opts: WriteOptions): Promi
       `${JSON.stringify({ tool: result.tool, generatedAt: result.generatedAt, ...impact }, null, 2)}\n`,
     );
     written["impact-md"] = join(dir, "impact-report.md");
-    put(written["impact-md"], impactMarkdown(result));
+    put(written["impact-md"], impactMarkdown(result, verdict));
+  }
+  const ours = new Set(Object.values(written));
+  for (const name of [...Object.values(REPORT_FILES), ...IMPACT_FILES]) {
+    const path = join(dir, name);
+    if (!ours.has(path)) rmSync(path, { force: true });
   }
   await Promise.all(writes);
   return written;
+}
+
+/** Writes a file readable by its owner only, through a temporary file renamed into place (see the file comment). */
+async function writePrivate(path: string, data: string | Buffer): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  const fh = await open(tmp, "w", 0o600);
+  try {
+    await fh.writeFile(data);
+  } finally {
+    await fh.close();
+  }
+  try {
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
 }

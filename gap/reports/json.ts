@@ -1,9 +1,11 @@
 /**
  * JSON report: the whole result in one document, described by schemas/gap-report.schema.json.
  */
-import type { GateOutcome } from "../gate";
+
+import type { Coverage } from "../coverage";
 import { impactOf } from "../impact";
 import type { GapResult } from "../types";
+import type { Verdict } from "../verdict";
 
 export const GAP_REPORT_SCHEMA_ID = "https://syncgap.dev/schemas/gap-report.schema.json";
 export const GAP_REPORT_VERSION = 1;
@@ -24,12 +26,16 @@ export interface GapReportDocument {
     notes: string[];
     impact: { overwrites: number; clears: number; formatRewrites: number; cloudNumbersLost: number; fills: number };
     gate?: { passed: boolean; gaps: number; failOn: string[]; maxGaps: number; summary: string };
+    verdict?: Pick<Verdict, "status" | "exitCode" | "label" | "reason" | "authority" | "checks"> & {
+      coverage?: Omit<Coverage, "summary" | "problems" | "fix">;
+    };
   };
   rows: GapResult["rows"];
 }
 
-export function gapReportDocument(result: GapResult, gate?: GateOutcome): GapReportDocument {
+export function gapReportDocument(result: GapResult, verdict?: Verdict): GapReportDocument {
   const { rows: _impactRows, ...impact } = impactOf(result);
+  const gate = verdict?.gate;
   return {
     $schema: GAP_REPORT_SCHEMA_ID,
     schemaVersion: GAP_REPORT_VERSION,
@@ -56,9 +62,27 @@ export function gapReportDocument(result: GapResult, gate?: GateOutcome): GapRep
             },
           }
         : {}),
+      ...(verdict
+        ? {
+            verdict: {
+              status: verdict.status,
+              exitCode: verdict.exitCode,
+              label: verdict.label,
+              reason: verdict.reason,
+              authority: verdict.authority,
+              checks: verdict.checks,
+              ...(verdict.coverage ? { coverage: coverageFigures(verdict.coverage) } : {}),
+            },
+          }
+        : {}),
     },
     rows: result.rows,
   };
+}
+
+function coverageFigures(c: Coverage): Omit<Coverage, "summary" | "problems" | "fix"> {
+  const { summary: _s, problems: _p, fix: _f, ...figures } = c;
+  return figures;
 }
 
 /** The `rows` array as it stands in the pretty-printed document (one level deep, so indented by two more spaces). */
@@ -71,8 +95,8 @@ export function jsonRowsBody(rows: GapResult["rows"]): string {
  * The document, pretty-printed. `rowsBody` (jsonRowsBody of the same rows, e.g. from gap/reports/bodies.ts) takes
  * the place of the rows' own rendering: the text is the same either way.
  */
-export function gapJson(result: GapResult, gate?: GateOutcome, rowsBody?: string): string {
-  const head = JSON.stringify({ ...gapReportDocument(result, gate), rows: [] }, null, 2);
+export function gapJson(result: GapResult, verdict?: Verdict, rowsBody?: string): string {
+  const head = JSON.stringify({ ...gapReportDocument(result, verdict), rows: [] }, null, 2);
   // `rows` is the document's last key: the text ends with `"rows": []\n}`
   return `${head.slice(0, -"[]\n}".length)}${rowsBody ?? jsonRowsBody(result.rows)}\n}\n`;
 }

@@ -1,13 +1,14 @@
 /**
- * JUnit XML for Azure DevOps `PublishTestResults@2` (testResultsFormat: JUnit): one `<testsuite>`, one failing
- * `<testcase>` per user out of sync (classname `syncgap.<Category>`, so results group by category), passing cases for
- * in-sync users when the run included them, and one case for the gate itself (pass or fail by the thresholds, the
- * same verdict as the exit code).
+ * JUnit XML for Azure DevOps `PublishTestResults@2` (testResultsFormat: JUnit): one test case per gated check of the
+ * verdict (the switch, the sync, coverage, each category the gate counts), so the Tests tab shows what the gate
+ * decided and why — the failure text names the first users, the full CSV and the fix in one line. Per-user cases come
+ * only with `junitUsers` (capped at JUNIT_USERS_MAX), so the file stays small at a million users.
  * https://learn.microsoft.com/azure/devops/pipelines/tasks/reference/publish-test-results-v2#result-formats-mapping
  */
 import { hostname } from "node:os";
-import type { GateOutcome } from "../gate";
 import { CATEGORY_DESCRIPTIONS, type GapResult, type GapRow } from "../types";
+import type { Verdict, VerdictCheck } from "../verdict";
+import { count } from "../wording";
 
 // XML 1.0 allows tab, LF, CR and U+0020 and above (minus surrogates handled by the encoder, U+FFFE/U+FFFF).
 const INVALID_XML = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
@@ -26,90 +27,88 @@ export function xmlEscape(s: string): string {
     .replace(/'/g, "&apos;");
 }
 
-const show = (v: string | null) => (v === null ? "(none)" : v);
+/** The most per-user cases a JUnit report holds, whatever `junitUsers` asks. */
+export const JUNIT_USERS_MAX = 1000;
 
-function failureMessage(r: GapRow): string {
-  switch (r.category) {
-    case "MissingInEntra":
-      return `Missing in Entra: AD mobile ${show(r.adMobile)}, Entra ID has none`;
-    case "ValueMismatch":
-      return `Value Mismatch: AD ${show(r.adMobile)}, Entra ID ${show(r.entraMobile)}`;
-    case "FormatOnly":
-      return `Format Only: AD ${show(r.adMobile)}, Entra ID ${show(r.entraMobile)} (same number ${show(r.adMobileE164)})`;
-    case "CloudOnly":
-      return `Cloud Only: Entra ID ${show(r.entraMobile)}, AD has none`;
-    case "NotInAD":
-      return "No AD account matches this synced Entra ID user";
-    case "NotInEntra":
-      return "No synced Entra ID user matches this AD user";
-    case "InSync":
-      return "In sync";
-  }
+export interface JunitOptions {
+  /** Per-user failing cases for the first N users in the gated categories (0: none). */
+  junitUsers?: number;
+  /** The CSV report's path, named in the failure text. */
+  csvPath?: string;
 }
 
-function details(r: GapRow): string {
+const show = (v: string | null) => (v === null ? "(none)" : v);
+
+function userDetails(r: GapRow): string {
   return [
     `category: ${r.category} — ${CATEGORY_DESCRIPTIONS[r.category]}`,
     `matched by: ${r.matchedBy ?? "(no match)"}`,
     `AD mobile: ${show(r.adMobile)} (E.164 ${show(r.adMobileE164)})`,
-    `AD otherMobile: ${r.adOtherMobile.length ? r.adOtherMobile.join("; ") : "(none)"}`,
     `Entra ID mobilePhone: ${show(r.entraMobile)} (E.164 ${show(r.entraMobileE164)})`,
-    `immutableId: ${show(r.immutableId)}`,
     `Entra object id: ${show(r.entraId)}`,
     `AD DN: ${show(r.adDistinguishedName)}`,
   ].join("\n");
 }
 
-/** The rows' test cases, one line block per row (empty for no rows). */
-export function junitRowCases(rows: readonly GapRow[]): string {
+function checkCase(c: VerdictCheck, time: string, csvPath?: string): string {
+  const head = `    <testcase classname="syncgap.checks" name="${xmlEscape(c.name)}" time="${time}"`;
+  if (c.status === "pass") return `${head}/>`;
+  const message = `${c.summary}${c.fix ? ` — ${c.fix}` : ""}`;
+  const body = [
+    c.summary,
+    ...(c.users?.length
+      ? [
+          `first users: ${c.users.join(", ")}${(c.usersTotal ?? 0) > c.users.length ? ` (of ${count(c.usersTotal ?? 0, "user")})` : ""}`,
+        ]
+      : []),
+    ...(c.users?.length && csvPath ? [`every user: ${csvPath} (in the same report folder)`] : []),
+    ...(c.fix ? [`fix: ${c.fix}`] : []),
+    ...(c.link ? [`see: ${c.link}`] : []),
+  ].join("\n");
+  const type = c.status === "inconclusive" ? "NotJudged" : "Failed";
+  return `${head}>\n      <failure type="${type}" message="${xmlEscape(message)}">${xmlEscape(body)}</failure>\n    </testcase>`;
+}
+
+/** The JUnit document: one case per check of the verdict, then the per-user cases asked for. */
+export function gapJunit(result: GapResult, verdict?: Verdict, opts: JunitOptions = {}): string {
+  const secs = (ms: number) => (ms / 1000).toFixed(3);
+  const time = secs(result.timings.totalMs);
   const cases: string[] = [];
-  for (const r of rows) {
-    const name = xmlEscape(r.userPrincipalName);
-    const cls = `syncgap.${r.category}`;
-    if (r.category === "InSync") {
-      cases.push(`    <testcase classname="${cls}" name="${name}" time="0"/>`);
-      continue;
-    }
+  let failures = 0;
+  for (const c of verdict?.checks ?? []) {
+    if (c.status !== "pass") failures++;
+    cases.push(checkCase(c, time, opts.csvPath));
+  }
+  const wanted = Math.min(Math.max(0, Math.floor(opts.junitUsers ?? 0)), JUNIT_USERS_MAX);
+  const gated = new Set<string>(verdict?.gate?.thresholds.failOn ?? []);
+  let users = 0;
+  for (const r of result.rows) {
+    if (users >= wanted) break;
+    if (!gated.has(r.category)) continue;
+    users++;
+    failures++;
     cases.push(
-      `    <testcase classname="${cls}" name="${name}" time="0">\n` +
-        `      <failure type="${r.category}" message="${xmlEscape(failureMessage(r))}">${xmlEscape(details(r))}</failure>\n` +
+      `    <testcase classname="syncgap.users.${r.category}" name="${xmlEscape(r.userPrincipalName)}" time="0">\n` +
+        `      <failure type="${r.category}" message="${xmlEscape(`${r.category}: AD ${show(r.adMobile)}, Entra ID ${show(r.entraMobile)}`)}">${xmlEscape(userDetails(r))}</failure>\n` +
         "    </testcase>",
     );
   }
-  return cases.join("\n");
-}
-
-/** The JUnit document. `rowCases` (junitRowCases of the same rows) takes the place of rendering them again. */
-export function gapJunit(result: GapResult, gate?: GateOutcome, rowCases?: string): string {
-  const secs = (ms: number) => (ms / 1000).toFixed(3);
-  const cases: string[] = [];
-  let failures = 0;
-  for (const r of result.rows) if (r.category !== "InSync") failures++;
-  const body = rowCases ?? junitRowCases(result.rows);
-  if (result.rows.length) cases.push(body);
-  if (gate) {
-    const g = `    <testcase classname="syncgap.gate" name="gaps within thresholds" time="${secs(result.timings.totalMs)}"`;
-    if (gate.passed) cases.push(`${g}/>`);
-    else {
-      failures++;
-      cases.push(
-        `${g}>\n      <failure type="Gate" message="${xmlEscape(gate.summary)}">${xmlEscape(gate.summary)}</failure>\n    </testcase>`,
-      );
-    }
-  }
-  const tests = result.rows.length + (gate ? 1 : 0);
+  const tests = cases.length;
   const props = [
+    ["verdict", verdict ? `${verdict.label} (exit ${verdict.exitCode}): ${verdict.reason}` : "(no gate)"],
     ["ad", result.inputs.ad.description],
     ["entra", result.inputs.entra.description],
     ["defaultRegion", result.defaultRegion],
     ["otherMobileNote", result.otherMobileNote],
-    ...(gate
-      ? [["failOn", gate.thresholds.failOn.join(",")] as const, ["maxGaps", String(gate.thresholds.maxGaps)] as const]
+    ...(verdict?.gate
+      ? [
+          ["failOn", verdict.gate.thresholds.failOn.join(",")] as const,
+          ["maxGaps", String(verdict.gate.thresholds.maxGaps)] as const,
+        ]
       : []),
   ]
     .map(([k, v]) => `      <property name="${k}" value="${xmlEscape(v)}"/>`)
     .join("\n");
-  const time = secs(result.timings.totalMs);
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites name="syncgap" tests="${tests}" failures="${failures}" errors="0" time="${time}">`,

@@ -2,14 +2,20 @@
  * Markdown summary, for people and for the Azure DevOps build summary (`##vso[task.uploadsummary]<path>.md`):
  * verdict, counts per category, inputs, the first users out of sync, and where the full reports are.
  */
-import type { GateOutcome } from "../gate";
+import { nextStep } from "../advice";
 import { impactOf } from "../impact";
+import { printable } from "../printable";
 import { CATEGORIES, CATEGORY_DESCRIPTIONS, type GapResult, type GapRow } from "../types";
+import type { Verdict } from "../verdict";
+import { count, num } from "../wording";
 
-/** Escapes text for a Markdown table cell (pipes, backslashes, markup characters, line breaks). */
+/**
+ * Escapes text for a Markdown table cell (pipes, backslashes, markup characters) after making it printable (control
+ * characters, line breaks and logging-command prefixes become visible: ../printable.ts).
+ */
 export function mdCell(s: string | null | undefined): string {
   if (s === null || s === undefined || s === "") return "—";
-  return s.replace(/[\\`*_{}[\]<>|#!~]/g, (c) => `\\${c}`).replace(/\r?\n|\r/g, " ");
+  return printable(s).replace(/[\\`*_{}[\]<>|#!~]/g, (c) => `\\${c}`);
 }
 
 export interface MarkdownOptions {
@@ -23,33 +29,60 @@ function rowLine(r: GapRow): string {
   return `| ${mdCell(r.userPrincipalName)} | ${r.category} | ${mdCell(r.adMobile)} | ${mdCell(r.entraMobile)} | ${r.matchedBy ?? "—"} |`;
 }
 
-export function gapMarkdown(result: GapResult, gate?: GateOutcome, opts: MarkdownOptions = {}): string {
+/** The verdict line and the checks, as the top of a Markdown summary (shared by the gap and impact summaries). */
+function verdictLines(verdict: Verdict): string[] {
+  const out = [`**${verdict.label}** (exit ${verdict.exitCode}) — ${mdCell(verdict.reason)}`, ""];
+  if (verdict.coverage) out.push(`Coverage: ${mdCell(verdict.coverage.summary)}.`, "");
+  out.push("| Check | Result | Seen |", "| --- | --- | --- |");
+  for (const c of verdict.checks) {
+    const mark = c.status === "pass" ? "pass" : c.status === "fail" ? "**fail**" : "**not judged**";
+    out.push(`| ${mdCell(c.name)} | ${mark} | ${mdCell(c.summary)} |`);
+  }
+  const fixes = verdict.checks.filter((c) => c.status !== "pass" && c.fix);
+  if (fixes.length) {
+    out.push("", "What to do:", "");
+    for (const c of fixes) out.push(`- ${mdCell(c.fix)}${c.link ? ` (${c.link})` : ""}`);
+  }
+  out.push("");
+  return out;
+}
+
+export function gapMarkdown(result: GapResult, verdict?: Verdict, opts: MarkdownOptions = {}): string {
   const max = opts.maxRows ?? 50;
   const out: string[] = [];
   out.push("# syncgap: mobile numbers, on-prem AD vs Entra ID", "");
-  if (gate) {
-    out.push(gate.passed ? `**PASS** — ${mdCell(gate.summary)}` : `**FAIL** — ${mdCell(gate.summary)}`, "");
-  }
+  if (verdict) out.push(...verdictLines(verdict));
   const t = result.totals;
+  const authority = verdict?.authority ?? "unknown";
   out.push(
-    `${t.adUsers} AD users, ${t.entraUsers} synced Entra ID users, ${t.matched} matched; ${t.outOfSync} out of sync.`,
+    `${count(t.adUsers, "AD user")}, ${count(t.entraUsers, "synced Entra ID user")}, ${num(t.matched)} matched; ${num(t.outOfSync)} out of sync.`,
     "",
-    "| Category | Users | Meaning |",
-    "| --- | ---: | --- |",
+    "| Category | Users | Meaning | Next step |",
+    "| --- | ---: | --- | --- |",
   );
-  for (const c of CATEGORIES) out.push(`| ${c} | ${result.counts[c]} | ${mdCell(CATEGORY_DESCRIPTIONS[c])} |`);
+  for (const c of CATEGORIES) {
+    const step = result.counts[c] > 0 ? nextStep(c, authority) : undefined;
+    out.push(
+      `| ${c} | ${num(result.counts[c])} | ${mdCell(CATEGORY_DESCRIPTIONS[c])} | ${step ? `${mdCell(step.text)} ([Learn](${step.link}))` : "—"} |`,
+    );
+  }
   const impact = impactOf(result);
+  const figures =
+    `${count(impact.cloudNumbersLost, "cloud-entered number")} (${num(impact.overwrites)} replaced, ${num(impact.clears)} cleared), ` +
+    `${num(impact.formatRewrites)} rewritten in AD's format, ${num(impact.fills)} filled in from AD`;
   out.push(
     "",
-    `**If AD became authoritative** (bypassDirSyncOverridesEnabled = true): ${impact.cloudNumbersLost} cloud-entered ` +
-      `numbers would be overwritten (${impact.overwrites} replaced, ${impact.clears} cleared), ${impact.formatRewrites} ` +
-      `rewritten in AD's format, ${impact.fills} filled in from AD.`,
+    authority === "onPremises"
+      ? `**AD is authoritative** (bypassDirSyncOverridesEnabled = true): the next Initial sync overwrites ${figures}.`
+      : authority === "cloud"
+        ? `**Cloud edits win** (bypassDirSyncOverridesEnabled = false). If AD became authoritative: ${figures}.`
+        : `**If AD became authoritative** (bypassDirSyncOverridesEnabled = true): ${figures}.`,
     "",
     "## Inputs",
     "",
-    `- AD: ${mdCell(result.inputs.ad.description)} — ${result.inputs.ad.users} users (${result.inputs.ad.mode})`,
-    `- Entra ID: ${mdCell(result.inputs.entra.description)} — ${result.inputs.entra.users} users (${result.inputs.entra.mode}${
-      result.inputs.entra.requests !== undefined ? `, ${result.inputs.entra.requests} Graph requests` : ""
+    `- AD: ${mdCell(result.inputs.ad.description)} — ${count(result.inputs.ad.users, "user")} (${result.inputs.ad.mode})`,
+    `- Entra ID: ${mdCell(result.inputs.entra.description)} — ${count(result.inputs.entra.users, "user")} (${result.inputs.entra.mode}${
+      result.inputs.entra.requests !== undefined ? `, ${count(result.inputs.entra.requests, "Graph request")}` : ""
     })`,
     `- Default region for numbers without a country code: ${result.defaultRegion}`,
     `- Note: ${mdCell(result.otherMobileNote)}`,
@@ -57,7 +90,7 @@ export function gapMarkdown(result: GapResult, gate?: GateOutcome, opts: Markdow
   for (const n of result.notes) out.push(`- Note: ${mdCell(n)}`);
   const gaps = result.rows.filter((r) => r.category !== "InSync");
   if (gaps.length) {
-    out.push("", `## Users out of sync${gaps.length > max ? ` (first ${max} of ${gaps.length})` : ""}`, "");
+    out.push("", `## Users out of sync${gaps.length > max ? ` (first ${max} of ${num(gaps.length)})` : ""}`, "");
     out.push("| User | Category | AD mobile | Entra ID mobile | Matched by |", "| --- | --- | --- | --- | --- |");
     for (const r of gaps.slice(0, max)) out.push(rowLine(r));
   }
@@ -71,26 +104,27 @@ export function gapMarkdown(result: GapResult, gate?: GateOutcome, opts: Markdow
   return `${out.join("\n")}\n`;
 }
 
-export function impactMarkdown(result: GapResult, opts: MarkdownOptions = {}): string {
+export function impactMarkdown(result: GapResult, verdict?: Verdict, opts: MarkdownOptions = {}): string {
   const max = opts.maxRows ?? 100;
   const impact = impactOf(result);
   const out = [
     "# syncgap impact: what AD authority would overwrite",
     "",
+    ...(verdict ? verdictLines(verdict) : []),
     "Turning `bypassDirSyncOverridesEnabled` on makes sync write AD's `mobile` over Entra ID's `mobilePhone` for every " +
       "synced user (https://learn.microsoft.com/entra/identity/hybrid/connect/how-to-bypassdirsyncoverrides).",
     "",
     "| Change | Users |",
     "| --- | ---: |",
-    `| Cloud number replaced by AD's (ValueMismatch) | ${impact.overwrites} |`,
-    `| Cloud number cleared, AD has none (CloudOnly) | ${impact.clears} |`,
-    `| **Cloud-entered numbers overwritten** | **${impact.cloudNumbersLost}** |`,
-    `| Same number rewritten in AD's format (FormatOnly) | ${impact.formatRewrites} |`,
-    `| Filled in from AD (MissingInEntra) | ${impact.fills} |`,
+    `| Cloud number replaced by AD's (ValueMismatch) | ${num(impact.overwrites)} |`,
+    `| Cloud number cleared, AD has none (CloudOnly) | ${num(impact.clears)} |`,
+    `| **Cloud-entered numbers overwritten** | **${num(impact.cloudNumbersLost)}** |`,
+    `| Same number rewritten in AD's format (FormatOnly) | ${num(impact.formatRewrites)} |`,
+    `| Filled in from AD (MissingInEntra) | ${num(impact.fills)} |`,
     "",
   ];
   if (impact.rows.length) {
-    out.push(`## Users affected${impact.rows.length > max ? ` (first ${max} of ${impact.rows.length})` : ""}`, "");
+    out.push(`## Users affected${impact.rows.length > max ? ` (first ${max} of ${num(impact.rows.length)})` : ""}`, "");
     out.push("| User | Change | Entra ID now | Entra ID after |", "| --- | --- | --- | --- |");
     for (const r of impact.rows.slice(0, max)) {
       out.push(

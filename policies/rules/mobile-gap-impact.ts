@@ -22,6 +22,8 @@
 import path from "node:path";
 import type { PolicyConfigSchema, PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
+import type { Coverage } from "../../gap/coverage";
+import { printable } from "../../gap/printable";
 import type { GapResult, GapRunSpec, ImpactSummary } from "../../gap/types";
 import {
   AUTH_METHODS,
@@ -152,6 +154,8 @@ export interface GapImpact {
   impact: ImpactSummary;
   totals?: { adUsers: number; entraUsers: number; matched: number };
   notes?: string[];
+  /** Did the analysis compare enough users to count anything (gap/coverage.ts)? */
+  coverage?: Pick<Coverage, "ok" | "summary" | "problems" | "fix">;
 }
 
 /** `env` is where secrets are read from (the AD bind password, Graph credentials): process.env in the pack. */
@@ -161,6 +165,7 @@ export type AnalyzeFn = (spec: GapRunSpec, env: NodeJS.ProcessEnv) => Promise<Ga
 export interface GapLibrary {
   runGapAnalysis(spec: GapRunSpec, options?: { env?: NodeJS.ProcessEnv }): Promise<GapResult>;
   impactOf(result: GapResult): ImpactSummary;
+  coverageOf?(result: GapResult): Coverage;
 }
 
 export class GapConfigError extends Error {
@@ -209,6 +214,7 @@ export function analyzeWith(load: () => GapLibrary): AnalyzeFn {
         matched: result.totals?.matched ?? 0,
       },
       notes: result.notes ?? [],
+      ...(gap.coverageOf ? { coverage: gap.coverageOf(result) } : {}),
     };
   };
 }
@@ -285,13 +291,17 @@ export interface MobileGapImpactDeps {
 
 export function createMobileGapImpactPolicy(deps: MobileGapImpactDeps = {}): StackValidationPolicy {
   const analyze = deps.analyze ?? analyzeWith(loadGapLibrary);
-  const log = deps.log ?? ((line: string) => console.error(line));
+  // Messages quote directory data (UPNs, error texts), and Pulumi prints them into the pipeline's log, where a line
+  // holding `##vso[` is a command: every line goes through gap/printable.ts.
+  const rawLog = deps.log ?? ((line: string) => console.error(line));
+  const log = (line: string) => rawLog(printable(line));
 
   async function checkResource(
     r: PolicyResource,
     cfg: MobileGapImpactConfig,
-    report: (message: string, urn?: string) => void,
+    rawReport: (message: string, urn?: string) => void,
   ): Promise<void> {
+    const report = (message: string, urn?: string) => rawReport(printable(message), urn);
     const props = r.props as DirectoryFeatureSettingsProps;
     const flag = known(() => props.bypassDirSyncOverridesEnabled);
     const tenant = known(() => tenantOf(props));
@@ -329,6 +339,19 @@ export function createMobileGapImpactPolicy(deps: MobileGapImpactDeps = {}): Sta
         `Cannot read the directories to count the cloud-entered mobile numbers that bypassDirSyncOverridesEnabled = true ` +
           `would overwrite for ${label}: ${why}. The impact is unknown, so this is reported rather than passed. ` +
           `Check the policy config (ad / entra) and the credentials in the environment. See ${docLink(name)}.`,
+        r.urn,
+      );
+      return;
+    }
+
+    if (result.coverage && !result.coverage.ok) {
+      // A run that matched nobody counts no overwrites: that is no count, and never a pass.
+      log(`[${name}] ${label}: compared too little to judge: ${result.coverage.summary}`);
+      report(
+        `Compared too little to count the cloud-entered mobile numbers that bypassDirSyncOverridesEnabled = true would ` +
+          `overwrite for ${label}: ${result.coverage.problems.join("; ")} (${result.coverage.summary}). The impact is ` +
+          `unknown, so this is reported rather than passed: ${result.coverage.fix ?? "check the policy config (ad / entra)"}. ` +
+          `See ${docLink(name)}.`,
         r.urn,
       );
       return;

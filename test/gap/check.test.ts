@@ -65,12 +65,46 @@ describe("syncgap check (the post-deploy gate)", () => {
     const before = await runCli(checkArgs("loop1", "--expect-bypass", "true"), env);
     expect(before.code, before.stderr).toBe(1);
     expect(before.stdout).toMatch(
-      /FAIL: bypassDirSyncOverridesEnabled is false in the tenant but the stack declares true/,
+      /FAIL: bypassDirSyncOverridesEnabled is false in the tenant, declared true — run the deploy again \(pulumi up --refresh\)/,
     );
     expect(before.stderr).toMatch(/not waiting for a sync: the switch is wrong/);
-    expect(before.stdout).toMatch(/FAIL: 3 gap\(s\)/); // the reports are still written, for the reviewer
+    // the gap is still read and reported, for the reviewer; every report carries the same verdict as the exit code
+    expect(before.stdout).toMatch(/MissingInEntra users within the threshold: 1 user MissingInEntra/);
+    const beforeDoc = JSON.parse(readFileSync(join(dir, "loop1", "gap-report.json"), "utf8"));
+    expect(beforeDoc.summary.verdict).toMatchObject({ status: "fail", exitCode: 1 });
+    expect(beforeDoc.summary.verdict.checks[0]).toMatchObject({ id: "switch", status: "fail" });
+    expect(readFileSync(join(dir, "loop1", "gap-report.xml"), "utf8")).toMatch(
+      /name="bypassDirSyncOverridesEnabled is true \(declared\)" time="[\d.]+">\n\s+<failure type="Failed" message="bypassDirSyncOverridesEnabled is false in the tenant/,
+    );
 
     await enableAdAuthority();
+    // Entra Connect's scheduled cycle is a Delta: it does not re-apply AD's values to users unchanged in AD, so the
+    // gaps stay, and the gate says to run an Initial sync.
+    const deltaSince = new Date().toISOString();
+    const deltaGate = runCli(
+      checkArgs(
+        "loop-delta",
+        "--expect-bypass",
+        "true",
+        "--since",
+        deltaSince,
+        "--poll-interval",
+        "1",
+        "--sync-timeout",
+        "90",
+      ),
+      env,
+    );
+    await new Promise((r) => setTimeout(r, 2500));
+    const delta = await emu.admin.sync("Delta");
+    expect(delta.overridesCleared).toBe(0);
+    const afterDelta = await deltaGate;
+    expect(afterDelta.code, `${afterDelta.stdout}\n${afterDelta.stderr}`).toBe(1);
+    expect(afterDelta.stdout).toMatch(
+      /the switch is on and a sync ran, but Entra Connect's scheduled sync is a Delta.*Start-ADSyncSyncCycle -PolicyType Initial/,
+    );
+    expect(afterDelta.stdout).toContain("AD is authoritative: the next Initial sync overwrites");
+
     const since = new Date().toISOString();
     const gate = runCli(
       checkArgs("loop2", "--expect-bypass", "true", "--since", since, "--poll-interval", "1", "--sync-timeout", "90"),
@@ -100,13 +134,25 @@ describe("syncgap check (the post-deploy gate)", () => {
       gapEnv(emu),
     );
     expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/no directory sync after .* within 2 s .*Start-ADSyncSyncCycle -PolicyType Initial/);
+    expect(r.stdout).toMatch(
+      /NO SYNC: no directory sync after .* within 2 s .*Start-ADSyncSyncCycle -PolicyType Initial/,
+    );
+    // exit 3 writes every report, with the reason
+    const doc = JSON.parse(readFileSync(join(dir, "timeout", "gap-report.json"), "utf8"));
+    expect(doc.summary.verdict).toMatchObject({ status: "syncTimeout", exitCode: 3, label: "NO SYNC" });
+    expect(readFileSync(join(dir, "timeout", "gap-report.md"), "utf8")).toMatch(
+      /\*\*NO SYNC\*\* \(exit 3\) — no directory sync/,
+    );
+    expect(readFileSync(join(dir, "timeout", "gap-report.html"), "utf8")).toMatch(/data-exit-code="3">NO SYNC</);
+    expect(readFileSync(join(dir, "timeout", "gap-report.xml"), "utf8")).toMatch(
+      /name="a directory sync ran after the deploy" time="[\d.]+">\n\s+<failure type="Failed"/,
+    );
   });
 
   it("skips the wait with --no-wait and fails the flag check for the other value", async () => {
     const r = await runCli(checkArgs("nowait", "--expect-bypass", "false", "--no-wait"), gapEnv(emu));
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/bypassDirSyncOverridesEnabled is true in the tenant but the stack declares false/);
+    expect(r.stdout).toMatch(/FAIL: bypassDirSyncOverridesEnabled is true in the tenant, declared false/);
   });
 
   it("writes logging commands under Azure DevOps", async () => {
@@ -116,7 +162,7 @@ describe("syncgap check (the post-deploy gate)", () => {
     });
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(
-      /^##vso\[task\.logissue type=error;\]syncgap check: bypassDirSyncOverridesEnabled is true/m,
+      /^##vso\[task\.logissue type=error;\]syncgap check: bypassDirSyncOverridesEnabled is true in the tenant, declared false/m,
     );
     expect(r.stdout).toMatch(/^##vso\[task\.uploadsummary\]\/.*\/azdo\/gap-report\.md$/m);
     expect(r.stdout).toMatch(/^##vso\[task\.complete result=Failed;\]/m);

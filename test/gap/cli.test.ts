@@ -83,13 +83,18 @@ describe("syncgap gap (export files)", () => {
     });
   });
 
-  it("exits 2 on a malformed export, names file and position, and writes no report", async () => {
+  it("exits 2 on a malformed export, names file and position, and writes reports that say so", async () => {
     const r = await runCli(["gap", "--ad-ldif", ldif, "--entra-json", malformed, "--out", out("e")]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(
       /could not run: Entra ID export .*entra-malformed\.json: not valid JSON: .*line 3 column \d+/,
     );
-    expect(existsSync(join(out("e"), "gap-report.json"))).toBe(false);
+    const doc = JSON.parse(readFileSync(join(out("e"), "gap-report.json"), "utf8"));
+    expect(doc.summary.verdict).toMatchObject({ status: "inconclusive", exitCode: 2, label: "NOT JUDGED" });
+    expect(doc.summary.verdict.reason).toMatch(/^could not read the data: Entra ID export .*entra-malformed\.json/);
+    expect(doc.summary.totals.matched).toBe(0);
+    expect(readFileSync(join(out("e"), "gap-report.md"), "utf8")).toMatch(/\*\*NOT JUDGED\*\* \(exit 2\)/);
+    expect(readFileSync(join(out("e"), "gap-report.xml"), "utf8")).toMatch(/<failure type="NotJudged"/);
     const bad = await runCli([
       "gap",
       "--ad-ldif",
@@ -145,7 +150,7 @@ describe("syncgap gap (export files)", () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toContain(`##vso[task.uploadsummary]${join(out("g"), "gap-report.md")}`);
     expect(r.stdout).toMatch(
-      /^##vso\[task\.logissue type=error;\]syncgap: 3 gap\(s\) in MissingInEntra, ValueMismatch, CloudOnly/m,
+      /^##vso\[task\.logissue type=error;\]syncgap gap: 1 user MissingInEntra — A DirSync override keeps/m,
     );
     expect(r.stdout).toMatch(/^##vso\[task\.complete result=Failed;\]/m);
     const e = await runCli(["gap", "--ad-ldif", ldif, "--entra-json", malformed], {
@@ -263,7 +268,8 @@ describe("syncgap with live sources", () => {
     );
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/could not run: Entra ID \(Graph https:\/\/127\.0\.0\.1:9\/v1\.0/);
-    expect(existsSync(join(out("k"), "gap-report.json"))).toBe(false);
+    const doc = JSON.parse(readFileSync(join(out("k"), "gap-report.json"), "utf8"));
+    expect(doc.summary.verdict).toMatchObject({ exitCode: 2 });
   });
 
   it("exits 2 when the credential is refused", async () => {

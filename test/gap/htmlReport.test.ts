@@ -8,10 +8,10 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { evaluateGate } from "../../gap/gate";
 import { runGapAnalysis } from "../../gap/index";
 import { writeReports } from "../../gap/reports/index";
 import type { GapResult } from "../../gap/types";
+import { judge } from "../../gap/verdict";
 import { adUser, craftedDirectory, entraTwin, memorySource } from "./helpers";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -44,7 +44,7 @@ beforeAll(async () => {
     includeInSync: true,
   });
   const dir = mkdtempSync(join(tmpdir(), "syncgap-html-"));
-  files = await writeReports(result, { outDir: dir, gate: evaluateGate(result) });
+  files = await writeReports(result, { outDir: dir, verdict: judge({ result }), junitUsers: 1000 });
   userDataDir = mkdtempSync(join(tmpdir(), "syncgap-chromium-"));
   // A fresh profile per run (launchPersistentContext owns the user-data dir; Playwright refuses it as an argument).
   browser = await chromium.launchPersistentContext(userDataDir, {
@@ -99,6 +99,20 @@ describe("HTML report in Chromium", () => {
     expect(await count(page)).toBe(result.rows.length);
     expect(await page.locator("#gap-table tbody tr").count()).toBe(200); // first page
     expect(await page.locator("#verdict").textContent()).toBe("FAIL");
+    expect(await page.locator("#verdict").getAttribute("data-exit-code")).toBe("1");
+    expect(await page.locator("#coverage").textContent()).toMatch(/^Coverage: 307 users matched of 308 AD users/);
+    // one row per check: coverage and the three gated categories, each failing one with its fix and Learn link
+    expect(await page.locator("#checks tbody tr").count()).toBe(4);
+    expect(await page.locator('#checks tr[data-check="coverage"] td').nth(1).textContent()).toBe("pass");
+    const mieCheck = page.locator('#checks tr[data-check="category:MissingInEntra"] td');
+    expect(await mieCheck.nth(1).textContent()).toBe("fail");
+    expect(await mieCheck.nth(3).textContent()).toContain("turn AD authority on");
+    expect(await page.locator('#next-steps li[data-category="NotInEntra"]').textContent()).toContain(
+      "Entra Connect's OU and attribute filtering",
+    );
+    // the one-user categories stay visible next to the 151-user ones
+    const cloudOnly = page.locator('#chart .bar[data-category="CloudOnly"] rect');
+    expect(Number(await cloudOnly.getAttribute("width"))).toBeGreaterThanOrEqual(6);
     mkdirSync(OUT, { recursive: true });
     await page.screenshot({ path: join(OUT, "gap-report.png"), fullPage: false });
     await page.close();
@@ -170,7 +184,7 @@ describe("HTML report in Chromium", () => {
     await page.close();
   });
 
-  it("JUnit XML parses in a real XML parser, with one failure per user out of sync", async () => {
+  it("JUnit XML parses in a real XML parser: a case per gated check, then the per-user cases asked for", async () => {
     const page = await browser.newPage();
     const xml = readFileSync(files.junit, "utf8");
     const out = await page.evaluate((text) => {
@@ -188,10 +202,11 @@ describe("HTML report in Chromium", () => {
       };
     }, xml);
     expect(out.error).toBe(0);
-    const outOfSync = result.totals.outOfSync;
-    expect(out.failures).toBe(outOfSync + 1); // + the gate case
-    expect(out.cases).toBe(result.rows.length + 1);
-    expect(Number(out.suiteFailures)).toBe(outOfSync + 1);
+    const gated = result.counts.MissingInEntra + result.counts.ValueMismatch + result.counts.CloudOnly;
+    expect(gated).toBe(304);
+    expect(out.cases).toBe(4 + gated); // coverage + 3 gated categories, then one case per user in them
+    expect(out.failures).toBe(3 + gated);
+    expect(Number(out.suiteFailures)).toBe(3 + gated);
     await page.close();
   });
 });

@@ -6,7 +6,6 @@ import addFormats from "ajv-formats";
 import { parse } from "csv-parse/sync";
 import { stringify } from "csv-stringify/sync";
 import { describe, expect, it } from "vitest";
-import { evaluateGate } from "../../gap/gate";
 import { runGapAnalysis } from "../../gap/index";
 import { loadBodies } from "../../gap/reports/bodies";
 import { CSV_COLUMNS, gapCsv, toCsv } from "../../gap/reports/csv";
@@ -16,6 +15,7 @@ import { gapJson, gapReportDocument } from "../../gap/reports/json";
 import { gapJunit, xmlEscape } from "../../gap/reports/junit";
 import { gapMarkdown, mdCell } from "../../gap/reports/markdown";
 import type { GapResult, GapRow } from "../../gap/types";
+import { judge } from "../../gap/verdict";
 import { adUser, craftedDirectory, entraTwin, memorySource } from "./helpers";
 
 async function crafted(includeInSync = false): Promise<GapResult> {
@@ -105,7 +105,7 @@ describe("JSON report", () => {
   it("validates against schemas/gap-report.schema.json", async () => {
     const validate = schemaValidator();
     const r = await crafted(true);
-    const doc = gapReportDocument(r, evaluateGate(r));
+    const doc = gapReportDocument(r, judge({ result: r }));
     const ok = validate(JSON.parse(JSON.stringify(doc)));
     expect(validate.errors ?? []).toEqual([]);
     expect(ok).toBe(true);
@@ -113,6 +113,8 @@ describe("JSON report", () => {
     expect(doc.summary.impact.cloudNumbersLost).toBe(2);
     expect(doc.summary.otherMobileNote).toMatch(/otherMobile/);
     expect(doc.summary.gate).toMatchObject({ passed: false, gaps: 3 });
+    expect(doc.summary.verdict).toMatchObject({ status: "fail", exitCode: 1, label: "FAIL" });
+    expect(doc.summary.verdict?.coverage).toMatchObject({ ok: true, matched: 6 });
   });
 
   it("rejects documents that break the contract", async () => {
@@ -141,16 +143,44 @@ describe("JSON report", () => {
 });
 
 describe("JUnit XML", () => {
-  it("has one failing case per user out of sync and a gate case", async () => {
+  it("has one case per gated check, naming the first users, the CSV and the fix; no per-user cases", async () => {
     const r = await crafted(true);
-    const xml = gapJunit(r, evaluateGate(r));
+    const xml = gapJunit(r, judge({ result: r }), { csvPath: "gap-report.csv" });
+    // coverage + the three default fail-on categories, each with one user: the gate fails on all three
     expect(xml).toMatch(
-      /^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites name="syncgap" tests="9" failures="7" errors="0"/,
+      /^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites name="syncgap" tests="4" failures="3" errors="0"/,
     );
-    expect(xml.match(/<testcase /g)).toHaveLength(9);
-    expect(xml.match(/<failure /g)).toHaveLength(7);
-    expect(xml).toContain('classname="syncgap.MissingInEntra" name="missing@corp.example.test"');
-    expect(xml).toContain('message="Missing in Entra: AD mobile +14255550101, Entra ID has none"');
+    expect(xml.match(/<testcase /g)).toHaveLength(4);
+    expect(xml).toContain('<testcase classname="syncgap.checks" name="enough users compared to judge"');
+    expect(xml).toMatch(/name="MissingInEntra users within the threshold" time="[\d.]+">\n\s+<failure type="Failed"/);
+    expect(xml).toContain("first users: missing@corp.example.test");
+    expect(xml).toContain("every user: gap-report.csv (in the same report folder)");
+    expect(xml).toMatch(/fix: A DirSync override keeps AD&apos;s number out of Entra ID/);
+    expect(xml).not.toContain("syncgap.users.");
+  });
+
+  it("adds per-user cases only when asked, for gated categories only, and caps them", async () => {
+    const r = await crafted(true);
+    const v = judge({ result: r });
+    const xml = gapJunit(r, v, { junitUsers: 2 });
+    expect(xml.match(/classname="syncgap\.users\./g)).toHaveLength(2);
+    const all = gapJunit(r, v, { junitUsers: 1_000_000 });
+    // 3 users in gated categories; FormatOnly, NotInAD, NotInEntra and InSync are not gated by default
+    expect(all.match(/classname="syncgap\.users\./g)).toHaveLength(3);
+    expect(all).toContain('classname="syncgap.users.MissingInEntra" name="missing@corp.example.test"');
+    expect(all).not.toContain("syncgap.users.FormatOnly");
+  });
+
+  it("a passing gate is all passing cases; a run that compared too little fails its coverage case", async () => {
+    const r = await crafted(true);
+    const pass = gapJunit(r, judge({ result: r, thresholds: { failOn: ["MissingInEntra"], maxGaps: 5 } }));
+    expect(pass).toMatch(/tests="2" failures="0"/);
+    const none = { ...r, totals: { ...r.totals, matched: 0 } };
+    const v = judge({ result: none });
+    expect(v.exitCode).toBe(2);
+    const xml = gapJunit(none, v);
+    expect(xml).toMatch(/name="enough users compared to judge" time="[\d.]+">\n\s+<failure type="NotJudged"/);
+    expect(xml).toContain("no user matched between AD and Entra ID");
   });
 
   it("escapes markup and drops characters XML cannot hold", () => {
@@ -167,13 +197,28 @@ describe("JUnit XML", () => {
 describe("Markdown summary", () => {
   it("shows verdict, counts, inputs, the otherMobile note and rows", async () => {
     const r = await crafted();
-    const md = gapMarkdown(r, evaluateGate(r), { files: ["gap-report.csv"] });
+    const md = gapMarkdown(r, judge({ result: r }), { files: ["gap-report.csv"] });
     expect(md).toMatch(/^# syncgap/);
     expect(md).toContain("**FAIL**");
     expect(md).toContain("| MissingInEntra | 1 |");
     expect(md).toMatch(/Note: AD otherMobile values are shown for reference only/);
     expect(md).toContain("| missing@corp.example.test | MissingInEntra | +14255550101 | — | immutableId |");
     expect(md).toContain("`gap-report.csv`");
+  });
+
+  it("shows the verdict with its exit code, coverage, the checks and a next step per category", async () => {
+    const r = await crafted();
+    const md = gapMarkdown(r, judge({ result: r }));
+    expect(md).toMatch(/\*\*FAIL\*\* \(exit 1\) — 3 gap\(s\)/);
+    expect(md).toMatch(/Coverage: 6 users matched of 7 AD users and 7 synced Entra ID users/);
+    expect(md).toContain("| MissingInEntra users within the threshold | **fail** | 1 user MissingInEntra |");
+    expect(md).toMatch(
+      /\| CloudOnly \| 1 \| .* \| Only Entra ID has a number, and turning AD authority on would clear it/,
+    );
+    expect(md).toContain("**If AD became authoritative**");
+    const on = gapMarkdown(r, judge({ result: r, switchState: { live: true, expected: true } }));
+    expect(on).toContain("**AD is authoritative**");
+    expect(on).not.toContain("If AD became authoritative");
   });
 
   it("escapes table-breaking characters", () => {
@@ -186,7 +231,7 @@ describe("writeReports", () => {
   it("writes all five formats from one result", async () => {
     const dir = mkdtempSync(join(tmpdir(), "syncgap-reports-"));
     const r = await crafted();
-    const files = await writeReports(r, { outDir: dir, gate: evaluateGate(r), impact: true });
+    const files = await writeReports(r, { outDir: dir, verdict: judge({ result: r }), impact: true });
     expect(Object.keys(files).sort()).toEqual([
       "csv",
       "html",
@@ -209,31 +254,35 @@ describe("row parts kept between delta runs", () => {
 
   it("the JSON document is the same when its rows are spliced in", async () => {
     for (const r of [await crafted(), await crafted(true), { ...(await crafted()), rows: [] }]) {
-      const gate = evaluateGate(r);
+      const gate = judge({ result: r });
       expect(gapJson(r, gate)).toBe(`${JSON.stringify(gapReportDocument(r, gate), null, 2)}\n`);
     }
   });
 
   it("writes the same bytes from kept parts as from rendering, and renders again for other rows", async () => {
     const r = await crafted(true);
-    const gate = evaluateGate(r);
+    const gate = judge({ result: r });
     const base = mkdtempSync(join(tmpdir(), "syncgap-bodies-"));
     const cache = { file: join(base, "state.json.reports"), key: "digest-1 build-1" };
-    await writeReports(r, { outDir: join(base, "plain"), gate });
-    await writeReports(r, { outDir: join(base, "first"), gate, bodies: cache });
+    await writeReports(r, { outDir: join(base, "plain"), verdict: gate });
+    await writeReports(r, { outDir: join(base, "first"), verdict: gate, bodies: cache });
     const kept = readFileSync(cache.file);
     expect(kept.subarray(0, 60).toString()).toMatch(/^syncgap-report-bodies 1\n\{"key":"digest-1 build-1"/);
     expect(statSync(cache.file).mode & 0o777).toBe(0o600);
-    expect(Object.keys(loadBodies(cache)).sort()).toEqual(["csv", "html", "json", "junit"]);
-    await writeReports(r, { outDir: join(base, "second"), gate, bodies: cache });
+    expect(Object.keys(loadBodies(cache)).sort()).toEqual(["csv", "html", "json"]);
+    await writeReports(r, { outDir: join(base, "second"), verdict: gate, bodies: cache });
     expect(readFileSync(cache.file)).toEqual(kept); // used, not written again
     expect(files(join(base, "first"))).toEqual(files(join(base, "plain")));
     expect(files(join(base, "second"))).toEqual(files(join(base, "plain")));
 
     // other rows under another key: rendered, not taken from the file
     const fewer = { ...r, rows: r.rows.slice(1) };
-    await writeReports(fewer, { outDir: join(base, "fewer"), gate, bodies: { ...cache, key: "digest-2 build-1" } });
-    await writeReports(fewer, { outDir: join(base, "fewer-plain"), gate });
+    await writeReports(fewer, {
+      outDir: join(base, "fewer"),
+      verdict: gate,
+      bodies: { ...cache, key: "digest-2 build-1" },
+    });
+    await writeReports(fewer, { outDir: join(base, "fewer-plain"), verdict: gate });
     expect(files(join(base, "fewer"))).toEqual(files(join(base, "fewer-plain")));
     expect(loadBodies(cache)).toEqual({}); // the file now holds the other key's parts
   });

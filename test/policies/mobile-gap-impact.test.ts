@@ -100,6 +100,39 @@ describe("mobile-gap-impact", () => {
     expect(h.lines.join("\n")).toContain("would overwrite 4 cloud-entered mobile numbers");
   });
 
+  it("is a violation, not a pass of 0 overwrites, when the analysis compared too little", async () => {
+    const h = harness(async () => ({
+      ...impact(0, 0, 0),
+      coverage: {
+        ok: false,
+        summary: "0 users matched of 10 AD users and 10 synced Entra ID users (0% of the smaller side)",
+        problems: ["no user matched between AD and Entra ID"],
+        fix: "check that the AD base DNs are the ones Entra Connect syncs",
+      },
+    }));
+    const { violations } = await h.run();
+    expect(violations).toHaveLength(1);
+    expect(violations[0].message).toMatch(/^Compared too little to count the cloud-entered mobile numbers/);
+    expect(violations[0].message).toContain("no user matched between AD and Entra ID");
+    expect(violations[0].message).toContain("reported rather than passed");
+  });
+
+  it("neutralises directory data in its messages and log lines", async () => {
+    const evil = "x\n##vso[task.setvariable variable=PWNED]1@corp.example";
+    const h = harness(async () => {
+      const i = impact(1, 0, 0);
+      i.impact.rows[0] = { ...row(evil, "overwrite") };
+      i.notes = [`note about ${evil}`];
+      return i;
+    });
+    const { violations } = await h.run();
+    for (const text of [violations[0].message, ...h.lines]) {
+      expect(text).not.toContain("##vso[");
+      expect(text).not.toContain("\n");
+    }
+    expect(violations[0].message).toContain("x␊#＃vso[task.setvariable variable=PWNED]1@corp.example");
+  });
+
   it("lists at most listUsers users", async () => {
     const h = harness(async () => impact(7, 0, 0));
     const { violations } = await h.run(settingsProps(), { ad: LDAP_AD, listUsers: 2 });

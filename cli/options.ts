@@ -1,0 +1,282 @@
+/**
+ * The command line of `syncgap gap|impact|check`: the options every command shares, their parsers, and what they
+ * become (the AD and Entra ID source specs, the thresholds, the report formats). A bad option is a UsageError: exit 2,
+ * like any other reason the analysis could not run.
+ */
+import { resolve } from "node:path";
+import { type Command, Option } from "commander";
+import { type CoverageThresholds, DEFAULT_COVERAGE, parseShare } from "../gap/coverage";
+import { errorText } from "../gap/errors";
+import { parseCategories, type Thresholds } from "../gap/gate";
+import { parseFormats, type ReportFormat } from "../gap/reports";
+import { JUNIT_USERS_MAX } from "../gap/reports/junit";
+import { type AdSourceSpec, CATEGORIES, DEFAULT_FAIL_ON, type EntraSourceSpec } from "../gap/types";
+import {
+  AUTH_METHODS,
+  type AuthMethod,
+  connectionFromEnv,
+  type GraphConnectionSettings,
+} from "../providers/connection";
+import type { CloudName } from "../providers/endpoints";
+
+export interface CommonOptions {
+  adUrl?: string;
+  adBindDn?: string;
+  adBaseDn: string[];
+  adCaCert?: string;
+  adStartTls?: boolean;
+  adFilter?: string;
+  adReadMode: "auto" | "dirsync" | "paged";
+  adPasswordEnv: string;
+  adLdif?: string;
+  adCsv?: string;
+  entraGraph?: boolean;
+  entraJson?: string;
+  cloud?: string;
+  tenantId?: string;
+  clientId?: string;
+  authMethod?: string;
+  graphEndpoint?: string;
+  authorityHost?: string;
+  caCert?: string;
+  certificatePath?: string;
+  serviceConnectionId?: string;
+  username?: string;
+  maxRetrySeconds: number;
+  deltaState?: string;
+  format: string;
+  out: string;
+  defaultRegion: string;
+  includeInSync?: boolean;
+  failOn: string;
+  maxGaps: number;
+  quiet?: boolean;
+  impact?: boolean;
+  minMatched: number;
+  maxNotInAd: number;
+  maxNotInEntra: number;
+  junitUsers: number;
+}
+
+export interface CheckOptions extends CommonOptions {
+  expectBypass?: boolean;
+  stack?: string;
+  cwd?: string;
+  since?: string;
+  syncTimeout: number;
+  pollInterval: number;
+  wait: boolean;
+}
+
+/** A usage problem: exit 2, like any other reason the analysis could not run. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+export const collect = (value: string, previous: string[]) => [...previous, value];
+export const nonNegativeInt = (name: string) => (v: string) => {
+  if (!/^\d+$/.test(v)) throw new UsageError(`${name} wants a whole number ≥ 0, got "${v}"`);
+  return Number(v);
+};
+export const positiveNumber = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${name} wants a number > 0, got "${v}"`);
+  return n;
+};
+export const bool = (name: string) => (v: string) => {
+  if (/^(true|yes|1)$/i.test(v)) return true;
+  if (/^(false|no|0)$/i.test(v)) return false;
+  throw new UsageError(`${name} wants true or false, got "${v}"`);
+};
+
+export function addCommonOptions(cmd: Command): Command {
+  return (
+    cmd
+      // AD
+      .addOption(
+        new Option("--ad-url <url>", "live AD over LDAP(S), e.g. ldaps://dc1.corp.example:636").env("SYNCGAP_AD_URL"),
+      )
+      .addOption(
+        new Option("--ad-bind-dn <dn>", "bind DN for --ad-url (password from the environment)").env(
+          "SYNCGAP_AD_BIND_DN",
+        ),
+      )
+      .option("--ad-base-dn <dn>", "search base (repeatable: one per OU in sync scope)", collect, [])
+      .addOption(
+        new Option("--ad-ca-cert <file>", "PEM CA certificate to trust for ldaps://").env("SYNCGAP_AD_CA_CERT"),
+      )
+      .option("--ad-start-tls", "ldap:// URLs: upgrade with StartTLS before binding (plain binds are refused)")
+      .option("--ad-filter <filter>", "LDAP filter for users in scope (default: the AD reader's user filter)")
+      .addOption(
+        new Option(
+          "--ad-read-mode <mode>",
+          "auto: DirSync when the DC offers it, else paged · dirsync: one DirSync search of the domain, kept to the base DNs · paged: a paged search per base DN",
+        )
+          .choices(["auto", "dirsync", "paged"])
+          .default("auto")
+          .env("SYNCGAP_AD_READ_MODE"),
+      )
+      .option("--ad-password-env <name>", "environment variable holding the bind password", "SYNCGAP_AD_PASSWORD")
+      .option("--ad-ldif <file>", "AD from an LDIF export (ldifde, ldapsearch)")
+      .option("--ad-csv <file>", "AD from a PowerShell CSV export (Get-ADUser … | Export-Csv)")
+      // Entra ID
+      .option("--entra-graph", "Entra ID from Microsoft Graph (credentials from the environment, as for the provider)")
+      .option("--entra-json <file>", "Entra ID from a Graph JSON export (array of users or array of pages)")
+      .option("--cloud <name>", "national cloud: global, usgov, usgovDoD, china")
+      .option("--tenant-id <id>", "tenant id or verified domain")
+      .option("--client-id <id>", "app (client) id")
+      .addOption(new Option("--auth-method <method>", "credential type").choices([...AUTH_METHODS]))
+      .option("--graph-endpoint <url>", "Graph origin override (e.g. the local tenant emulator)")
+      .option("--authority-host <url>", "identity platform origin override")
+      .option("--ca-cert <file>", "PEM CA certificate to trust for Graph and the authority")
+      .option("--certificate-path <file>", "clientCertificate: PEM with certificate and key")
+      .option("--service-connection-id <id>", "azurePipelines: the service connection id")
+      .option("--username <upn>", "usernamePassword (emulator and test tenants only)")
+      .option(
+        "--max-retry-seconds <n>",
+        "longest time one Graph request may spend retrying",
+        positiveNumber("--max-retry-seconds"),
+        120,
+      )
+      .option(
+        "--delta-state <file>",
+        "delta mode: keep the Graph deltaLink and snapshots here; re-runs read only changes",
+      )
+      // output and gate
+      .option("--format <list>", "reports to write: csv,json,junit,md,html", "csv,json,junit,md,html")
+      .option("--out <dir>", "folder for the reports", "syncgap-report")
+      .option("--default-region <cc>", "region for numbers without a country code (ISO 3166 alpha-2)", "US")
+      .option("--include-in-sync", "list in-sync users in the reports too")
+      .option("--fail-on <list>", `categories that count as gaps (${CATEGORIES.join(",")})`, DEFAULT_FAIL_ON.join(","))
+      .option("--max-gaps <n>", "gaps tolerated before exit 1", nonNegativeInt("--max-gaps"), 0)
+      // coverage: a run that compared too little is exit 2, never a pass (gap/coverage.ts)
+      .option(
+        "--min-matched <share>",
+        "matched users needed, as a share of the smaller side (e.g. 80%)",
+        share("--min-matched"),
+        DEFAULT_COVERAGE.minMatchedShare,
+      )
+      .option(
+        "--max-not-in-ad <share>",
+        "synced Entra ID users without an AD user tolerated, as a share of them (e.g. 20%)",
+        share("--max-not-in-ad"),
+        DEFAULT_COVERAGE.maxNotInAdShare,
+      )
+      .option(
+        "--max-not-in-entra <share>",
+        "AD users without a synced Entra ID user tolerated, as a share of them (e.g. 20%)",
+        share("--max-not-in-entra"),
+        DEFAULT_COVERAGE.maxNotInEntraShare,
+      )
+      .option(
+        "--junit-users <n>",
+        `JUnit: also one failing case per user in a gated category, for the first n (at most ${JUNIT_USERS_MAX})`,
+        nonNegativeInt("--junit-users"),
+        0,
+      )
+      .option("-q, --quiet", "no progress output")
+  );
+}
+
+export function adSpec(o: CommonOptions): AdSourceSpec {
+  const chosen = [o.adUrl && "--ad-url", o.adLdif && "--ad-ldif", o.adCsv && "--ad-csv"].filter(Boolean);
+  if (chosen.length !== 1) {
+    throw new UsageError(
+      chosen.length
+        ? `choose one AD source, not ${chosen.join(" and ")}`
+        : "no AD source: give --ad-url (with --ad-bind-dn and --ad-base-dn), --ad-ldif or --ad-csv",
+    );
+  }
+  if (o.adLdif) return { kind: "ldif", path: resolve(o.adLdif) };
+  if (o.adCsv) return { kind: "csv", path: resolve(o.adCsv) };
+  if (!o.adBindDn) throw new UsageError("--ad-url needs --ad-bind-dn (the password comes from the environment)");
+  if (!o.adBaseDn.length) throw new UsageError("--ad-url needs at least one --ad-base-dn (the OUs in sync scope)");
+  if (!/^ldaps?:\/\//i.test(o.adUrl as string))
+    throw new UsageError(`--ad-url must start with ldap:// or ldaps://, got "${o.adUrl}"`);
+  return {
+    kind: "ldap",
+    url: o.adUrl as string,
+    bindDN: o.adBindDn,
+    passwordEnv: o.adPasswordEnv,
+    baseDNs: o.adBaseDn,
+    ...(o.adCaCert ? { caCertPath: resolve(o.adCaCert) } : {}),
+    ...(o.adFilter ? { filter: o.adFilter } : {}),
+    ...(o.adStartTls ? { startTls: true } : {}),
+    ...(o.adReadMode !== "auto" ? { readMode: o.adReadMode } : {}),
+  };
+}
+
+function connection(o: CommonOptions): GraphConnectionSettings {
+  try {
+    return connectionFromEnv(process.env, {
+      cloud: o.cloud as CloudName | undefined,
+      tenantId: o.tenantId,
+      clientId: o.clientId,
+      authMethod: o.authMethod as AuthMethod | undefined,
+      graphEndpoint: o.graphEndpoint,
+      authorityHost: o.authorityHost,
+      caCertPath: o.caCert ? resolve(o.caCert) : undefined,
+      certificatePath: o.certificatePath ? resolve(o.certificatePath) : undefined,
+      serviceConnectionId: o.serviceConnectionId,
+      username: o.username,
+    });
+  } catch (e) {
+    throw new UsageError(errorText(e));
+  }
+}
+
+export function entraSpec(o: CommonOptions, forceGraph = false): EntraSourceSpec {
+  if (o.entraGraph && o.entraJson)
+    throw new UsageError("choose one Entra ID source, not --entra-graph and --entra-json");
+  if (o.entraJson && !forceGraph) {
+    if (o.deltaState) throw new UsageError("--delta-state works with --entra-graph only");
+    return { kind: "json", path: resolve(o.entraJson) };
+  }
+  if (o.entraJson && forceGraph)
+    throw new UsageError("check reads the live tenant: use --entra-graph, not --entra-json");
+  if (!o.entraGraph && !forceGraph) throw new UsageError("no Entra ID source: give --entra-graph or --entra-json");
+  return {
+    kind: "graph",
+    connection: connection(o),
+    ...(o.deltaState ? { deltaStatePath: resolve(o.deltaState) } : {}),
+  };
+}
+
+export function thresholds(o: CommonOptions): Thresholds {
+  let failOn: Thresholds["failOn"];
+  try {
+    failOn = parseCategories(o.failOn);
+  } catch (e) {
+    throw new UsageError(errorText(e));
+  }
+  // An empty list would gate on nothing and pass every run: say so rather than switch the gate off in silence.
+  if (!failOn.length) {
+    throw new UsageError(
+      `--fail-on "${o.failOn}" names no category: give at least one of ${CATEGORIES.join(", ")} (default ${DEFAULT_FAIL_ON.join(",")})`,
+    );
+  }
+  return { failOn, maxGaps: o.maxGaps };
+}
+
+export function coverageThresholds(o: CommonOptions): CoverageThresholds {
+  return { minMatchedShare: o.minMatched, maxNotInAdShare: o.maxNotInAd, maxNotInEntraShare: o.maxNotInEntra };
+}
+
+const share = (name: string) => (v: string) => {
+  try {
+    return parseShare(name, v);
+  } catch (e) {
+    throw new UsageError(errorText(e));
+  }
+};
+
+export function formats(o: CommonOptions, azdo: boolean): ReportFormat[] {
+  let f: ReportFormat[];
+  try {
+    f = parseFormats(o.format);
+  } catch (e) {
+    throw new UsageError(errorText(e));
+  }
+  if (azdo && !f.includes("md")) f.push("md"); // the build summary needs it
+  return f;
+}
