@@ -18,6 +18,7 @@
  * see docs/benchmarks.md), and filters the result to the sync-scope OUs itself, as Entra Connect's OU filtering does.
  */
 import { Ber, type BerReader, BerWriter, Control } from "ldapts";
+import { asDn, isSameOrBelow, type ParsedDn, parseDn } from "./dn";
 
 export const DIRSYNC_OID = "1.2.840.113556.1.4.841";
 /** Return only what the caller may read; needs no replication right (Windows Server 2003 and later). */
@@ -68,62 +69,34 @@ export class DirSyncControl extends Control {
   }
 }
 
-/** Lower-cased, space-trimmed DN for suffix checks. */
-export function normalizeDn(dn: string): string {
-  return dn
-    .split(/(?<!\\),/)
-    .map((rdn) => rdn.trim().toLowerCase())
-    .join(",");
-}
-
-/** Whitespace at either end of an RDN: the only case where normalizeDn does more than lower-case. */
-const RDN_EDGE_SPACE = /^\s|\s$|\s,|,\s/;
-
-/** True when `dn` is `ancestor` or lies below it. */
-export function isSameOrBelow(dn: string, ancestor: string): boolean {
-  return scopeTest([ancestor])(dn);
-}
-
 /**
- * A test for "lies in or below one of these DNs", for every entry of a read: the bases are normalised once, and a DN
- * as a DC writes it (no spaces around the commas) only needs lower-casing.
+ * Groups base DNs by the naming context (from the rootDSE's namingContexts) that holds each: the longest NC (most
+ * RDNs) the base lies in, DNs compared as parsed RDNs (ad/dn.ts). Returns the bases no listed NC holds in `outside`
+ * (another domain: not DirSync's business). Naming contexts that do not parse are ignored: they cannot hold a base.
  */
-export function scopeTest(ancestors: readonly string[]): (dn: string) => boolean {
-  const bases = ancestors.map(normalizeDn);
-  const suffixes = bases.map((b) => `,${b}`);
-  return (dn) => {
-    const a = RDN_EDGE_SPACE.test(dn) ? normalizeDn(dn) : dn.toLowerCase();
-    for (let i = 0; i < bases.length; i++) {
-      const suffix = suffixes[i] as string;
-      if (a === bases[i] || (a.endsWith(suffix) && !escaped(a, a.length - suffix.length))) return true;
-    }
-    return false;
-  };
-}
-
-/** True when the character at `i` is escaped (an odd number of backslashes before it): `CN=a\,OU=x` is no child of OU=x. */
-function escaped(s: string, i: number): boolean {
-  let n = 0;
-  while (i - n - 1 >= 0 && s.charCodeAt(i - n - 1) === 0x5c) n++;
-  return n % 2 === 1;
-}
-
-/**
- * Groups base DNs by the naming context (from the rootDSE's namingContexts) that holds each: the longest NC the base
- * lies in. Returns undefined for a base no listed NC holds (another domain: a referral, not DirSync's business).
- */
-export function baseDnsByNamingContext(
-  baseDNs: readonly string[],
+export function baseDnsByNamingContext<T>(
+  baseDNs: readonly T[],
   namingContexts: readonly string[],
-): Map<string, string[]> | undefined {
-  const byNc = new Map<string, string[]>();
-  for (const base of baseDNs) {
-    let best: string | undefined;
-    for (const nc of namingContexts) {
-      if (isSameOrBelow(base, nc) && (!best || normalizeDn(nc).length > normalizeDn(best).length)) best = nc;
+  dnOf: (base: T) => string | ParsedDn = (base) => base as string | ParsedDn,
+): { byNc: Map<string, T[]>; outside: T[] } {
+  const ncs: [string, ParsedDn][] = [];
+  for (const nc of namingContexts) {
+    try {
+      ncs.push([nc, parseDn(nc)]);
+    } catch {
+      // the DC's own list; a name that does not parse cannot be matched either
     }
-    if (!best) return undefined;
-    byNc.set(best, [...(byNc.get(best) ?? []), base]);
   }
-  return byNc;
+  const byNc = new Map<string, T[]>();
+  const outside: T[] = [];
+  for (const base of baseDNs) {
+    const dn = asDn(dnOf(base));
+    let best: [string, ParsedDn] | undefined;
+    for (const nc of ncs) {
+      if (isSameOrBelow(dn, nc[1]) && (!best || nc[1].keys.length > best[1].keys.length)) best = nc;
+    }
+    if (!best) outside.push(base);
+    else byNc.set(best[0], [...(byNc.get(best[0]) ?? []), base]);
+  }
+  return { byNc, outside };
 }

@@ -13,6 +13,8 @@ export type AdErrorCode =
   | "AD_SIZE_LIMIT"
   | "AD_REFERRAL"
   | "AD_BAD_BASE_DN"
+  /** A base DN under which no user was read (the DC returned none there, or none of what it returned lies there). */
+  | "AD_EMPTY_SCOPE"
   | "AD_BAD_FILTER"
   | "AD_BAD_CONFIG"
   | "AD_BAD_ENTRY"

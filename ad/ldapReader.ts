@@ -13,7 +13,8 @@ import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import type { ConnectionOptions } from "node:tls";
 import { Client, ResultCodeError, type SearchEntry } from "ldapts";
-import { baseDnsByNamingContext, DIRSYNC_OID, DirSyncControl, isSameOrBelow, scopeTest } from "./dirsync";
+import { baseDnsByNamingContext, DIRSYNC_OID, DirSyncControl } from "./dirsync";
+import { DnSyntaxError, dnScope, formatDn, isSameOrBelow, type ParsedDn, parseDn, sameDn } from "./dn";
 import { AdReadError, redact } from "./errors";
 import { escapeFilterValue } from "./escape";
 import { compileFilter } from "./filter";
@@ -60,10 +61,14 @@ export interface LdapAdSourceOptions {
   filter?: string;
   /** Entries per page, 1–1000 (default and maximum 1000, AD's MaxPageSize). */
   pageSize?: number;
-  /** TCP + TLS connect timeout in ms (default 10 000). */
+  /**
+   * How long to wait for the DC, in ms, per LDAP request (StartTLS, bind, the rootDSE, one page, one DirSync reply),
+   * from sending it to its last response. Default DEFAULT_LDAP_TIMEOUT_MS (30 s). Also the connect timeout when
+   * shorter than DEFAULT_LDAP_CONNECT_TIMEOUT_MS.
+   */
+  timeoutMs?: number;
+  /** TCP + TLS connect timeout in ms (default 10 s, or timeoutMs when that is shorter). */
   connectTimeoutMs?: number;
-  /** Timeout for each LDAP operation (bind, one page) in ms (default 60 000). */
-  operationTimeoutMs?: number;
   /** Fail with AD_SIZE_LIMIT once more than this many users came back (default: no cap). */
   maxUsers?: number;
   /**
@@ -88,6 +93,54 @@ export interface LdapAdSourceOptions {
   streamEntries?: boolean;
 }
 
+/**
+ * Per-request timeout. ldapts counts it from a request's send to its final response (all entries of one page or one
+ * DirSync reply included), not as idle time. A healthy DC answers a page of 1,000 users or a DirSync reply of at most
+ * DIRSYNC_MAX_BYTES well within 30 s; waiting longer only delays the exit 2 of a DC that accepted the connection and
+ * hangs (a pipeline would otherwise sit until its job timeout). It stays below AD's own MaxQueryDuration (120 s by
+ * default, https://learn.microsoft.com/troubleshoot/windows-server/active-directory/view-set-ldap-policy-using-ntdsutil),
+ * so a DC that is slow rather than dead ends here with advice to raise it (timeoutMs) instead of a server time limit.
+ */
+export const DEFAULT_LDAP_TIMEOUT_MS = 30_000;
+/**
+ * TCP connect plus TLS handshake: a few round trips. 10 s covers Linux's SYN retransmissions (1 s, 3 s, 7 s after
+ * the first SYN) on a lossy link; a DC that has not completed TLS by then is down or filtered.
+ */
+export const DEFAULT_LDAP_CONNECT_TIMEOUT_MS = 10_000;
+
+/**
+ * The ldapts Client timeouts for a `timeoutMs` (and an optional separate connect timeout): the reader's, and
+ * everything else in syncgap that talks LDAP to the same DC (gap/adSources.ts' delta fingerprint).
+ */
+export function ldapClientTimeouts(
+  server: string,
+  timeoutMs: number | undefined = DEFAULT_LDAP_TIMEOUT_MS,
+  connectTimeoutMs?: number,
+): { timeout: number; connectTimeout: number } {
+  for (const [name, v] of [
+    ["timeoutMs", timeoutMs],
+    ["connectTimeoutMs", connectTimeoutMs],
+  ] as const) {
+    if (v !== undefined && !(Number.isFinite(v) && v > 0)) {
+      throw new AdReadError(
+        "AD_BAD_CONFIG",
+        server || "(no url)",
+        `${name} ${v} is not a positive number of milliseconds`,
+        "Give the time to wait for the DC per request, e.g. 30000 (30 s)",
+      );
+    }
+  }
+  return {
+    timeout: timeoutMs,
+    connectTimeout: connectTimeoutMs ?? Math.min(DEFAULT_LDAP_CONNECT_TIMEOUT_MS, timeoutMs),
+  };
+}
+
+/** "30 s", "0.3 s": a timeout for a message. */
+function seconds(ms: number): string {
+  return `${Number((ms / 1000).toPrecision(3))} s`;
+}
+
 export type LdapReadMode = "auto" | "dirsync" | "paged";
 export const LDAP_READ_MODES: readonly LdapReadMode[] = ["auto", "dirsync", "paged"];
 
@@ -108,6 +161,13 @@ export interface LdapReadStats {
   fallback?: string;
   /** DirSync: entries the DC returned outside the base DNs (other OUs of the domain), dropped here. */
   outOfScope: number;
+}
+
+/** A base DN as given, parsed, and as sent to the DC (RFC 4514 form: see formatDn). */
+interface BaseDn {
+  given: string;
+  parsed: ParsedDn;
+  wire: string;
 }
 
 function freshStats(): LdapReadStats {
@@ -170,6 +230,8 @@ export class LdapAdSource implements AdSource {
   readonly #filter: string;
   readonly #readMode: LdapReadMode;
   readonly #ca: string[] | undefined;
+  readonly #bases: BaseDn[];
+  readonly #timeouts: { timeout: number; connectTimeout: number };
 
   constructor(options: LdapAdSourceOptions) {
     const { password, ...rest } = options;
@@ -207,13 +269,44 @@ export class LdapAdSource implements AdSource {
       );
     }
     if (!options.baseDNs.length) throw bad("no base DN", "Give at least one sync-scope OU (or the domain root)");
-    for (const [i, a] of options.baseDNs.entries()) {
-      for (const [j, b] of options.baseDNs.entries()) {
-        if (i !== j && isSameOrBelow(a, b)) {
-          throw bad(`base DN ${a} lies inside ${b}: its users would be read twice`, "Drop the inner base DN");
+    this.#bases = options.baseDNs.map((given) => {
+      let parsed: ParsedDn;
+      try {
+        parsed = parseDn(given);
+      } catch (e) {
+        if (!(e instanceof DnSyntaxError)) throw e;
+        throw new AdReadError(
+          "AD_BAD_BASE_DN",
+          url,
+          `base DN ${JSON.stringify(given)} is not a valid DN: ${e.problem} (character ${e.position + 1})`,
+          'Write base DNs like OU=Staff,DC=corp,DC=example,DC=com (RFC 4514); in a value, escape , + " \\ < > ; with a backslash',
+          { cause: e },
+        );
+      }
+      if (!parsed.rdns.length) {
+        throw new AdReadError(
+          "AD_BAD_BASE_DN",
+          url,
+          `base DN ${JSON.stringify(given)} is empty`,
+          "Give the sync-scope OU or the domain root, e.g. DC=corp,DC=example,DC=com",
+        );
+      }
+      return { given, parsed, wire: formatDn(parsed) };
+    });
+    for (const [i, a] of this.#bases.entries()) {
+      for (const [j, b] of this.#bases.entries()) {
+        if (i < j && sameDn(a.parsed, b.parsed)) {
+          throw bad(`base DNs ${a.given} and ${b.given} are the same DN: its users would be read twice`, "Drop one");
+        }
+        if (i !== j && isSameOrBelow(a.parsed, b.parsed) && !sameDn(a.parsed, b.parsed)) {
+          throw bad(
+            `base DN ${a.given} lies inside ${b.given}: its users would be read twice`,
+            "Drop the inner base DN",
+          );
         }
       }
     }
+    this.#timeouts = ldapClientTimeouts(url, options.timeoutMs, options.connectTimeoutMs);
     const pageSize = options.pageSize ?? AD_MAX_PAGE_SIZE;
     if (!Number.isInteger(pageSize) || pageSize < 1)
       throw bad(`page size ${pageSize} is not a positive integer`, "Use 1–1000");
@@ -296,7 +389,7 @@ export class LdapAdSource implements AdSource {
           return new AdReadError(
             "AD_BAD_BASE_DN",
             server,
-            `base DN ${baseDN ?? "?"} does not exist (LDAP 32 noSuchObject)`,
+            `base DN ${baseDN ?? "?"} does not exist (LDAP 32 noSuchObject)${this.#outsideNcs ? `: ${this.#outsideNcs}` : ""}`,
             "Fix baseDNs: each must name an existing OU or container in this domain",
             opts,
           );
@@ -312,7 +405,7 @@ export class LdapAdSource implements AdSource {
           return new AdReadError(
             "AD_REFERRAL",
             server,
-            `the DC referred the search for ${baseDN ?? "?"} elsewhere (LDAP 10 referral): that DN is not in a partition this DC holds`,
+            `the DC referred the search for ${baseDN ?? "?"} elsewhere (LDAP 10 referral): ${this.#outsideNcs ?? "that DN is not in a partition this DC holds"}`,
             "Point url at a DC of the domain that holds the base DN, or use a global catalog (port 3269)",
             opts,
           );
@@ -367,11 +460,16 @@ export class LdapAdSource implements AdSource {
       );
     }
     if (code === "ETIMEDOUT" || /timed? ?out/i.test(msg)) {
+      // ldapts: "Connection timeout" (TCP + TLS), "<Request>: Operation timed out" (a request's answer)
+      const connecting = /connection timeout/i.test(msg) || code === "ETIMEDOUT";
+      const limit = connecting ? this.#timeouts.connectTimeout : this.#timeouts.timeout;
       return new AdReadError(
         "AD_TIMEOUT",
         server,
-        `no answer from the DC while trying to ${during} (${msg})`,
-        "Check that the DC is up and reachable on that port; raise connectTimeoutMs/operationTimeoutMs for a slow link",
+        connecting
+          ? `the DC did not complete the ${this.#secure ? "TCP and TLS" : "TCP"} connection within ${seconds(limit)} (${msg})`
+          : `no answer from the DC within ${seconds(limit)} while trying to ${during} (${msg})`,
+        `Check that the DC is up and answers LDAP${this.#secure ? "S" : ""} on ${this.#host}:${this.#port} (a firewall that drops packets, or a DC that accepts connections and hangs, looks like this); for a slow DC or link, raise the timeout (timeoutMs, --ad-timeout-seconds)`,
         { cause: e },
       );
     }
@@ -410,13 +508,19 @@ export class LdapAdSource implements AdSource {
     const client = new Client({
       url: `${this.#secure ? "ldaps" : "ldap"}://${isIP(this.#host) === 6 ? `[${this.#host}]` : this.#host}:${this.#port}`,
       tlsOptions: this.#secure ? this.#tlsOptions() : undefined,
-      connectTimeout: this.options.connectTimeoutMs ?? 10_000,
-      timeout: this.options.operationTimeoutMs ?? 60_000,
+      ...this.#timeouts,
       strictDN: false,
     });
     try {
       if (!this.#secure) {
-        await client.startTLS({ ...this.#tlsOptions(), host: this.#host });
+        // ldapts times the StartTLS request, but not the TLS handshake that follows it on the same socket: a DC that
+        // says yes and then stalls the handshake would be waited for for ever. The deadline covers both.
+        await withDeadline(
+          client.startTLS({ ...this.#tlsOptions(), host: this.#host }),
+          "StartTLS",
+          this.#timeouts.timeout,
+          () => client.unbind(),
+        );
       }
     } catch (e) {
       await client.unbind().catch(() => {});
@@ -457,18 +561,21 @@ export class LdapAdSource implements AdSource {
 
   /**
    * Yields the users in pages of up to pageSize, as they arrive. One connection per call. Reads with DirSync or a
-   * paged search (options.readMode); either way a failure ends the iteration with an AdReadError.
+   * paged search (options.readMode); either way a failure ends the iteration with an AdReadError, and so does a base
+   * DN under which no user was read (AD_EMPTY_SCOPE).
    */
   async *pages(): AsyncGenerator<AdUser[]> {
     const t0 = performance.now();
     Object.assign(this.stats, freshStats(), { method: undefined, fallback: undefined });
     this.#searchSentCalled = false;
     this.#received = 0;
+    this.#outsideNcs = undefined;
     const client = await this.#connect();
     try {
       const plan = this.#readMode === "paged" ? undefined : await this.#dirSyncPlan(client);
       if (plan) {
         this.stats.method = "dirsync";
+        const before = this.stats.requests;
         try {
           yield* this.#dirSyncPages(client, plan, t0);
           return;
@@ -476,7 +583,7 @@ export class LdapAdSource implements AdSource {
           // auto: a DC that refuses DirSync before sending anything gets a paged search instead
           const ldap = (e as AdReadError).ldapCode;
           const refused = ldap === 12 || ldap === 50 || ldap === 53;
-          if (this.#readMode !== "auto" || !refused || this.stats.requests > 1 || this.#received > 0) throw e;
+          if (this.#readMode !== "auto" || !refused || this.stats.requests > before || this.#received > 0) throw e;
           this.stats.fallback = `the DC refused the DirSync search (LDAP ${ldap}): read with a paged search instead`;
         }
       }
@@ -488,11 +595,14 @@ export class LdapAdSource implements AdSource {
     }
   }
 
+  /** Set when the rootDSE showed base DNs in no naming context of the DC: named in a later "no such object" error. */
+  #outsideNcs: string | undefined;
+
   /**
-   * For dirsync/auto: reads the rootDSE (one request) and groups the base DNs by naming context. Undefined means
-   * "read paged" (auto only; `dirsync` fails instead, saying why).
+   * For dirsync/auto: reads the rootDSE (one request), groups the base DNs by naming context and checks that each
+   * exists. Undefined means "read paged" (auto only; `dirsync` fails instead, saying why).
    */
-  async #dirSyncPlan(client: Client): Promise<Map<string, string[]> | undefined> {
+  async #dirSyncPlan(client: Client): Promise<Map<string, BaseDn[]> | undefined> {
     const unusable = (why: string, remedy: string) => {
       if (this.#readMode === "dirsync") throw new AdReadError("AD_PROTOCOL", this.options.url, why, remedy);
       this.stats.fallback = `${why}: read with a paged search instead`;
@@ -519,24 +629,33 @@ export class LdapAdSource implements AdSource {
         "Use readMode paged (--ad-read-mode paged) for servers other than Active Directory",
       );
     }
+    const ncs = list(root.namingContexts);
+    const { byNc, outside } = baseDnsByNamingContext(this.#bases, ncs, (b) => b.parsed);
+    if (outside.length) {
+      const names = outside.map((b) => b.given).join("; ");
+      this.#outsideNcs = `${outside.length === 1 ? "it lies" : `${names} lie`} in no naming context this DC holds (${ncs.join("; ")})`;
+      // A global catalog or a referral may still serve a paged search (auto); DirSync cannot.
+      if (this.#readMode === "dirsync") {
+        throw new AdReadError(
+          "AD_BAD_BASE_DN",
+          this.options.url,
+          `base DN ${names} lies in no naming context this DC holds (${ncs.join("; ")})`,
+          "Check the DC=… part of the base DN (the domain), or point url at a DC of the domain that holds it",
+        );
+      }
+      return unusable(`base DN ${names} lies in no naming context this DC holds`, "Check the base DN and the DC");
+    }
     // DirSync reads the whole naming context, so a base DN that does not exist would simply match nothing: check
     // each one first (a base-scope search, no attributes) so it fails as the paged search would.
-    for (const base of this.options.baseDNs) {
+    for (const base of this.#bases) {
       try {
-        await client.search(base, { scope: "base", filter: "(objectClass=*)", attributes: ["1.1"] });
+        await client.search(base.wire, { scope: "base", filter: "(objectClass=*)", attributes: ["1.1"] });
       } catch (e) {
-        throw this.#fail(e, `read the base DN ${base}`, base);
+        throw this.#fail(e, `read the base DN ${base.given}`, base.given);
       }
       this.stats.requests++;
     }
-    const plan = baseDnsByNamingContext(this.options.baseDNs, list(root.namingContexts));
-    if (!plan) {
-      return unusable(
-        `a base DN lies in no naming context this DC holds (${list(root.namingContexts).join("; ")})`,
-        "Point url at a DC of the domain that holds the base DNs, or use readMode paged",
-      );
-    }
-    return plan;
+    return byNc;
   }
 
   /** Counts a page of users and enforces maxUsers. */
@@ -563,12 +682,15 @@ export class LdapAdSource implements AdSource {
    * while it runs: each entry is turned into an AdUser as it arrives (tapSearchEntries), not collected first, so the
    * conversion overlaps the DC's sending and a large read's memory stays flat. With an ldapts the tap does not fit
    * (`search` is told: `tapped` false), `search` returns the collected entries and they are converted after it.
-   * Errors of `search` end the iteration as they are (`search` maps them); pages not yet yielded are dropped.
+   * `scope` says which of the stream's bases an entry lies in (-1: none, dropped as out of scope); `inScope` counts
+   * the users kept per base. Errors of `search` end the iteration as they are (`search` maps them); pages not yet
+   * yielded are dropped.
    */
   async *#stream(
     client: Client,
     where: string,
-    inScope: (dn: string) => boolean,
+    scope: (dn: string) => number,
+    inScope: number[],
     search: (tapped: boolean) => Promise<Record<string, unknown>[]>,
   ): AsyncGenerator<AdUser[]> {
     let page: AdUser[] = [];
@@ -576,10 +698,23 @@ export class LdapAdSource implements AdSource {
     let wake: (() => void) | undefined;
     const add = (dn: string, attrs: RawAttributes) => {
       this.#received++;
-      if (!inScope(dn)) {
+      let at: number;
+      try {
+        at = scope(dn);
+      } catch (e) {
+        throw new AdReadError(
+          "AD_BAD_ENTRY",
+          where,
+          `the DC sent an entry whose DN does not parse (${(e as Error).message})`,
+          "Report this with the DN to the AD admins; no users were read",
+          { cause: e },
+        );
+      }
+      if (at < 0) {
         this.stats.outOfScope++;
         return;
       }
+      inScope[at] = (inScope[at] ?? 0) + 1;
       page.push(adUserFromAttributes(dn, attrs, where));
       if (page.length >= this.#pageSize) {
         ready.push(page);
@@ -630,8 +765,26 @@ export class LdapAdSource implements AdSource {
     }
   }
 
+  /**
+   * A base DN under which no user was read is an error, never an empty success: with DirSync a misspelt or wrong
+   * scope would otherwise drop every entry silently (the DC sends the whole naming context), and in a paged read an
+   * OU that holds none of the users means the scope is not the one meant (or the account may not see them: AD
+   * leaves out what it may not read).
+   */
+  #emptyScope(bases: BaseDn[], inScope: number[], problem: (names: string) => string): AdReadError | undefined {
+    const empty = bases.filter((_, i) => !inScope[i]);
+    if (!empty.length) return undefined;
+    const one = empty.length === 1;
+    return new AdReadError(
+      "AD_EMPTY_SCOPE",
+      this.options.url,
+      problem(empty.map((b) => b.given).join("; ")),
+      `Check the spelling of ${one ? "the base DN" : "these base DNs"} (each OU=… and DC=…) and that ${one ? "the OU holds" : "the OUs hold"} the users to compare (Get-ADUser -SearchBase '<base DN>' -Filter *), that the filter matches them, and that the bind account may read them (AD leaves out what it may not); drop an OU that holds no users from the base DNs`,
+    );
+  }
+
   /** One DirSync search per naming context (more when the DC says MoreResults), filtered to the base DNs. */
-  async *#dirSyncPages(client: Client, plan: Map<string, string[]>, t0: number): AsyncGenerator<AdUser[]> {
+  async *#dirSyncPages(client: Client, plan: Map<string, BaseDn[]>, t0: number): AsyncGenerator<AdUser[]> {
     const { explicitBufferAttributes, attributes, filter } = this.#searchOptions(this.#filter);
     for (const [nc, bases] of plan) {
       const search = async (tapped: boolean) => {
@@ -675,16 +828,31 @@ export class LdapAdSource implements AdSource {
           cookie = answer.cookie;
         }
       };
-      yield* this.#stream(client, `${this.options.url} ${nc} (DirSync)`, scopeTest(bases), search);
+      const inScope: number[] = [];
+      const received = this.#received;
+      yield* this.#stream(
+        client,
+        `${this.options.url} ${nc} (DirSync)`,
+        dnScope(bases.map((b) => b.parsed)),
+        inScope,
+        search,
+      );
+      const returned = this.#received - received;
+      const empty = this.#emptyScope(bases, inScope, (names) =>
+        returned === 0
+          ? `the DirSync search of ${nc} returned no entry matching the filter, so no user was read under base DN ${names}`
+          : `the DirSync search of ${nc} returned ${returned.toLocaleString("en-US")} ${returned === 1 ? "entry" : "entries"} matching the filter, none of them in or under base DN ${names}`,
+      );
+      if (empty) throw empty;
     }
   }
 
   /** A paged search (RFC 2696) under each base DN. */
   async *#pagedPages(client: Client, t0: number): AsyncGenerator<AdUser[]> {
-    for (const base of this.options.baseDNs) {
+    for (const base of this.#bases) {
       const search = async (tapped: boolean) => {
         const collected: Record<string, unknown>[] = [];
-        const it = client.searchPaginated(base, {
+        const it = client.searchPaginated(base.wire, {
           ...this.#searchOptions(this.#filter),
           paged: { pageSize: this.#pageSize },
         });
@@ -695,7 +863,7 @@ export class LdapAdSource implements AdSource {
             this.#searchSent();
             step = await pending;
           } catch (e) {
-            throw this.#fail(e, `search ${base}`, base);
+            throw this.#fail(e, `search ${base.given}`, base.given);
           }
           if (step.done) return collected;
           this.stats.requests++;
@@ -704,7 +872,15 @@ export class LdapAdSource implements AdSource {
           this.stats.elapsedMs = performance.now() - t0;
         }
       };
-      yield* this.#stream(client, `${this.options.url} ${base}`, () => true, search);
+      // The DC returns only entries under the base (scope sub): every one is in scope.
+      const inScope: number[] = [];
+      yield* this.#stream(client, `${this.options.url} ${base.given}`, () => 0, inScope, search);
+      const empty = this.#emptyScope(
+        [base],
+        inScope,
+        (name) => `no user under base DN ${name} matches the filter: the DC found the base DN but returned no entries`,
+      );
+      if (empty) throw empty;
     }
   }
 
@@ -740,16 +916,23 @@ export class LdapAdSource implements AdSource {
     const client = await this.#connect();
     const out: AdUser[] = [];
     try {
-      for (const base of this.options.baseDNs) {
+      for (const base of this.#bases) {
         let res: { searchEntries: Record<string, unknown>[] };
         try {
-          res = await client.search(base, { ...this.#searchOptions(filter), paged: { pageSize: this.#pageSize } });
+          res = await client.search(base.wire, {
+            ...this.#searchOptions(filter),
+            paged: { pageSize: this.#pageSize },
+          });
         } catch (e) {
-          throw this.#fail(e, `search ${base}`, base);
+          throw this.#fail(e, `search ${base.given}`, base.given);
         }
         for (const entry of res.searchEntries) {
           out.push(
-            adUserFromAttributes(String(entry.dn), LdapAdSource.#rawAttributes(entry), `${this.options.url} ${base}`),
+            adUserFromAttributes(
+              String(entry.dn),
+              LdapAdSource.#rawAttributes(entry),
+              `${this.options.url} ${base.given}`,
+            ),
           );
         }
       }
@@ -763,6 +946,47 @@ export class LdapAdSource implements AdSource {
   async verify(): Promise<void> {
     const client = await this.#connect();
     await client.unbind().catch(() => {});
+  }
+
+  /**
+   * Reads attributes of the rootDSE, connected and bound as for a read (same TLS checks, timeouts and errors): for
+   * the delta fingerprint (`dsServiceName`, `highestCommittedUSN`).
+   */
+  async readRootDse(attributes: string[]): Promise<Record<string, unknown>> {
+    const client = await this.#connect();
+    try {
+      const res = await client.search("", { scope: "base", filter: "(objectClass=*)", attributes });
+      return res.searchEntries[0] ?? {};
+    } catch (e) {
+      throw this.#fail(e, "read the rootDSE");
+    } finally {
+      await client.unbind().catch(() => {});
+    }
+  }
+}
+
+/**
+ * `work`, or a rejection "Operation timed out" (which LdapAdSource's error mapping reads as AD_TIMEOUT) once `ms`
+ * have passed; then `abandon` is called (to close the connection) and a later failure of `work` is ignored.
+ */
+async function withDeadline<T>(
+  work: Promise<T>,
+  what: string,
+  ms: number,
+  abandon: () => Promise<unknown>,
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      work.catch(() => {});
+      abandon().catch(() => {});
+      reject(new Error(`${what}: Operation timed out after ${ms} ms`));
+    }, ms);
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -22,7 +22,7 @@ import { isIP } from "node:net";
 import type { ConnectionOptions } from "node:tls";
 import { Client } from "ldapts";
 import { readAdCsvFile, readLdifFile } from "../ad/exportFiles";
-import { createLdapAdSource, type LdapAdSourceOptions } from "../ad/ldapReader";
+import { createLdapAdSource, type LdapAdSourceOptions, ldapClientTimeouts } from "../ad/ldapReader";
 import type { AdSource, AdUser } from "../ad/types";
 import { errorText, GapInputError } from "./errors";
 import { type AdRecord, toAdRecord } from "./join";
@@ -101,6 +101,7 @@ export async function openAdSource(
         ...(spec.caCertPath ? { caPem: readCa(spec.caCertPath, source) } : {}),
         ...(spec.filter ? { filter: spec.filter } : {}),
         ...(spec.readMode ? { readMode: spec.readMode } : {}),
+        ...(spec.timeoutMs !== undefined ? { timeoutMs: spec.timeoutMs } : {}),
         ...(hooks.onSearchSent ? { onSearchSent: hooks.onSearchSent } : {}),
       };
       try {
@@ -188,8 +189,7 @@ async function ldapFingerprint(
   const secure = url.protocol === "ldaps:";
   const client = new Client({
     url: spec.url,
-    connectTimeout: 10_000,
-    timeout: 30_000,
+    ...ldapClientTimeouts(spec.url, spec.timeoutMs), // the reader's timeouts: the fingerprint waits no longer
     ...(secure ? { tlsOptions: tls } : {}),
   });
   try {

@@ -1,15 +1,7 @@
-/** DirSync helpers (ad/dirsync.ts): the control's encoding, DN scope tests, base DNs by naming context. */
+/** DirSync helpers (ad/dirsync.ts): the control's encoding, base DNs by naming context. */
 import { BerReader, BerWriter } from "ldapts";
 import { describe, expect, it } from "vitest";
-import {
-  baseDnsByNamingContext,
-  DIRSYNC_OBJECT_SECURITY,
-  DIRSYNC_OID,
-  DirSyncControl,
-  isSameOrBelow,
-  normalizeDn,
-  scopeTest,
-} from "../../ad/dirsync";
+import { baseDnsByNamingContext, DIRSYNC_OBJECT_SECURITY, DIRSYNC_OID, DirSyncControl } from "../../ad/dirsync";
 
 describe("DirSyncControl", () => {
   it("writes MS-ADTS' request value: flags, max bytes, cookie", () => {
@@ -39,59 +31,52 @@ describe("DirSyncControl", () => {
   });
 });
 
-describe("DN scope", () => {
-  const base = "OU=Corp Users,DC=corp,DC=example,DC=test";
-  const cases: [string, boolean][] = [
-    ["CN=Ann,OU=Corp Users,DC=corp,DC=example,DC=test", true],
-    ["cn=ann,ou=corp users,dc=CORP,dc=example,dc=test", true],
-    ["CN=Ann, OU=Corp Users, DC=corp, DC=example, DC=test", true],
-    [" CN=Ann ,OU=Corp Users ,DC=corp,DC=example,DC=test ", true],
-    ["OU=Corp Users,DC=corp,DC=example,DC=test", true],
-    ["CN=Smith\\, Ann,OU=Corp Users,DC=corp,DC=example,DC=test", true],
-    ["CN=Ann,OU=Other,DC=corp,DC=example,DC=test", false],
-    ["CN=Ann,OU=Corp Users2,DC=corp,DC=example,DC=test", false],
-    ["CN=Ann,OU=Xcorp Users,DC=corp,DC=example,DC=test", false],
-    ["CN=x\\,OU=Corp Users,DC=corp,DC=example,DC=test", false], // one RDN, "x,OU=Corp Users", under the domain
-    ["CN=x\\\\,OU=Corp Users,DC=corp,DC=example,DC=test", true], // an escaped backslash, then a real comma
-    ["CN=Ann,OU=Corp Users,DC=corp,DC=example", false],
-    ["CN=Zoë,OU=Corp Users,DC=corp,DC=example,DC=test", true],
-  ];
-
-  it.each(cases)("%s lies under the base: %s", (dn, want) => {
-    expect(isSameOrBelow(dn, base)).toBe(want);
-    expect(scopeTest([base])(dn)).toBe(want);
-  });
-
-  it("the fast test agrees with comparing normalised DNs", () => {
-    const test = scopeTest([base, "OU=Staff, DC=corp,DC=example,DC=test"]);
-    const bases = [normalizeDn(base), normalizeDn("OU=Staff,DC=corp,DC=example,DC=test")];
-    const rdns = (dn: string) => normalizeDn(dn).split(/(?<!\\),/); // (misreads an escaped backslash before a comma; filtered out below)
-    const under = (dn: string, b: string) => {
-      const [d, a] = [rdns(dn), rdns(b)];
-      return d.length >= a.length && d.slice(d.length - a.length).join(",") === a.join(",");
-    };
-    for (const [dn] of cases.filter(([dn]) => !dn.includes("\\\\"))) {
-      expect(test(dn)).toBe(bases.some((b) => under(dn, b)));
-    }
-    expect(test("CN=Bo,ou=STAFF,DC=corp,DC=example,DC=test")).toBe(true);
-  });
-});
-
 describe("baseDnsByNamingContext", () => {
   const ncs = ["DC=corp,DC=example,DC=test", "CN=Configuration,DC=corp,DC=example,DC=test", "DC=example,DC=test"];
 
   it("puts each base DN in the longest naming context that holds it", () => {
-    const plan = baseDnsByNamingContext(
+    const { byNc, outside } = baseDnsByNamingContext(
       ["OU=A,DC=corp,DC=example,DC=test", "OU=B,DC=corp,DC=example,DC=test", "OU=C,DC=example,DC=test"],
       ncs,
     );
-    expect([...(plan ?? [])]).toEqual([
+    expect([...byNc]).toEqual([
       ["DC=corp,DC=example,DC=test", ["OU=A,DC=corp,DC=example,DC=test", "OU=B,DC=corp,DC=example,DC=test"]],
       ["DC=example,DC=test", ["OU=C,DC=example,DC=test"]],
     ]);
+    expect(outside).toEqual([]);
   });
 
-  it("is undefined for a base DN that no naming context holds", () => {
-    expect(baseDnsByNamingContext(["OU=A,DC=other,DC=test"], ncs)).toBeUndefined();
+  it("compares parsed DNs: a base spelt differently from the DC's naming context still lies in it", () => {
+    const bases = [
+      "OU=MC3BCnchen,DC=corp,DC=example,DC=test",
+      "OU = R\x16D , dc=CORP , dc=example,dc=test",
+      "ou=corp users,dc=corp,dc=example,dc=test",
+      "OU=x,CN=configuration;DC=corp;DC=example;DC=test",
+    ];
+    const { byNc, outside } = baseDnsByNamingContext(bases, ncs);
+    expect([...byNc]).toEqual([
+      ["DC=corp,DC=example,DC=test", bases.slice(0, 3)],
+      ["CN=Configuration,DC=corp,DC=example,DC=test", [bases[3]]],
+    ]);
+    expect(outside).toEqual([]);
+  });
+
+  it("names the base DNs that no naming context holds", () => {
+    const { byNc, outside } = baseDnsByNamingContext(
+      ["OU=A,DC=other,DC=test", "OU=B,DC=corp,DC=example,DC=test", "OU=C,DC=corp\\,example,DC=test"],
+      ncs,
+    );
+    expect(outside).toEqual(["OU=A,DC=other,DC=test", "OU=C,DC=corp\\,example,DC=test"]);
+    expect([...byNc.keys()]).toEqual(["DC=corp,DC=example,DC=test"]);
+  });
+
+  it("ignores a naming context that does not parse, and maps objects through dnOf", () => {
+    const { byNc, outside } = baseDnsByNamingContext(
+      [{ dn: "OU=A,DC=corp,DC=example,DC=test" }],
+      ["DC=corp\\", "DC=corp,DC=example,DC=test"],
+      (b) => b.dn,
+    );
+    expect([...byNc]).toEqual([["DC=corp,DC=example,DC=test", [{ dn: "OU=A,DC=corp,DC=example,DC=test" }]]]);
+    expect(outside).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * Error paths of the LDAP reader that a healthy DC does not produce on demand: configuration mistakes, a closed
- * port, a server that never answers, referrals and size limits (from a minimal LDAPS server on 127.0.0.1).
+ * port, a server that never answers (or answers some requests and then hangs), referrals and size limits (from a
+ * minimal LDAPS server on 127.0.0.1).
  */
 import { createServer } from "node:net";
 import { type AndFilter, EqualityFilter } from "ldapts";
@@ -8,6 +9,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import { AdReadError } from "../../ad/errors";
 import { compileFilter, FilterSyntaxError } from "../../ad/filter";
 import { createLdapAdSource, type LdapAdSourceOptions } from "../../ad/ldapReader";
+import { adFingerprint, adSourceName, openAdSource, readAdSource } from "../../gap/adSources";
+import { GapInputError } from "../../gap/errors";
+import type { AdSourceSpec } from "../../gap/types";
 import { makeTestCa } from "./helpers/certs";
 import { type FakeEntry, type FakeLdap, startFakeLdap } from "./helpers/fakeLdap";
 
@@ -71,6 +75,35 @@ describe("configuration", () => {
       baseDNs: ["OU=Corp Users,DC=corp,DC=example,DC=test", "ou=staff 01, ou=corp users,dc=corp,dc=example,dc=test"],
     });
     expect(e.message).toMatch(/inside/);
+    const escaped = configError({
+      baseDNs: ["OU=Corp\\20Users,DC=corp,DC=example,DC=test", "OU=Staff 01,OU=Corp Users,DC=corp,DC=example,DC=test"],
+    });
+    expect(escaped.message).toMatch(/OU=Staff 01,OU=Corp Users.* lies inside OU=Corp\\20Users/);
+  });
+  it("refuses the same base DN spelt twice", () => {
+    const e = configError({
+      baseDNs: ["OU=R\\26D,DC=corp,DC=example,DC=test", "ou = r&d , dc=corp,dc=example,dc=test"],
+    });
+    expect(e.code).toBe("AD_BAD_CONFIG");
+    expect(e.message).toMatch(/are the same DN/);
+  });
+  it.each([
+    ["this is not a DN", /"=" expected/],
+    ["OU=Staff,,DC=corp", /attribute type .* is missing/],
+    ["OU=M\\C3nchen,DC=corp", /not valid UTF-8/],
+    ["OU=Staff,DC=corp,", /ends with a separator/],
+    ["  ", /is empty/],
+  ])("refuses a malformed base DN before connecting: %s", (dn, problem) => {
+    const e = configError({ baseDNs: [dn] });
+    expect(e.code).toBe("AD_BAD_BASE_DN");
+    expect(e.message).toContain(JSON.stringify(dn));
+    expect(e.message).toMatch(problem);
+    expect(e.message).toMatch(/Write base DNs like|Give the sync-scope OU/);
+  });
+  it.each([0, -1, Number.NaN, Number.POSITIVE_INFINITY])("refuses timeoutMs %s", (timeoutMs) => {
+    const e = configError({ timeoutMs });
+    expect(e.code).toBe("AD_BAD_CONFIG");
+    expect(e.message).toMatch(/timeoutMs .* is not a positive number of milliseconds/);
   });
   it("refuses no base DN, bad URLs and bad page sizes", () => {
     expect(configError({ baseDNs: [] }).code).toBe("AD_BAD_CONFIG");
@@ -116,6 +149,14 @@ describe("compileFilter", () => {
   });
 });
 
+const oneUser: FakeEntry = {
+  dn: "CN=u1,OU=Corp Users,DC=corp,DC=example,DC=test",
+  attributes: [
+    ["sAMAccountName", [Buffer.from("u1")]],
+    ["objectGUID", [Buffer.alloc(16, 1)]],
+  ],
+};
+
 describe("server errors", () => {
   it("unreachable: a closed port is AD_UNREACHABLE naming host and port", async () => {
     const port = await freePort();
@@ -135,11 +176,10 @@ describe("server errors", () => {
   it("a server that never answers a request is AD_TIMEOUT (StartTLS request)", async () => {
     const silent = await startFakeLdap({ kind: "silent" });
     servers.push(silent);
-    const src = createLdapAdSource(
-      opts({ url: `ldap://127.0.0.1:${silent.port}`, startTls: true, operationTimeoutMs: 300 }),
-    );
+    const src = createLdapAdSource(opts({ url: `ldap://127.0.0.1:${silent.port}`, startTls: true, timeoutMs: 300 }));
     const e = await readError(src);
     expect(e.code).toBe("AD_TIMEOUT");
+    expect(e.message).toMatch(/no answer from the DC within 0\.3 s while trying to start TLS/);
   });
 
   it("a referral (LDAP 10) for the base DN is AD_REFERRAL", async () => {
@@ -179,14 +219,16 @@ describe("server errors", () => {
     expect((await readError(createLdapAdSource(opts({ url: fake.url })))).code).toBe("AD_ACCESS_DENIED");
   });
 
-  it("an empty OU is an empty result (the base exists), not an error", async () => {
+  it("a base DN under which the DC returns no user is AD_EMPTY_SCOPE, never an empty success", async () => {
     const fake = await startFakeLdap({ kind: "searchResult", code: 0 }, ca);
     servers.push(fake);
     const src = createLdapAdSource(opts({ url: fake.url, readMode: "paged" }));
-    expect(await src.readAll()).toEqual([]);
+    const e = await readError(src);
+    expect(e.code).toBe("AD_EMPTY_SCOPE");
+    expect(e.message).toMatch(/no user under base DN OU=Corp Users,DC=corp,DC=example,DC=test matches the filter/);
+    expect(e.message).toMatch(/Check the spelling of the base DN/);
     expect(src.stats.requests).toBe(1);
     expect(src.stats.method).toBe("paged");
-    expect(src.stats.fallback).toBeUndefined();
   });
 
   it.each([true, false])(
@@ -216,10 +258,10 @@ describe("server errors", () => {
   );
 
   it("auto reads paged from a server whose rootDSE does not offer DirSync, and says so", async () => {
-    const fake = await startFakeLdap({ kind: "searchResult", code: 0 }, ca);
+    const fake = await startFakeLdap({ kind: "searchResult", code: 0, entries: [oneUser] }, ca);
     servers.push(fake);
     const src = createLdapAdSource(opts({ url: fake.url }));
-    expect(await src.readAll()).toEqual([]);
+    expect((await src.readAll()).map((u) => u.sAMAccountName)).toEqual(["u1"]);
     expect(src.stats.method).toBe("paged");
     expect(src.stats.fallback).toMatch(/does not list the DirSync control \(1\.2\.840\.113556\.1\.4\.841\)/);
     expect(src.stats.requests).toBe(2); // the rootDSE, then the one (empty) page
@@ -240,5 +282,130 @@ describe("server errors", () => {
     const other = makeTestCa("other CA");
     const e = await readError(createLdapAdSource(opts({ url: fake.url, caPem: other.caPem })));
     expect(e.code).toBe("AD_TLS_UNTRUSTED");
+  });
+});
+
+describe("a DC that accepts the connection and then never answers: AD_TIMEOUT within timeoutMs", () => {
+  const timeoutMs = 300;
+  const mute = async (answer: ("bind" | "startTls")[], tls = true) => {
+    const server = await startFakeLdap({ kind: "mute", answer }, tls ? ca : undefined);
+    servers.push(server);
+    return server;
+  };
+  const timedOut = (e: AdReadError, url: string, what: RegExp) => {
+    expect(e.code).toBe("AD_TIMEOUT");
+    expect(e.server).toBe(url);
+    expect(e.message).toContain(url);
+    expect(e.message).toMatch(what);
+    expect(e.remedy).toMatch(/Check that the DC is up and answers LDAPS? on 127\.0\.0\.1:\d+/);
+    expect(e.remedy).toMatch(/raise the timeout \(timeoutMs, --ad-timeout-seconds\)/);
+  };
+
+  it("TLS done, the bind never answered", async () => {
+    const server = await mute([]);
+    const e = await readError(createLdapAdSource(opts({ url: server.url, timeoutMs })));
+    timedOut(
+      e,
+      server.url,
+      /no answer from the DC within 0\.3 s while trying to bind \(BindRequest: Operation timed out\)/,
+    );
+  });
+
+  it("bound, the rootDSE never answered (auto and dirsync)", async () => {
+    const server = await mute(["bind"]);
+    for (const readMode of ["auto", "dirsync"] as const) {
+      const e = await readError(createLdapAdSource(opts({ url: server.url, timeoutMs, readMode })));
+      timedOut(e, server.url, /within 0\.3 s while trying to read the rootDSE/);
+    }
+  });
+
+  it("bound, the paged search never answered", async () => {
+    const server = await mute(["bind"]);
+    const e = await readError(createLdapAdSource(opts({ url: server.url, timeoutMs, readMode: "paged" })));
+    timedOut(e, server.url, /within 0\.3 s while trying to search OU=Corp Users,DC=corp,DC=example,DC=test/);
+  });
+
+  it("bound, a user lookup never answered", async () => {
+    const server = await mute(["bind"]);
+    const e = await createLdapAdSource(opts({ url: server.url, timeoutMs }))
+      .findUsers("sAMAccountName", "ann")
+      .then(
+        () => undefined,
+        (err: AdReadError) => err,
+      );
+    expect(e).toBeInstanceOf(AdReadError);
+    timedOut(e as AdReadError, server.url, /within 0\.3 s while trying to search OU=Corp Users/);
+  });
+
+  it("StartTLS answered, then the TLS handshake stalls (ldapts does not time it: the reader's deadline does)", async () => {
+    const server = await mute(["startTls"], false);
+    const url = `ldap://127.0.0.1:${server.port}`;
+    const e = await readError(createLdapAdSource(opts({ url, startTls: true, timeoutMs })));
+    timedOut(e, url, /within 0\.3 s while trying to start TLS \(StartTLS: Operation timed out after 300 ms\)/);
+  });
+
+  it("the connect timeout is timeoutMs when that is shorter than 10 s (no TLS handshake at all)", async () => {
+    const silent = await startFakeLdap({ kind: "silent" });
+    servers.push(silent);
+    const e = await readError(createLdapAdSource(opts({ url: silent.url, timeoutMs })));
+    expect(e.code).toBe("AD_TIMEOUT");
+    expect(e.message).toMatch(/did not complete the TCP and TLS connection within 0\.3 s/);
+  });
+
+  it("readRootDse (for the delta fingerprint) has the same timeout and errors", async () => {
+    const server = await mute(["bind"]);
+    const e = await createLdapAdSource(opts({ url: server.url, timeoutMs }))
+      .readRootDse(["highestCommittedUSN"])
+      .then(
+        () => undefined,
+        (err: AdReadError) => err,
+      );
+    expect(e).toBeInstanceOf(AdReadError);
+    timedOut(e as AdReadError, server.url, /within 0\.3 s while trying to read the rootDSE/);
+  });
+
+  describe("through the gap layer (exit 2: GapInputError naming the AD side)", () => {
+    const spec = (url: string): AdSourceSpec => ({
+      kind: "ldap",
+      url,
+      bindDN: "svc@corp.example.test",
+      baseDNs: ["OU=Corp Users,DC=corp,DC=example,DC=test"],
+      caCertPath: ca.caCertPath,
+      timeoutMs,
+    });
+    const env = { SYNCGAP_AD_PASSWORD: PASSWORD };
+
+    // These two would also pass after the fingerprint's old fixed 30 s; the test timeout (far above 0.3 s, below
+    // 30 s) is what shows that spec.timeoutMs reached the client.
+    const sooner = { timeout: 15_000 };
+
+    it("the read: spec.timeoutMs reaches the reader", sooner, async () => {
+      const server = await mute(["bind"]);
+      const s = spec(server.url);
+      const e = await readAdSource(await openAdSource(s, env), adSourceName(s)).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(e).toBeInstanceOf(GapInputError);
+      expect((e as GapInputError).source).toBe(`AD ${server.url} (OU=Corp Users,DC=corp,DC=example,DC=test)`);
+      expect((e as Error).message).toMatch(/no answer from the DC within 0\.3 s while trying to read the rootDSE/);
+      expect((e as Error).message).not.toContain(PASSWORD);
+    });
+
+    it.each([
+      ["the bind", [] as "bind"[]],
+      ["the rootDSE", ["bind" as const]],
+    ])("the delta fingerprint: %s never answered", sooner, async (_what, answer) => {
+      const server = await mute(answer);
+      const e = await adFingerprint(spec(server.url), env).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(e).toBeInstanceOf(GapInputError);
+      expect((e as GapInputError).source).toBe(`AD ${server.url} (OU=Corp Users,DC=corp,DC=example,DC=test)`);
+      expect((e as Error).message).toMatch(/Operation timed out/);
+      expect((e as GapInputError).remedy).toMatch(/check --ad-url/);
+      expect((e as Error).message).not.toContain(PASSWORD);
+    });
   });
 });

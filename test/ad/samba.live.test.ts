@@ -16,6 +16,7 @@ import { parseLdif } from "../../ad/ldif";
 import type { SambaDc } from "../../ad/testing/sambaDc";
 import type { AdUser } from "../../ad/types";
 import { DEMO_OU, DEMO_USERS, generatedUser, OUT_OF_SCOPE_USERS, seedUserDn } from "../fixtures/ad/seedData";
+import { type AdminLdap, adminLdap } from "./helpers/adminLdap";
 import { makeTestCa } from "./helpers/certs";
 import { acquireDc } from "./helpers/dc";
 
@@ -332,9 +333,16 @@ describe("scope and limits", () => {
     expect(e.message).toContain("OU=Does Not Exist");
   });
 
-  it("a malformed base DN is AD_BAD_BASE_DN", async () => {
-    const e = await errorOf(createLdapAdSource(opts({ baseDNs: ["this is not a DN"] })).readAll());
-    expect(e.code).toBe("AD_BAD_BASE_DN");
+  it("a malformed base DN is AD_BAD_BASE_DN, before anything is sent", () => {
+    let e: unknown;
+    try {
+      createLdapAdSource(opts({ baseDNs: ["this is not a DN"] }));
+    } catch (err) {
+      e = err;
+    }
+    expect(e).toBeInstanceOf(AdReadError);
+    expect((e as AdReadError).code).toBe("AD_BAD_BASE_DN");
+    expect((e as Error).message).toMatch(/base DN "this is not a DN" is not a valid DN: "=" expected/);
   });
 
   it("several base DNs are read one after the other", async () => {
@@ -404,5 +412,113 @@ describe("filter escaping (live)", () => {
     const got = await src.readAll();
     expect(got.length).toBeGreaterThan(1000);
     expect(got.every((u) => u.enabled)).toBe(true);
+  });
+});
+
+describe("base DNs spelt differently from the DC's DNs (RFC 4514), and scopes that read no user", () => {
+  let admin: AdminLdap;
+  let root: string;
+  let munich: string;
+  let rnd: string;
+  let empty: string;
+
+  beforeAll(async () => {
+    admin = await adminLdap(dc);
+    root = `OU=syncgap DN tests,${dc.baseDN}`;
+    await admin.remove(root); // left over from an interrupted run
+    await admin.addOu("syncgap DN tests", dc.baseDN);
+    munich = await admin.addOu("München", root);
+    await admin.addUser("Zoë Ähre", munich);
+    await admin.addUser("Jörg Öz", munich);
+    rnd = await admin.addOu("R&D", root);
+    await admin.addUser("Ann Lab", rnd);
+    empty = await admin.addOu("Empty", root);
+  });
+  afterAll(async () => {
+    await admin?.remove(root);
+    await admin?.close();
+  });
+
+  const modes = ["dirsync", "paged"] as const;
+  const dns = async (baseDNs: string[], readMode: (typeof modes)[number]) => {
+    const src = createLdapAdSource(opts({ baseDNs, readMode }));
+    const users = await src.readAll();
+    expect(src.stats.method).toBe(readMode);
+    return users.map((u) => u.distinguishedName).sort();
+  };
+
+  describe.each(modes)("%s", (readMode) => {
+    it("OU=M\\C3\\BCnchen (hex-escaped UTF-8), lower case and spaces read the same users as OU=München", async () => {
+      const want = await dns([munich], readMode);
+      expect(want).toHaveLength(2);
+      const rootLower = `ou = syncgap dn tests , dc=corp,dc=example,dc=test`;
+      for (const spelt of [`OU=M\\C3\\BCnchen,${root}`, `ou=m\\c3\\bcnchen,${rootLower}`, `OU="München" ; ${root}`]) {
+        expect(await dns([spelt], readMode), spelt).toEqual(want);
+      }
+    });
+
+    it("OU=R\\26D reads the same users as OU=R&D", async () => {
+      const want = await dns([rnd], readMode);
+      expect(want).toEqual([`CN=Ann Lab,${rnd}`]);
+      expect(await dns([`OU=R\\26D,${root}`], readMode)).toEqual(want);
+      expect(await dns([`ou=r&d,${root}`], readMode)).toEqual(want);
+    });
+
+    it("OU = Corp Users , DC=corp,… and lower case read the same users as the canonical spelling", async () => {
+      const want = await dns([dc.usersDN], readMode);
+      expect(want).toHaveLength(GENERATED + DEMO_USERS.length);
+      for (const spelt of [
+        "OU = Corp Users , DC=corp , DC=example , DC=test",
+        "ou=corp users,dc=corp,dc=example,dc=test",
+      ]) {
+        expect(await dns([spelt], readMode), spelt).toEqual(want);
+      }
+    });
+
+    it("an OU that exists but holds no users is AD_EMPTY_SCOPE naming it, never zero users", async () => {
+      const e = await errorOf(createLdapAdSource(opts({ baseDNs: [empty], readMode })).readAll());
+      expect(e.code).toBe("AD_EMPTY_SCOPE");
+      expect(e.message).toContain(`base DN ${empty}`);
+      expect(e.message).toMatch(/Check the spelling of the base DN/);
+      if (readMode === "dirsync") {
+        // the DC sent the domain's users (seed, demo, service account, built-ins, the test OUs), none in scope
+        const n = Number(
+          /returned ([\d,]+) entries matching the filter, none of them/.exec(e.message)?.[1]?.replace(/,/g, ""),
+        );
+        expect(n).toBeGreaterThanOrEqual(GENERATED + DEMO_USERS.length + OUT_OF_SCOPE_USERS.length + 3);
+      } else {
+        expect(e.message).toMatch(/no user under base DN .* matches the filter/);
+      }
+    });
+
+    it("with several base DNs, AD_EMPTY_SCOPE names only the empty one", async () => {
+      const e = await errorOf(createLdapAdSource(opts({ baseDNs: [DEMO_OU, empty, munich], readMode })).readAll());
+      expect(e.code).toBe("AD_EMPTY_SCOPE");
+      expect(e.message).toContain(empty);
+      expect(e.message).not.toContain(DEMO_OU);
+      expect(e.message).not.toContain("München");
+    });
+
+    it("a misspelt OU is AD_BAD_BASE_DN (the DC says noSuchObject), never zero users", async () => {
+      const e = await errorOf(createLdapAdSource(opts({ baseDNs: [`OU=Muenchen,${root}`], readMode })).readAll());
+      expect(e.code).toBe("AD_BAD_BASE_DN");
+      expect(e.ldapCode).toBe(32);
+      expect(e.message).toContain(`base DN OU=Muenchen,${root} does not exist`);
+    });
+  });
+
+  it("a base DN in no naming context of the DC: dirsync says so; auto reads paged and the DC's noSuchObject says so", async () => {
+    const other = "OU=Staff,DC=other,DC=test";
+    const e = await errorOf(createLdapAdSource(opts({ baseDNs: [other], readMode: "dirsync" })).readAll());
+    expect(e.code).toBe("AD_BAD_BASE_DN");
+    expect(e.message).toContain(
+      `base DN ${other} lies in no naming context this DC holds (DC=corp,DC=example,DC=test;`,
+    );
+    expect(e.remedy).toMatch(/Check the DC=… part of the base DN/);
+    const src = createLdapAdSource(opts({ baseDNs: [other] }));
+    const auto = await errorOf(src.readAll());
+    expect(src.stats.fallback).toMatch(/lies in no naming context this DC holds: read with a paged search instead/);
+    expect(auto.code).toBe("AD_BAD_BASE_DN");
+    expect(auto.message).toMatch(/does not exist \(LDAP 32 noSuchObject\): it lies in no naming context this DC holds/);
   });
 });

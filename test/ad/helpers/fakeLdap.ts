@@ -1,7 +1,7 @@
 /**
  * A minimal LDAPS server on 127.0.0.1 that answers binds with success and searches with a chosen result code, or
- * never answers at all: for the error paths a real DC cannot be made to take on demand (referral, size limit,
- * timeout). Hand-written BER, just enough for ldapts' requests.
+ * never answers at all, or answers only some requests: for the error paths a real DC cannot be made to take on
+ * demand (referral, size limit, a DC that hangs). Hand-written BER, just enough for ldapts' requests.
  */
 import type { AddressInfo } from "node:net";
 import { createServer as createTcpServer, type Server, type Socket } from "node:net";
@@ -10,6 +10,15 @@ import type { TestCa } from "./certs";
 
 export type FakeMode =
   | { kind: "silent" } // accepts the connection, never says anything (not even the TLS handshake when tls)
+  | {
+      /**
+       * Completes the TLS handshake (when given a CA) and then answers only these requests: "bind" with success,
+       * "startTls" (the StartTLS extended request) with success and then nothing more, not even the TLS handshake
+       * the client starts next. Everything else is read and never answered.
+       */
+      kind: "mute";
+      answer?: ("bind" | "startTls")[];
+    }
   | {
       kind: "searchResult";
       code: number;
@@ -101,11 +110,22 @@ export async function startFakeLdap(mode: FakeMode, ca?: TestCa): Promise<FakeLd
     sock.on("error", () => {});
     if (mode.kind === "silent") return;
     let pending: Buffer = Buffer.alloc(0);
+    let deaf = false;
     sock.on("data", (d: Buffer) => {
+      if (deaf) return; // after a StartTLS "yes": the client's TLS handshake, never answered
       pending = Buffer.concat([pending, d]);
       const { messages, rest } = readMessages(pending);
       pending = rest;
       for (const [id, tag] of messages) {
+        if (mode.kind === "mute") {
+          if (tag === 0x60 && mode.answer?.includes("bind")) sock.write(ldapResult(0x61, id, 0));
+          else if (tag === 0x77 && mode.answer?.includes("startTls")) {
+            sock.write(ldapResult(0x78, id, 0)); // ExtendedResponse: success
+            deaf = true;
+            return;
+          }
+          continue;
+        }
         if (tag === 0x60)
           sock.write(ldapResult(0x61, id, 0)); // BindRequest → success
         else if (tag === 0x63) {
