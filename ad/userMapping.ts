@@ -41,6 +41,68 @@ export type AttrValue = string | Uint8Array;
 /** Attribute values by lower-cased attribute name. */
 export type RawAttributes = Map<string, AttrValue[]>;
 
+/**
+ * The longest value AD stores for each attribute syncgap reads, in characters (rangeUpper of String(Unicode)
+ * attributes counts Unicode characters, https://learn.microsoft.com/openspecs/windows_protocols/ms-ada3/83b00fc4-1312-40ba-991d-b410524e2778).
+ * A longer value cannot have come from AD: the export is damaged or its columns are shifted, and reading it anyway
+ * would compare garbage (or hold a 200 MB "phone number" in memory).
+ */
+export const AD_VALUE_LIMITS: Readonly<Record<string, { max: number; source: string }>> = {
+  mobile: { max: 64, source: "rangeUpper 64, https://learn.microsoft.com/windows/win32/adschema/a-mobile" },
+  othermobile: { max: 64, source: "rangeUpper 64, https://learn.microsoft.com/windows/win32/adschema/a-othermobile" },
+  displayname: { max: 256, source: "rangeUpper 256, https://learn.microsoft.com/windows/win32/adschema/a-displayname" },
+  userprincipalname: {
+    max: 1024,
+    source: "rangeUpper 1024, https://learn.microsoft.com/windows/win32/adschema/a-userprincipalname",
+  },
+  samaccountname: {
+    max: 256,
+    source: "rangeUpper 256, https://learn.microsoft.com/windows/win32/adschema/a-samaccountname",
+  },
+  // Integers and times: their longest text forms (a 64-bit USN has 20 digits; GeneralizedTime with fraction ~24).
+  useraccountcontrol: { max: 16, source: "a 32-bit integer" },
+  usnchanged: { max: 24, source: "a 64-bit integer" },
+  whenchanged: { max: 64, source: "a GeneralizedTime (PowerShell writes it culture-formatted)" },
+  enabled: { max: 8, source: "True or False" },
+  // Binary attributes as text (CSV: GUID string, base64, or a byte list of 16 bytes; a SID string ≤ 184 characters).
+  objectguid: { max: 128, source: "16 bytes" },
+  "ms-ds-consistencyguid": { max: 128, source: "a 16-byte GUID as Entra Connect writes it" },
+  objectsid: { max: 256, source: "at most 68 bytes, MS-DTYP 2.4.2" },
+  sid: { max: 256, source: "at most 68 bytes, MS-DTYP 2.4.2" },
+};
+
+/**
+ * AD defines no rangeUpper for distinguishedName; each RDN value is bounded (cn: 64 characters) and real DNs stay
+ * far under this. syncgap's cap, so a broken record cannot make a DN of megabytes.
+ */
+export const AD_MAX_DN_LENGTH = 4096;
+
+/** Refuses values longer than AD allows, naming the entry, the attribute and the limit. */
+function checkLimits(dn: string, attrs: RawAttributes, where: string): void {
+  if (dn.length > AD_MAX_DN_LENGTH) {
+    throw new AdReadError(
+      "AD_BAD_ENTRY",
+      where,
+      `the distinguished name ${JSON.stringify(dn.slice(0, 80))}… is ${dn.length} characters, more than syncgap's cap of ${AD_MAX_DN_LENGTH}`,
+      "Check that the export is not damaged",
+    );
+  }
+  for (const [name, values] of attrs) {
+    const limit = AD_VALUE_LIMITS[name];
+    if (!limit) continue;
+    for (const v of values) {
+      if (v.length <= limit.max) continue;
+      const len = typeof v === "string" ? `${v.length} characters` : `${v.length} bytes`;
+      throw new AdReadError(
+        "AD_BAD_ENTRY",
+        where,
+        `${name} of ${dn} is ${len}; AD holds at most ${limit.max} (${limit.source})`,
+        "The value cannot have come from AD: check that the export is not damaged and its columns are not shifted, then export again",
+      );
+    }
+  }
+}
+
 /** A value as text (bytes decoded as UTF-8). */
 function text(v: AttrValue | undefined): string | undefined {
   if (v === undefined) return undefined;
@@ -136,6 +198,7 @@ function parseBool(s: string | undefined): boolean | undefined {
  * `enabledHint` is a separate enabled flag (PowerShell's `Enabled` column) used when userAccountControl is absent.
  */
 export function adUserFromAttributes(dn: string, attrs: RawAttributes, where: string): AdUser {
+  checkLimits(dn, attrs, where);
   const uacText = firstText(attrs, "useraccountcontrol");
   let userAccountControl: number | undefined;
   if (uacText !== undefined) {

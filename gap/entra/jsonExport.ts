@@ -1,12 +1,22 @@
 /**
- * Entra ID users from a Graph JSON export file. Two shapes are accepted:
+ * Entra ID users from a Graph JSON export file. Three shapes are accepted, pretty-printed or not:
  *   - an array of user objects: `[{ "id": …, "userPrincipalName": …, "mobilePhone": … }, …]`
  *     (what `Get-MgUser -All … | ConvertTo-Json` or `jq '[.value[]]'` gives);
- *   - an array of Graph pages: `[{ "value": [ …users… ], "@odata.nextLink": … }, …]` (raw responses saved as read).
- * A file that is not JSON, mixes both shapes or holds a bad user fails with the file name, the position (line and
- * column, or the JSON pointer of the value) and what is wrong.
+ *   - an array of Graph pages: `[{ "@odata.context": …, "value": [ …users… ], "@odata.nextLink": … }, …]` (the
+ *     responses of a paging script or Graph Explorer, saved as read);
+ *   - one Graph page: `{ "@odata.context": …, "value": [ …users… ] }` (one response saved as it came).
+ *
+ * The file is read in chunks and split into its elements (users, pages) without ever holding it as one string, so
+ * it may be larger than V8's longest string (~512 MiB); each element is parsed with JSON.parse on its own.
+ *
+ * Completeness (docs/gap-analysis.md): the JSON must run to its closing bracket with nothing after it, and hold at
+ * least one user, no user twice (same id), and, for pages, the last page must carry no `@odata.nextLink`: Graph puts
+ * a nextLink on every page that has a successor (https://learn.microsoft.com/graph/paging), so one on the last page
+ * means the export stopped early. A page's `@odata.count` (when the read asked for $count) must match the
+ * users read. Anything else fails with the file, the place (line and column, or the JSON pointer) and the fix.
  */
-import { readFileSync, statSync } from "node:fs";
+import { isUtf8 } from "node:buffer";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { GapInputError } from "../errors";
 import type { EntraUser, SourceInfo } from "../types";
 import { EntraUserShapeError, isSynced, toEntraUser } from "./users";
@@ -17,26 +27,274 @@ export interface EntraExport {
   notes: string[];
 }
 
-function lineColumn(text: string, position: number): string {
-  let line = 1;
-  let col = 1;
-  for (let i = 0; i < position && i < text.length; i++) {
-    if (text.charCodeAt(i) === 10) {
-      line++;
-      col = 1;
-    } else col++;
+/** Longest top-level element (a user, or a page of up to 999 users) held at once. */
+export const MAX_JSON_ELEMENT_BYTES = 64 * 1024 * 1024;
+/** Longest user object inside a streamed page, and longest page property or key. */
+export const MAX_JSON_USER_BYTES = 1024 * 1024;
+
+const REMEDY =
+  'export an array of Graph user objects, an array of Graph pages ({ "value": [...] }) or one Graph page; see docs/gap-analysis.md';
+
+/** Thrown inside the scanner; turned into a GapInputError with the file's name. */
+class JsonExportError extends Error {
+  constructor(
+    readonly problem: string,
+    readonly remedy: string = REMEDY,
+  ) {
+    super(problem);
   }
-  return `line ${line} column ${col}`;
+}
+
+type Encoding = "utf8" | "utf16le" | "utf16be";
+
+/**
+ * A synchronous byte reader over the file (as UTF-8: UTF-16 files are transcoded chunk by chunk), keeping the line
+ * and column of its position for messages.
+ */
+class Reader {
+  buf: Buffer = Buffer.alloc(0);
+  pos = 0;
+  /** Line (1-based) at `pos`, and the absolute offset where that line starts. */
+  line = 1;
+  lineStart = 0;
+  /** Absolute offset of buf[0] in the (UTF-8) stream. */
+  base = 0;
+  eof = false;
+  readonly #fd: number;
+  readonly #decoder?: InstanceType<typeof TextDecoder>;
+  #filePos: number;
+
+  constructor(fd: number, encoding: Encoding, start: number) {
+    this.#fd = fd;
+    this.#filePos = start;
+    if (encoding !== "utf8")
+      this.#decoder = new TextDecoder(encoding === "utf16le" ? "utf-16le" : "utf-16be", {
+        fatal: true,
+        ignoreBOM: true,
+      });
+  }
+
+  /** Replaces the buffer with the next chunk (a new Buffer: slices of the old one stay valid). False at the end. */
+  fill(): boolean {
+    if (this.eof) return false;
+    this.base += this.buf.length;
+    this.pos = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(1024 * 1024);
+      const n = readSync(this.#fd, chunk, 0, chunk.length, this.#filePos);
+      this.#filePos += n;
+      if (!this.#decoder) {
+        this.buf = chunk.subarray(0, n);
+        if (n === 0) this.eof = true;
+        return n > 0;
+      }
+      let text: string;
+      try {
+        text = n ? this.#decoder.decode(chunk.subarray(0, n), { stream: true }) : this.#decoder.decode();
+      } catch {
+        throw new JsonExportError(
+          `the file is not valid UTF-16 near line ${this.line} (a lone surrogate or a cut character)`,
+          "save the export again (Out-File -Encoding utf8, or Set-Content -Encoding Unicode)",
+        );
+      }
+      this.buf = Buffer.from(text, "utf8");
+      if (n === 0) this.eof = true;
+      if (this.buf.length || this.eof) return this.buf.length > 0;
+    }
+  }
+
+  /** Absolute offset of `pos`. */
+  get offset(): number {
+    return this.base + this.pos;
+  }
+
+  where(): string {
+    return `line ${this.line} column ${this.offset - this.lineStart + 1}`;
+  }
+
+  /** The next byte without consuming it, -1 at the end. */
+  peek(): number {
+    if (this.pos >= this.buf.length && !this.fill()) return -1;
+    return this.buf[this.pos]!;
+  }
+
+  /** Skips JSON whitespace. */
+  ws(): void {
+    for (;;) {
+      if (this.pos >= this.buf.length && !this.fill()) return;
+      const c = this.buf[this.pos]!;
+      if (c === 0x0a) {
+        this.line++;
+        this.lineStart = this.offset + 1;
+      } else if (c !== 0x20 && c !== 0x09 && c !== 0x0d) return;
+      this.pos++;
+    }
+  }
+
+  expect(ch: string, what: string): void {
+    this.ws();
+    const c = this.peek();
+    if (c !== ch.charCodeAt(0)) {
+      throw new JsonExportError(
+        `not valid JSON: expected ${what} at ${this.where()}, found ${c < 0 ? "the end of the file" : JSON.stringify(String.fromCharCode(c))}${c < 0 ? " (the file is cut)" : ""}`,
+      );
+    }
+    this.pos++;
+  }
+
+  /**
+   * Reads one JSON value (object, array, string or scalar) as its raw text, at most `max` bytes, tracking lines, and
+   * returns it parsed. `pointer` names it in messages.
+   */
+  value(max: number, pointer: string, whatTooBig: string): unknown {
+    this.ws();
+    const startLine = this.line;
+    const startCol = this.offset - this.lineStart + 1;
+    const parts: Buffer[] = [];
+    let size = 0;
+    let depth = 0;
+    let inString = false;
+    let escaped = false;
+    let scalar = false;
+    let done = false;
+    let first = true;
+    while (!done) {
+      if (this.pos >= this.buf.length && !this.fill()) break;
+      const buf = this.buf;
+      const len = buf.length;
+      const from = this.pos;
+      let i = from;
+      if (first) {
+        const c = buf[i]!;
+        if (c === 0x22) inString = true;
+        else if (c === 0x7b || c === 0x5b) depth = 1;
+        else scalar = true;
+        i++;
+        first = false;
+        if (scalar && (c === 0x2c || c === 0x5d || c === 0x7d)) {
+          throw new JsonExportError(`not valid JSON: expected a value at ${this.where()}`);
+        }
+      }
+      for (; i < len; i++) {
+        const c = buf[i]!;
+        if (inString) {
+          if (escaped) escaped = false;
+          else if (c === 0x5c) escaped = true;
+          else if (c === 0x22) {
+            inString = false;
+            if (depth === 0) {
+              i++;
+              done = true;
+              break;
+            }
+          }
+        } else if (scalar) {
+          if (c === 0x2c || c === 0x5d || c === 0x7d || c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) {
+            done = true;
+            break;
+          }
+        } else if (c === 0x22) inString = true;
+        else if (c === 0x7b || c === 0x5b) depth++;
+        else if (c === 0x7d || c === 0x5d) {
+          if (--depth === 0) {
+            i++;
+            done = true;
+            break;
+          }
+        } else if (c === 0x0a) {
+          this.line++;
+          this.lineStart = this.base + i + 1;
+        }
+      }
+      size += i - from;
+      if (size > max) {
+        throw new JsonExportError(
+          `${whatTooBig} at ${pointer} (from line ${startLine}) is larger than ${max / 1024 / 1024} MiB${done ? "" : " before it ends"}: ${max === MAX_JSON_ELEMENT_BYTES ? "a Graph page holds at most 999 users" : "no Graph user object comes near that"}`,
+          "check that the file is a Graph export and not damaged; write users as an array or one page per element",
+        );
+      }
+      parts.push(buf.subarray(from, i));
+      this.pos = i;
+    }
+    if (!done && !scalar) {
+      throw new JsonExportError(
+        `not valid JSON: the file ends inside the value that starts at line ${startLine} column ${startCol} (${pointer}): it was cut`,
+        "export again and copy the whole file",
+      );
+    }
+    const bytes = parts.length === 1 ? parts[0]! : Buffer.concat(parts, size);
+    if (!isUtf8(bytes)) {
+      throw new JsonExportError(
+        `bytes in the value at ${pointer} (from line ${startLine}) are not UTF-8: the file was saved in another encoding`,
+        "save the export as UTF-8 (Out-File -Encoding utf8; PowerShell 7 writes UTF-8 by default) or UTF-16 with BOM",
+      );
+    }
+    const text = bytes.toString("utf8");
+    try {
+      return JSON.parse(text);
+    } catch (e) {
+      const msg = (e as Error).message;
+      const m = /position (\d+)/.exec(msg);
+      let where = `line ${startLine} column ${startCol}`;
+      if (m) {
+        const p = Math.min(Number(m[1]), text.length);
+        let line = startLine;
+        let lastNl = -1;
+        for (let i = text.indexOf("\n"); i >= 0 && i < p; i = text.indexOf("\n", i + 1)) {
+          line++;
+          lastNl = i;
+        }
+        where = `line ${line} column ${lastNl < 0 ? startCol + p : p - lastNl}`;
+      }
+      throw new JsonExportError(
+        `not valid JSON: ${msg.replace(/ in JSON at position \d+.*$/s, "")} (${where}, in the element at ${pointer})`,
+      );
+    }
+  }
+}
+
+function isPage(v: unknown): v is Record<string, unknown> & { value: unknown } {
+  return v !== null && typeof v === "object" && !Array.isArray(v) && Object.hasOwn(v as object, "value");
+}
+
+function describe(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "an array";
+  return typeof v === "object" ? "an object" : typeof v;
+}
+
+function detectEncoding(fd: number, path: string): { encoding: Encoding; bom: number } {
+  const head = Buffer.alloc(512);
+  const n = readSync(fd, head, 0, head.length, 0);
+  const b = (i: number) => (i < n ? head[i]! : -1);
+  if ((b(0) === 0xff && b(1) === 0xfe && b(2) === 0 && b(3) === 0) || (b(0) === 0 && b(1) === 0 && b(2) === 0xfe)) {
+    throw new JsonExportError(
+      "the file is UTF-32, which syncgap does not read",
+      "save the export as UTF-8 (Out-File -Encoding utf8)",
+    );
+  }
+  if (b(0) === 0xef && b(1) === 0xbb && b(2) === 0xbf) return { encoding: "utf8", bom: 3 };
+  // Windows PowerShell 5.1's `>` and Out-File write UTF-16LE with a BOM.
+  if (b(0) === 0xff && b(1) === 0xfe) return { encoding: "utf16le", bom: 2 };
+  if (b(0) === 0xfe && b(1) === 0xff) return { encoding: "utf16be", bom: 2 };
+  if (head.subarray(0, n).includes(0)) {
+    throw new JsonExportError(
+      `${path} holds NUL bytes: it is UTF-16 without a byte order mark, or not JSON at all`,
+      "save the export as UTF-8 (Out-File -Encoding utf8) or UTF-16 with BOM",
+    );
+  }
+  return { encoding: "utf8", bom: 0 };
 }
 
 export function readEntraJsonFile(path: string): EntraExport {
   const source = `Entra ID export ${path}`;
-  const remedy =
-    'export an array of Graph user objects or an array of Graph pages ({ "value": [...] }); see docs/gap-analysis.md';
-  let text: string;
+  let fd: number;
   try {
-    if (!statSync(path).isFile()) throw new Error("not a regular file");
-    text = readFileSync(path, "utf8");
+    fd = openSync(path, "r");
+    if (!fstatSync(fd).isFile()) {
+      closeSync(fd);
+      throw new Error("not a regular file");
+    }
   } catch (e) {
     throw new GapInputError(
       source,
@@ -44,67 +302,214 @@ export function readEntraJsonFile(path: string): EntraExport {
       "check the path given to --entra-json",
     );
   }
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // PowerShell's Out-File writes a BOM
-  let data: unknown;
   try {
-    data = JSON.parse(text);
+    return readExport(fd, path);
   } catch (e) {
-    const msg = (e as Error).message;
-    const pos = /at position (\d+)/.exec(msg);
-    const where = /\(line \d+ column \d+\)/.test(msg) || !pos ? "" : ` (${lineColumn(text, Number(pos[1]))})`;
-    throw new GapInputError(source, `not valid JSON: ${msg}${where}`, remedy);
-  }
-  if (!Array.isArray(data)) {
-    const hint =
-      data && typeof data === "object" && Array.isArray((data as { value?: unknown }).value)
-        ? " (a single Graph page: wrap it in [ ] to make it an array of pages)"
-        : "";
+    if (e instanceof JsonExportError) throw new GapInputError(source, e.problem, e.remedy);
+    if (e instanceof EntraUserShapeError)
+      throw new GapInputError(source, `${e.problem} (at JSON pointer ${e.where})`, REMEDY);
+    if (e instanceof GapInputError) throw e;
     throw new GapInputError(
       source,
-      `at /: expected a JSON array, found ${data === null ? "null" : typeof data}${hint}`,
-      remedy,
+      `cannot read the file: ${(e as Error).message}`,
+      "check the file and its permissions",
+      {
+        cause: e,
+      },
     );
+  } finally {
+    closeSync(fd);
   }
-  const isPage = (v: unknown) =>
-    v !== null && typeof v === "object" && !Array.isArray(v) && Object.hasOwn(v as object, "value");
-  const pages = data.length > 0 && isPage(data[0]);
+}
+
+function readExport(fd: number, path: string): EntraExport {
+  const { encoding, bom } = detectEncoding(fd, path);
+  const r = new Reader(fd, encoding, bom);
   const users: EntraUser[] = [];
+  const seen = new Map<string, string>(); // id → pointer of its first occurrence
+  let total = 0;
   let notSynced = 0;
   let withoutSyncFlag = 0;
-  const take = (raw: unknown, where: string) => {
-    const u = toEntraUser(raw, where);
+  const take = (raw: unknown, pointer: string) => {
+    const u = toEntraUser(raw, pointer);
+    const first = seen.get(u.id);
+    if (first !== undefined) {
+      throw new JsonExportError(
+        `user id ${u.id} appears twice (at ${first} and ${pointer}): the export holds a page twice, or two exports joined`,
+        "export once, in one run that follows @odata.nextLink to the end (Get-MgUser -All)",
+      );
+    }
+    seen.set(u.id, pointer);
+    total++;
     if (u.onPremisesSyncEnabled === undefined) withoutSyncFlag++;
     if (isSynced(u)) users.push(u);
     else notSynced++;
   };
-  try {
-    data.forEach((item, i) => {
-      if (pages) {
-        if (!isPage(item))
-          throw new EntraUserShapeError(
-            `/${i}`,
-            'expected a Graph page ({ "value": [...] }) like the elements before it',
-          );
-        const value = (item as { value: unknown }).value;
-        if (!Array.isArray(value)) throw new EntraUserShapeError(`/${i}/value`, "expected an array of users");
-        value.forEach((u, j) => {
-          take(u, `/${i}/value/${j}`);
-        });
-      } else {
-        if (isPage(item))
-          throw new EntraUserShapeError(`/${i}`, "a Graph page among user objects: use one shape for the whole file");
-        take(item, `/${i}`);
+
+  r.ws();
+  const c0 = r.peek();
+  let shape: string;
+  let pages = 0;
+  let count: { value: number; pointer: string } | undefined;
+  /**
+   * Checks one page's links; `last` is whether it is the last page in the file. A page before the last without a
+   * nextLink is accepted: scripts that keep only `value` and the last link write such files.
+   */
+  const pageLinks = (page: Record<string, unknown>, pointer: string, last: boolean) => {
+    const next = page["@odata.nextLink"];
+    if (last && next !== undefined && next !== null) {
+      throw new JsonExportError(
+        `the last page (${pointer}) carries @odata.nextLink: Graph had more users to send, so the export is partial`,
+        "follow @odata.nextLink until a page comes without it (Get-MgUser -All does), then export again",
+      );
+    }
+    const n = page["@odata.count"];
+    if (typeof n === "number" && !count) count = { value: n, pointer };
+  };
+  if (c0 === 0x5b) {
+    r.pos++;
+    r.ws();
+    let i = 0;
+    let mode: "users" | "pages" | undefined;
+    let pending: { page: Record<string, unknown>; pointer: string } | undefined;
+    if (r.peek() === 0x5d) r.pos++;
+    else {
+      for (;;) {
+        const pointer = `/${i}`;
+        const item = r.value(MAX_JSON_ELEMENT_BYTES, pointer, "the element");
+        mode ??= isPage(item) ? "pages" : "users";
+        if (mode === "pages") {
+          if (!isPage(item)) {
+            throw new EntraUserShapeError(
+              pointer,
+              'expected a Graph page ({ "value": [...] }) like the elements before it',
+            );
+          }
+          if (!Array.isArray(item.value))
+            throw new EntraUserShapeError(`${pointer}/value`, "expected an array of users");
+          item.value.forEach((u, j) => {
+            take(u, `${pointer}/value/${j}`);
+          });
+          pending = { page: item, pointer };
+          pages++;
+        } else {
+          if (isPage(item))
+            throw new EntraUserShapeError(pointer, "a Graph page among user objects: use one shape for the whole file");
+          take(item, pointer);
+        }
+        i++;
+        r.ws();
+        const c = r.peek();
+        if (c === 0x2c) {
+          r.pos++;
+          continue;
+        }
+        if (c === 0x5d) {
+          r.pos++;
+          break;
+        }
+        throw new JsonExportError(
+          c < 0
+            ? `not valid JSON: the file ends after element /${i - 1} without the closing ] of the array: it was cut`
+            : `not valid JSON: expected , or ] after element /${i - 1} at ${r.where()}, found ${JSON.stringify(String.fromCharCode(c))}`,
+          c < 0 ? "export again and copy the whole file" : REMEDY,
+        );
       }
-    });
-  } catch (e) {
-    if (e instanceof EntraUserShapeError)
-      throw new GapInputError(source, `${e.problem} (at JSON pointer ${e.where})`, remedy);
-    throw e;
+    }
+    if (pending) pageLinks(pending.page, pending.pointer, true);
+    shape = mode === "pages" ? `${pages} pages` : "array of users";
+  } else if (c0 === 0x7b) {
+    // One page, streamed: its value array may hold every user of the tenant.
+    r.pos++;
+    const page: Record<string, unknown> = {};
+    let hasValue = false;
+    r.ws();
+    if (r.peek() === 0x7d) r.pos++;
+    else {
+      for (;;) {
+        r.ws();
+        if (r.peek() !== 0x22) r.expect('"', "a property name");
+        const key = r.value(4096, "/", "a property name") as string;
+        r.expect(":", "':'");
+        if (key === "value") {
+          hasValue = true;
+          r.expect("[", `an array of users for /value`);
+          r.ws();
+          let j = 0;
+          if (r.peek() === 0x5d) r.pos++;
+          else {
+            for (;;) {
+              take(r.value(MAX_JSON_USER_BYTES, `/value/${j}`, "the user object"), `/value/${j}`);
+              j++;
+              r.ws();
+              const c = r.peek();
+              if (c === 0x2c) {
+                r.pos++;
+                continue;
+              }
+              if (c === 0x5d) {
+                r.pos++;
+                break;
+              }
+              throw new JsonExportError(
+                c < 0
+                  ? `not valid JSON: the file ends after /value/${j - 1} without the closing ] of value: it was cut`
+                  : `not valid JSON: expected , or ] after /value/${j - 1} at ${r.where()}`,
+                c < 0 ? "export again and copy the whole file" : REMEDY,
+              );
+            }
+          }
+        } else page[key] = r.value(MAX_JSON_USER_BYTES, `/${key}`, "the property");
+        r.ws();
+        const c = r.peek();
+        if (c === 0x2c) {
+          r.pos++;
+          continue;
+        }
+        if (c === 0x7d) {
+          r.pos++;
+          break;
+        }
+        throw new JsonExportError(
+          c < 0
+            ? "not valid JSON: the file ends before the closing } of the page: it was cut"
+            : `not valid JSON: expected , or } at ${r.where()}`,
+          c < 0 ? "export again and copy the whole file" : REMEDY,
+        );
+      }
+    }
+    if (!hasValue) {
+      throw new JsonExportError(
+        'at /: expected a JSON array of users or pages, or a Graph page ({ "value": [...] }), found an object without "value"',
+      );
+    }
+    pageLinks(page, "/", true);
+    pages = 1;
+    shape = "one Graph page";
+  } else if (c0 < 0) {
+    throw new JsonExportError("the file is empty", "export the users again (see docs/gap-analysis.md)");
+  } else {
+    const v = r.value(MAX_JSON_USER_BYTES, "/", "the value");
+    throw new JsonExportError(`at /: expected a JSON array, or a Graph page, found ${describe(v)}`);
   }
-  const seen = new Set<string>();
-  for (const [i, u] of users.entries()) {
-    if (seen.has(u.id)) throw new GapInputError(source, `user id ${u.id} appears twice (user #${i + 1})`, remedy);
-    seen.add(u.id);
+  r.ws();
+  if (r.peek() >= 0) {
+    throw new JsonExportError(
+      `not valid JSON: more data after the end of the JSON value, at ${r.where()}`,
+      "a file of one JSON page a line (JSON Lines) is not read: wrap the pages in [ ] separated by commas, or export an array of users",
+    );
+  }
+  if (total === 0) {
+    throw new JsonExportError(
+      `the export holds no users${pages ? ` (${pages} page${pages > 1 ? "s" : ""} with empty value)` : " (an empty array)"}`,
+      "a tenant always has users: check the $filter and the account's User.Read.All permission, and export again",
+    );
+  }
+  if (count && count.value !== total) {
+    throw new JsonExportError(
+      `@odata.count at ${count.pointer} says ${count.value} users, but the file holds ${total}: pages are missing or repeated`,
+      "export again in one run that follows @odata.nextLink to the end",
+    );
   }
   const skipped: { count: number; reason: string }[] = [];
   if (notSynced)
@@ -120,7 +525,7 @@ export function readEntraJsonFile(path: string): EntraExport {
     users,
     info: {
       kind: "json",
-      description: `Graph JSON export ${path} (${pages ? `${data.length} pages` : "array of users"})`,
+      description: `Graph JSON export ${path} (${shape})`,
       users: users.length,
       mode: "export",
       ...(skipped.length ? { skipped } : {}),

@@ -28,6 +28,24 @@ function describe(v: unknown): string {
   return typeof v === "object" ? "an object" : `${typeof v} ${JSON.stringify(v)}`.slice(0, 80);
 }
 
+/**
+ * The longest value each property can hold. Graph documents mobilePhone and displayName
+ * (https://learn.microsoft.com/graph/api/resources/user: "Maximum length is 64 characters" / "256 characters");
+ * the on-premises properties are copies of AD attributes, so AD's rangeUpper bounds them (ad/userMapping.ts,
+ * AD_VALUE_LIMITS). A longer value did not come from Graph: the export is damaged.
+ */
+export const ENTRA_VALUE_LIMITS: Readonly<Partial<Record<keyof EntraUser, { max: number; source: string }>>> = {
+  mobilePhone: { max: 64, source: "Graph user.mobilePhone, https://learn.microsoft.com/graph/api/resources/user" },
+  displayName: { max: 256, source: "Graph user.displayName, https://learn.microsoft.com/graph/api/resources/user" },
+  id: { max: 64, source: "a directory object id is a GUID" },
+  userPrincipalName: { max: 1024, source: "AD userPrincipalName rangeUpper 1024" },
+  onPremisesUserPrincipalName: { max: 1024, source: "AD userPrincipalName rangeUpper 1024" },
+  onPremisesSamAccountName: { max: 256, source: "AD sAMAccountName rangeUpper 256" },
+  onPremisesImmutableId: { max: 256, source: "base64 of a sourceAnchor" },
+  onPremisesSecurityIdentifier: { max: 256, source: "a SID string" },
+  onPremisesDistinguishedName: { max: 4096, source: "syncgap's DN cap (ad/userMapping.ts)" },
+};
+
 function checkValue(name: keyof EntraUser, v: unknown, where: string): void {
   if (v === null || v === undefined) return;
   if (BOOLEAN_PROPS.has(name)) {
@@ -35,6 +53,14 @@ function checkValue(name: keyof EntraUser, v: unknown, where: string): void {
       throw new EntraUserShapeError(where, `expected true, false or null, found ${describe(v)}`);
   } else if (typeof v !== "string") {
     throw new EntraUserShapeError(where, `expected a string or null, found ${describe(v)}`);
+  } else {
+    const limit = ENTRA_VALUE_LIMITS[name];
+    if (limit && v.length > limit.max) {
+      throw new EntraUserShapeError(
+        where,
+        `${name} is ${v.length} characters; it holds at most ${limit.max} (${limit.source})`,
+      );
+    }
   }
 }
 
@@ -44,6 +70,32 @@ function checkValue(name: keyof EntraUser, v: unknown, where: string): void {
  * 100k users, copying each one would double what the read allocates.
  */
 export function toEntraUser(raw: unknown, where: string): EntraUser {
+  try {
+    return convert(raw, where);
+  } catch (e) {
+    // Name the user in the message when the object says who it is (only on the error path).
+    if (e instanceof EntraUserShapeError && raw && typeof raw === "object" && !/\buser \S+ has\b/.test(e.problem)) {
+      const who = userName(raw as Record<string, unknown>);
+      if (who) throw new EntraUserShapeError(e.where, `user ${who}: ${e.problem}`);
+    }
+    throw e;
+  }
+}
+
+function userName(obj: Record<string, unknown>): string | undefined {
+  let id: unknown;
+  let upn: unknown;
+  for (const k in obj) {
+    const l = k.toLowerCase();
+    if (l === "userprincipalname") upn = obj[k];
+    else if (l === "id") id = obj[k];
+  }
+  const pick =
+    typeof upn === "string" && upn.length <= 1024 ? upn : typeof id === "string" && id.length <= 64 ? id : undefined;
+  return pick === undefined ? undefined : JSON.stringify(pick);
+}
+
+function convert(raw: unknown, where: string): EntraUser {
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
     throw new EntraUserShapeError(where, `expected a user object, found ${describe(raw)}`);
   }
