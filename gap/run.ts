@@ -8,7 +8,12 @@
  */
 import { performance } from "node:perf_hooks";
 import { ConnectionSettingsError } from "../providers/connection";
-import { createGraphConnection, type GraphClientOptions, type GraphConnection } from "../providers/graphClient";
+import {
+  checkGraphLink,
+  createGraphConnection,
+  type GraphClientOptions,
+  type GraphConnection,
+} from "../providers/graphClient";
 import { adFingerprint, adSourceName, openAdSource, readAdSource, sameAdContent } from "./adSources";
 import { applyDelta, isDeltaResyncError, readSyncedUsers, readUsersDelta } from "./entra/graphReader";
 import { readEntraJsonFile } from "./entra/jsonExport";
@@ -395,6 +400,22 @@ async function readEntra(
   }
   const notes: string[] = [];
   let prior = state?.entra;
+  if (prior) {
+    // syncgap saves only a deltaLink that lies on the endpoint it read (readUsersDelta checks it), so one that points
+    // elsewhere than the state's own endpoint was put there by hand, or by someone who wants the next run's request
+    // (and token) to go to them. That ends the run (exit 2), naming the link, rather than starting a new round with a
+    // note: a note in a passing report is easy to miss, an edited state file is not a condition to work around
+    // quietly, and its remedy (delete the file) takes a second. The link is never fetched either way; when endpoint
+    // and link were both changed, the endpoint check below starts a new round against the configured endpoint.
+    const checked = checkGraphLink(prior.endpoint, prior.deltaLink);
+    if ("problem" in checked) {
+      throw new GapInputError(
+        `delta state ${e.deltaStatePath}`,
+        `its deltaLink ${checked.problem} (the state was made for ${String(prior.endpoint).slice(0, 200)}); syncgap never saves such a link, so the file was edited or damaged, and the link was not followed`,
+        `delete ${e.deltaStatePath} and the files next to it that start with its name, to start a new delta round; and find out who changed it`,
+      );
+    }
+  }
   if (
     prior &&
     (prior.endpoint !== conn.baseUrl || prior.tenantId !== conn.settings.tenantId || prior.select !== SELECT_KEY)

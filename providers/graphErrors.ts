@@ -56,10 +56,75 @@ interface SdkError {
   body?: unknown;
 }
 
+/**
+ * What the client's own middleware throws (providers/graphClient.ts): a request refused before it left, one that got
+ * no answer, one Graph asked to postpone beyond the retry budget, a connection that kept failing. The message already
+ * says what happened and what to do; describeGraphError() only puts the call's name in front.
+ *
+ * The Graph SDK turns any other error a middleware throws into its own GraphError, keeping the message and the name
+ * (as `code`) but not the fields (GraphRequest.send rethrows only GraphClientError as it is), so graphClient.ts puts
+ * the SDK's GraphClientError under this class once the SDK is loaded (see passThroughSdk).
+ */
+export class GraphCallError extends Error {
+  override name = "GraphCallError";
+  constructor(
+    message: string,
+    /** The URL of the request. */
+    readonly url: string,
+    /** The last HTTP status, when there was an answer. */
+    readonly status?: number,
+    readonly requestId?: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** A request to another origin than the configured Graph endpoint: refused, never sent (the token is Graph's only). */
+export class GraphOriginError extends GraphCallError {
+  override name = "GraphOriginError";
+}
+
+/** No answer within the per-attempt timeout, on every attempt the retry budget allowed. */
+export class GraphTimeoutError extends GraphCallError {
+  override name = "GraphTimeoutError";
+}
+
+/** Graph asked (Retry-After) to wait longer than what is left of the retry budget. */
+export class GraphRetryAfterError extends GraphCallError {
+  override name = "GraphRetryAfterError";
+}
+
+/** The connection kept failing (refused, reset, TLS) until the retries ran out. */
+export class GraphNetworkError extends GraphCallError {
+  override name = "GraphNetworkError";
+}
+
+const CALL_ERROR_NAMES = new Set([
+  "GraphCallError",
+  "GraphOriginError",
+  "GraphTimeoutError",
+  "GraphRetryAfterError",
+  "GraphNetworkError",
+]);
+
 /** Wraps any error from a Graph call, naming the call and, for 401/403/429, the remedy. */
 export function describeGraphError(what: string, e: unknown, hint?: PermissionHint): Error {
   if (e instanceof GraphRequestError) return e;
+  if (e instanceof GraphCallError) {
+    return new GraphRequestError(
+      `${what} failed${e.status ? ` with HTTP ${e.status}` : ""}: ${e.message}${e.requestId ? ` (request-id ${e.requestId})` : ""}`,
+      e.status,
+      e.name,
+      e.requestId,
+      { cause: e },
+    );
+  }
   const err = e as SdkError & Error;
+  // A client built without passThroughSdk (or another SDK copy) still carries our error's name and message.
+  if (typeof err?.code === "string" && CALL_ERROR_NAMES.has(err.code)) {
+    return new GraphRequestError(`${what} failed: ${err.message}`, undefined, err.code, undefined, { cause: e });
+  }
   // The SDK wraps what a middleware throws into its own GraphError, keeping the original name as `code`.
   if (err instanceof GraphAuthError) return err;
   if (err?.name === "GraphAuthError" || err?.code === "GraphAuthError") return new GraphAuthError(err.message, err);

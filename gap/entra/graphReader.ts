@@ -13,9 +13,12 @@
  * that has a value (absent means never set, so a new user's missing properties are null and an existing user's keep
  * their value); `@removed` marks a user deleted or out of scope.
  *
- * Any page that fails ends the read with an error: a partial directory is never analysed.
+ * Any page that fails ends the read with an error: a partial directory is never analysed. Links in an answer are
+ * followed only when they point into the configured Graph API (same origin, under /v1.0: checkGraphLink), never
+ * twice (a page loop), and for at most `maxPages` pages: an answer is directory data, and a server that rewrites
+ * them must not be able to send the read elsewhere or keep it going for ever.
  */
-import type { GraphConnection } from "../../providers/graphClient";
+import { checkGraphLink, type GraphConnection } from "../../providers/graphClient";
 import { describeGraphError, PERMISSIONS } from "../../providers/graphErrors";
 import { GapInputError } from "../errors";
 import { ENTRA_SELECT, type EntraUser } from "../types";
@@ -32,6 +35,61 @@ export interface GraphReadOptions {
   onProgress?: (p: ReadProgress) => void;
   /** Page size for the full read (1–999). */
   pageSize?: number;
+  /** Most pages one read follows before it fails (default DEFAULT_MAX_PAGES). */
+  maxPages?: number;
+}
+
+/**
+ * The page cap. The full read of 1M synced users at $top=999 is about 1,000 pages; the delta initial round lists every
+ * user in the tenant, cloud-only ones included, and Graph may page it well below the 999 that `Prefer:
+ * odata.maxpagesize` asks for (a preference, which the server may lower: https://learn.microsoft.com/graph/api/user-delta
+ * and https://learn.microsoft.com/graph/paging), so 10,000 leaves room for 1M users at 100 a page. More than that is a
+ * server that never stops handing out links, not a directory.
+ */
+export const DEFAULT_MAX_PAGES = 10_000;
+
+/** Follows the links of one read: checks each against the connection's API base, remembers them, counts pages. */
+class LinkGuard {
+  private readonly seen = new Map<string, number>();
+  constructor(
+    private readonly conn: GraphConnection,
+    private readonly maxPages: number,
+  ) {
+    if (!(maxPages >= 1)) throw new Error(`maxPages must be at least 1, not ${maxPages}`);
+  }
+  /** The URL to request for `link` (from `field` of page `page`, or a saved deltaLink at page 0), or a GapInputError. */
+  check(link: unknown, field: string, page: number, what: string): string {
+    const checked = checkGraphLink(this.conn.baseUrl, link);
+    if ("problem" in checked) {
+      throw new GapInputError(
+        graphSourceName(this.conn),
+        `${field} of ${what} ${checked.problem}; it was not followed`,
+        "Graph links only to itself: check the Graph endpoint setting (--graph-endpoint, SYNCGAP_GRAPH_ENDPOINT) and " +
+          "anything between syncgap and Graph (a proxy) that could rewrite its answers",
+      );
+    }
+    const earlier = this.seen.get(checked.href);
+    if (earlier !== undefined) {
+      throw new GapInputError(
+        graphSourceName(this.conn),
+        `${field} of ${what} repeats ${earlier === 0 ? "the saved deltaLink the read started from" : `the @odata.nextLink of page ${earlier}`} ` +
+          `(${checked.href}): following it would read the same pages for ever`,
+        "Graph's paging went round in a loop; run again later, and if it persists report it to Microsoft",
+      );
+    }
+    this.seen.set(checked.href, page);
+    return checked.href;
+  }
+  /** Throws when page `page` (1-based) would be one more than the cap. */
+  allow(page: number, what: string): void {
+    if (page > this.maxPages) {
+      throw new GapInputError(
+        graphSourceName(this.conn),
+        `${what}: still an @odata.nextLink after ${this.maxPages} pages; the read was stopped there`,
+        `a server that never stops paging is not a directory; if yours really is that large, raise the page cap (maxPages in the Graph reader options, default ${DEFAULT_MAX_PAGES})`,
+      );
+    }
+  }
 }
 
 interface GraphPage {
@@ -69,6 +127,7 @@ async function get(
   conn: GraphConnection,
   url: string,
   what: string,
+  signal: AbortSignal | undefined,
   query?: Record<string, string>,
   headers?: Record<string, string>,
 ): Promise<unknown> {
@@ -76,6 +135,9 @@ async function get(
     const req = conn.client.api(url);
     if (query) req.query(query);
     if (headers) req.headers(headers);
+    // The run's signal reaches fetch (through the client's timeout middleware): when the other side of a gap run
+    // fails, the request in flight stops too instead of running to its timeout.
+    if (signal) req.option("signal", signal);
     return await req.get();
   } catch (e) {
     if (e instanceof GapInputError) throw e;
@@ -87,6 +149,7 @@ async function get(
 /** Reads every synced user. */
 export async function readSyncedUsers(conn: GraphConnection, opts: GraphReadOptions = {}): Promise<EntraUser[]> {
   const top = opts.pageSize ?? 999;
+  const guard = new LinkGuard(conn, opts.maxPages ?? DEFAULT_MAX_PAGES);
   const users: EntraUser[] = [];
   let pages = 0;
   let next: string | undefined = "/users";
@@ -98,13 +161,16 @@ export async function readSyncedUsers(conn: GraphConnection, opts: GraphReadOpti
   while (next) {
     opts.signal?.throwIfAborted();
     const what = pages === 0 ? "GET /users (synced users)" : `GET /users page ${pages + 1} (@odata.nextLink)`;
-    const { value, page } = checkPage(conn, await get(conn, next, what, query), what);
+    guard.allow(pages + 1, what);
+    const { value, page } = checkPage(conn, await get(conn, next, what, opts.signal, query), what);
     for (let i = 0; i < value.length; i++) {
       const u = checkUser(conn, value[i], `page ${pages + 1} /value/${i}`);
       if (isSynced(u)) users.push(u);
     }
     pages++;
-    next = page["@odata.nextLink"];
+    const link = page["@odata.nextLink"];
+    next =
+      link === undefined || link === null ? undefined : guard.check(link, "@odata.nextLink", pages, `page ${pages}`);
     query = undefined;
     opts.onProgress?.({ users: users.length, pages, done: !next });
   }
@@ -137,7 +203,11 @@ export async function readUsersDelta(
   deltaLink: string | undefined,
   opts: GraphReadOptions = {},
 ): Promise<DeltaReadResult> {
-  let next: string | undefined = deltaLink ?? "/users/delta";
+  const guard = new LinkGuard(conn, opts.maxPages ?? DEFAULT_MAX_PAGES);
+  let next: string | undefined =
+    deltaLink === undefined
+      ? "/users/delta"
+      : guard.check(deltaLink, "the saved @odata.deltaLink", 0, "the delta state");
   let query: Record<string, string> | undefined = deltaLink ? undefined : { $select: ENTRA_SELECT.join(",") };
   let pages = 0;
   const changes: Record<string, unknown>[] = [];
@@ -150,11 +220,12 @@ export async function readUsersDelta(
           ? "GET /users/delta (saved deltaLink)"
           : "GET /users/delta"
         : `GET /users/delta page ${pages + 1}`;
+    guard.allow(pages + 1, what);
     // Ask for large pages; Graph may ignore the preference (the default delta page is smaller), which only costs
     // more requests. The preference rides along in the links for later pages.
     const { value, page } = checkPage(
       conn,
-      await get(conn, next, what, query, { Prefer: "odata.maxpagesize=999" }),
+      await get(conn, next, what, opts.signal, query, { Prefer: "odata.maxpagesize=999" }),
       what,
     );
     for (let i = 0; i < value.length; i++) {
@@ -176,9 +247,19 @@ export async function readUsersDelta(
     const newDelta: string | undefined = page["@odata.deltaLink"];
     query = undefined;
     opts.onProgress?.({ users: seen, pages, done: !nextLink });
-    if (nextLink) next = nextLink;
-    else if (newDelta) return { changes, deltaLink: newDelta, pages };
-    else
+    if (nextLink) next = guard.check(nextLink, "@odata.nextLink", pages, `delta page ${pages}`);
+    else if (newDelta) {
+      // Checked now although it is only saved: the next run would follow it with the token.
+      const checked = checkGraphLink(conn.baseUrl, newDelta);
+      if ("problem" in checked) {
+        throw new GapInputError(
+          graphSourceName(conn),
+          `@odata.deltaLink of delta page ${pages} ${checked.problem}; it was not saved`,
+          "Graph links only to itself: check the Graph endpoint setting and anything between syncgap and Graph that could rewrite its answers",
+        );
+      }
+      return { changes, deltaLink: checked.href, pages };
+    } else
       throw new GapInputError(graphSourceName(conn), `${what} returned neither @odata.nextLink nor @odata.deltaLink`);
   }
   throw new Error("unreachable");

@@ -11,7 +11,9 @@ import type { RunningEmulator } from "../../emulator";
 import { GapInputError } from "../../gap/errors";
 import { runGapAnalysis } from "../../gap/index";
 import type { GapResult, GapRunSpec } from "../../gap/types";
+import { trustCaFile } from "../../providers/graphClient";
 import { writeAdLdif } from "../fixtures/gap/adLdif";
+import { createTestCa, type LoopbackHttps, startLoopbackHttps } from "../support/loopbackHttps";
 import {
   APP_ID,
   cloudEdit,
@@ -267,5 +269,37 @@ describe("unreachable Graph", () => {
     expect(err.message).toMatch(
       /Entra ID \(Graph https:\/\/127\.0\.0\.1:9\/v1\.0.*could not be reached|failed after 2 attempts/,
     );
+  });
+});
+
+describe("an edited delta state", () => {
+  let capture: LoopbackHttps;
+  beforeAll(async () => {
+    const ca = await createTestCa();
+    trustCaFile(ca.caCertPath); // the capture server is as trusted as Graph: a request to it would succeed
+    capture = await startLoopbackHttps(ca, (_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" }).end('{"value":[]}');
+    });
+  });
+  afterAll(async () => capture?.close());
+
+  it("whose deltaLink points at another host: exit-2 error naming it, and that host gets no request", async () => {
+    const state = join(stateDir, `state-edited-${Date.now()}.json`);
+    const first = await runGapAnalysis(graphSpec({ deltaStatePath: state }), { env: gapEnv(emu) });
+    expect(first.inputs.entra.mode).toBe("delta-initial");
+    const saved = JSON.parse(readFileSync(state, "utf8"));
+    const real = new URL(saved.entra.deltaLink);
+    expect(real.origin).toBe(emu.baseUrl);
+    saved.entra.deltaLink = `${capture.origin}${real.pathname}${real.search}`;
+    writeFileSync(state, JSON.stringify(saved));
+
+    const err = await runGapAnalysis(graphSpec({ deltaStatePath: state }), { env: gapEnv(emu) }).catch((e) => e);
+    expect(err).toBeInstanceOf(GapInputError);
+    expect(err.message).toContain(`delta state ${state}: its deltaLink points at ${capture.origin}`);
+    expect(err.message).toContain(`not at the configured Graph endpoint ${emu.baseUrl}`);
+    expect(capture.requests).toEqual([]);
+    // The capture server does answer whoever reaches it, with the same trust the product uses.
+    expect((await fetch(`${capture.origin}/probe`)).status).toBe(200);
+    expect(capture.requests.map((r) => r.headers.authorization)).toEqual([undefined]);
   });
 });

@@ -74,14 +74,46 @@ describe("Graph client factory", () => {
     expect(stats.retries).toBe(2);
   });
 
-  it("gives up when the retry budget is spent and says why, naming the call", async () => {
+  it("fails at once when Graph asks to wait longer than the retry budget has left, naming the wait and the option", async () => {
     await emu.admin.addFault({ path: "/v1.0/directory/*", kind: "status", status: 429, retryAfterSeconds: 30 });
-    const { client } = connect({ retry: { budgetMs: 2_000 } });
+    const waits: number[] = [];
+    const { client, stats } = connect({
+      retry: { budgetMs: 2_000 },
+      sleep: async (ms) => {
+        waits.push(ms);
+      },
+    });
     const err = await getDirectorySync(client).catch((e) => e);
     expect(err).toBeInstanceOf(GraphRequestError);
     expect(err.status).toBe(429);
-    expect(err.message).toContain("GET /directory/onPremisesSynchronization failed with HTTP 429");
-    expect(err.message).toContain("retry budget");
+    expect(err.message).toContain(
+      "GET /directory/onPremisesSynchronization failed with HTTP 429: Graph asked to wait 30 s (Retry-After)",
+    );
+    expect(err.message).toMatch(/more than the \d+(\.\d+)? s left of the 2 s retry budget/);
+    expect(err.message).toContain("--max-retry-seconds");
+    expect(err.message).toMatch(/\(request-id [\w-]+\)/);
+    expect(waits).toEqual([]); // no wait that could not help
+    expect(stats.requests).toBe(1);
+  });
+
+  it("honours a Retry-After beyond the old 30 s cap as given while it fits in the budget", async () => {
+    await emu.admin.addFault({
+      path: "/v1.0/organization",
+      kind: "status",
+      status: 503,
+      retryAfterSeconds: 45,
+      count: 1,
+    });
+    const waits: number[] = [];
+    const { client, stats } = connect({
+      sleep: async (ms) => {
+        waits.push(ms);
+      },
+    });
+    const org = await client.api("/organization").get();
+    expect(org.value[0].id).toBe(emu.tenantId);
+    expect(waits).toEqual([45_000]);
+    expect(stats.serverErrors).toBe(1);
   });
 
   it("fetches a fresh token once when Graph rejects the one it had (401)", async () => {
