@@ -1,7 +1,9 @@
 /**
  * syncgap's Pulumi program: declares the tenant's directory-sync features and exports what the tenant shows.
  *
- *   pulumi up                     enforces the declared features
+ *   pulumi up --refresh           enforces the declared features (Pulumi.yaml's `options: refresh: always` makes
+ *                                 a plain `pulumi up` refresh too: without a refresh, up compares the declaration
+ *                                 with the last update's state and misses a change made outside Pulumi)
  *   pulumi preview --refresh      detects drift (with --expect-no-changes: exit 7 when something drifted)
  *   pulumi preview --policy-pack policies   the pull-request gate
  *
@@ -101,6 +103,10 @@ export const mobilePhoneAuthority = authority;
 export const declaredBypassDirSyncOverridesEnabled = bypassDirSyncOverridesEnabled;
 export const valueSource =
   explicit === undefined ? "syncgap:mobilePhoneAuthority" : "syncgap:bypassDirSyncOverridesEnabled";
-export const liveBypassDirSyncOverridesEnabled = settings.bypassDirSyncOverridesEnabled;
-export const liveFeatures = settings.liveFeatures;
+// What the tenant held at the end of this stack's last `pulumi up` (or `pulumi refresh`): the value the provider
+// read in the refresh, or wrote. Not "live": `pulumi stack output` reads the state, never the tenant, so a change
+// made outside Pulumi since then does not show here. For the tenant's value now: `pulumi preview --refresh
+// --expect-no-changes` (exit 7 on drift) or `syncgap check`.
+export const lastSeenBypassDirSyncOverridesEnabled = settings.bypassDirSyncOverridesEnabled;
+export const lastSeenFeatures = settings.liveFeatures;
 export const priorValues = settings.priorValues;

@@ -142,7 +142,7 @@ async function main() {
 
     step(5, "pulumi up: bypassDirSyncOverridesEnabled = true (on-prem AD authoritative)");
     const deployedAt = new Date().toISOString();
-    await run("pulumi", ["up", "--yes", "--skip-preview", "--non-interactive"], { cwd: project, env });
+    await run("pulumi", ["up", "--refresh", "--yes", "--skip-preview", "--non-interactive"], { cwd: project, env });
 
     step(6, "Directory sync (Initial, as Microsoft recommends after turning the switch on)");
     console.log(`  ${JSON.stringify(await emu.admin.sync("Initial"))}`);

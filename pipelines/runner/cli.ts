@@ -219,17 +219,13 @@ async function runLocal(reason: BuildReason | undefined, noValidate: boolean): P
         sourcesDir: local.sourcesDir,
         reason: r,
         sourceBranch: r === "PullRequest" ? undefined : "refs/heads/main",
-        parameters: { tenants: tenants as Value },
+        // The deploy stage's full sync (initial_sync job) runs on the local tenant's Entra Connect agent.
+        parameters: { tenants: tenants as Value, initialSync: true },
+        agents: { "syncgap-entra-connect": [local.entraConnectAgent("local")] },
         variableGroups: local.variableGroups,
         serviceConnections: local.serviceConnections,
         agentEnv: local.agentEnv,
         jobFilter: (stage) => stage !== "test",
-        onJobStart: async (stage, job) => {
-          if (stage.startsWith("deploy_") && job === "gate") {
-            say("[local] a directory sync (Initial) before the gate, as Entra Connect would run one");
-            await local.sync("Initial");
-          }
-        },
         validate: !noValidate,
         schema,
       });
@@ -244,12 +240,20 @@ async function runLocal(reason: BuildReason | undefined, noValidate: boolean): P
         ok,
         cloud,
       ]);
-      await once("main: deploy, sync, gate (expected: succeeds)", "IndividualCI", [ok]);
+      await once("main: deploy, full sync on the Entra Connect server, gate (expected: succeeds)", "IndividualCI", [
+        ok,
+      ]);
       await once("nightly (expected: no drift)", "Schedule", [ok]);
       say("\n[local] turning bypassDirSyncOverridesEnabled off in the tenant, outside Pulumi");
       await local.changeOutOfBand("bypassDirSyncOverridesEnabled", false);
       await once("nightly after the out-of-band change (expected: fails, naming the drift)", "Schedule", [ok]);
-      failed = false; // the story has expected failures; the summaries above say which
+      await once(
+        "main again, the drift fix (expected: pulumi up refreshes and turns the switch back on)",
+        "IndividualCI",
+        [ok],
+      );
+      const fixed = await once("nightly after the fix (expected: no drift)", "Schedule", [ok]);
+      failed = fixed.result === "Failed"; // the story has expected failures; the summaries above say which
     }
   } finally {
     await local.stop();

@@ -33,7 +33,7 @@ import { AdminClient, ldapSyncSource, type Seed } from "../../emulator";
 import type { GraphConnectionSettings } from "../../providers/connection";
 import { type FeatureName, getDirectorySync, patchFeatures } from "../../providers/directorySync";
 import { createGraphConnection } from "../../providers/graphClient";
-import type { VariableGroup } from "./run";
+import type { LocalAgent, VariableGroup } from "./run";
 import type { ServiceConnection } from "./tasks";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
@@ -374,6 +374,35 @@ export class LocalTenant {
         running = false;
         await loop;
         return seen;
+      },
+    };
+  }
+
+  /**
+   * The self-hosted agent on this tenant's Entra Connect server, for the deploy stage's initial_sync job
+   * (initialSync: true): Windows, with SYNCGAP_ENTRA_CONNECT naming the stack, as docs/pipelines.md sets it up.
+   * It does not run PowerShell (this machine has none): it finds the script's `Start-ADSyncSyncCycle -PolicyType
+   * <type>` and runs that sync cycle in the local tenant, which syncs from the Samba DC as Entra Connect would.
+   * The cycles it ran are in `cycles`.
+   */
+  entraConnectAgent(stack: string): LocalAgent & { cycles: string[] } {
+    const cycles: string[] = [];
+    return {
+      name: `entra-connect-${stack}`,
+      capabilities: { "Agent.OS": "Windows_NT", SYNCGAP_ENTRA_CONNECT: stack },
+      cycles,
+      powershell: async (script, { log }) => {
+        const m = /^\s*(?:\$\w+\s*=\s*)?Start-ADSyncSyncCycle\s+-PolicyType\s+(Initial|Delta)\b/im.exec(script);
+        if (!m) {
+          log("##[error]the local Entra Connect agent runs only Start-ADSyncSyncCycle -PolicyType Initial|Delta");
+          return 1;
+        }
+        const policyType = m[1] as "Initial" | "Delta";
+        const r = await this.sync(policyType);
+        cycles.push(policyType);
+        log(`Start-ADSyncSyncCycle -PolicyType ${policyType}: ${r.errors.length ? "Failure" : "Success"}`);
+        log(`(local Entra Connect) ${JSON.stringify({ read: r.read, updated: r.updated, unchanged: r.unchanged })}`);
+        return r.errors.length ? 1 : 0;
       },
     };
   }

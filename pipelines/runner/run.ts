@@ -15,7 +15,15 @@ import { createInterface } from "node:readline";
 import { ExpressionError, evaluateCondition, type StatusFunctions, toText, type Value } from "./expressions";
 import { type LoggingCommand, maskSecrets, parseLoggingCommand } from "./logging";
 import { PipelineSchema, type SchemaKind } from "./schema";
-import { type Artifact, type ServiceConnection, TASKS, type TaskHost, TaskInputError, type TestRun } from "./tasks";
+import {
+  type Artifact,
+  type PowerShellHost,
+  type ServiceConnection,
+  TASKS,
+  type TaskHost,
+  TaskInputError,
+  type TestRun,
+} from "./tasks";
 import {
   type CompiledPipeline,
   compilePipeline,
@@ -32,6 +40,19 @@ export type Result = "Succeeded" | "SucceededWithIssues" | "Failed" | "Skipped";
 export interface VariableGroup {
   variables?: Record<string, string>;
   secrets?: Record<string, string>;
+}
+
+/**
+ * A self-hosted agent of a named pool (e.g. the one on an Entra Connect server). A job whose `pool:` names a pool
+ * runs only on an agent given here whose capabilities meet the pool's demands; otherwise it fails, as it would
+ * never find an agent in Azure Pipelines.
+ */
+export interface LocalAgent {
+  name: string;
+  /** What the agent reports: system capabilities (Agent.OS, …) and its environment variables. */
+  capabilities: Record<string, string>;
+  /** How it runs PowerShell@2 scripts. */
+  powershell?: PowerShellHost;
 }
 
 export interface RunOptions {
@@ -53,6 +74,8 @@ export interface RunOptions {
   variableGroups?: Record<string, VariableGroup>;
   /** Service connections by name, for AzureCLI@2 and Pulumi@1. */
   serviceConnections?: Record<string, ServiceConnection>;
+  /** Self-hosted agents by pool name, for jobs that name a pool. */
+  agents?: Record<string, LocalAgent[]>;
   /** Decides an Environment's approval for a deployment job. Default: approve, and say so in the log. */
   approve?: (environment: string, job: string) => boolean | Promise<boolean>;
   /** Only these stages run; the others are reported as skipped ("not selected"). */
@@ -382,6 +405,18 @@ class Run {
       throw new Error(`job ${stage.name}.${job.name}: condition ${condition}: ${(e as Error).message}`);
     }
     if (!run) return skip(`condition not met: ${condition}`);
+    let agent: LocalAgent | undefined;
+    if (job.pool?.name) {
+      const pool = job.pool.name;
+      agent = (o.agents?.[pool] ?? []).find((a) => job.pool?.demands.every((d) => meetsDemand(a, d)));
+      if (!agent) {
+        rec.result = "Failed";
+        rec.reason = `No agent found in pool ${pool} which satisfies the demands: ${job.pool.demands.join(", ") || "(none)"}`;
+        this.log(`##[error]Job ${stage.name}.${job.name}: ${rec.reason}`);
+        return rec;
+      }
+      this.log(`##[section]Job ${stage.name}.${job.name}: agent ${agent.name} of pool ${pool}`);
+    }
     if (job.kind === "deployment") {
       const approved = o.approve ? await o.approve(job.environment as string, job.name) : true;
       this.log(
@@ -422,7 +457,7 @@ class Run {
     const state = { result: "Succeeded" as Result, prepend: [] as string[], postJob: [] as (() => void)[] };
     for (const step of job.steps) {
       set("Agent.JobStatus", state.result);
-      const sr = await this.runStep(stage, job, step, vars, state);
+      const sr = await this.runStep(stage, job, step, vars, state, agent);
       rec.steps.push(sr);
       if (sr.result === "Failed") {
         state.result =
@@ -445,6 +480,7 @@ class Run {
     step: Step,
     vars: Variables,
     state: { result: Result; prepend: string[]; postJob: (() => void)[] },
+    agent?: LocalAgent,
   ): Promise<StepRecord> {
     const kind = ["script", "bash", "task", "checkout"].find((k) => k in step);
     const name = toText((step.name ?? kind ?? "step") as Value);
@@ -626,6 +662,7 @@ class Run {
           onJobSucceeded: (fn) => state.postJob.push(fn),
           recordArtifact: (a) => this.record.artifacts.push(a),
           recordTestRun: (t) => this.record.testRuns.push(t),
+          ...(agent?.powershell ? { powershell: agent.powershell } : {}),
         };
         result = await impl(host, inputs);
       } else {
@@ -724,6 +761,15 @@ class Run {
       });
     });
   }
+}
+
+/** A pool demand: `name` (the capability exists) or `name -equals value` (case-insensitive, as the agent compares). */
+function meetsDemand(agent: LocalAgent, demand: string): boolean {
+  const m = /^\s*(\S+)(?:\s+-equals\s+(.+?))?\s*$/i.exec(demand);
+  if (!m) throw new Error(`pool demand "${demand}" is not "capability" or "capability -equals value"`);
+  const key = Object.keys(agent.capabilities).find((k) => k.toLowerCase() === (m[1] as string).toLowerCase());
+  if (key === undefined) return false;
+  return m[2] === undefined || (agent.capabilities[key] as string).toLowerCase() === m[2].toLowerCase();
 }
 
 function dependencyStatus(results: Result[]): StatusFunctions {

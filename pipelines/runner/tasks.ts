@@ -11,6 +11,8 @@
  *   servicePrincipalId, tenantId, idToken or servicePrincipalKey). It does not run `az login`.
  * - Pulumi@1: uses the Pulumi CLI already on the agent's PATH (it downloads nothing), then login, stack select
  *   and the command, as the marketplace task does (pulumi/pulumi-az-pipelines-task).
+ * - PowerShell@2: inline scripts only, and only in a job on a self-hosted agent given to the runner
+ *   (RunOptions.agents) that says how it runs PowerShell; this machine has none of its own.
  */
 import { createHash } from "node:crypto";
 import { cpSync, existsSync, globSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -68,7 +70,15 @@ export interface TaskHost {
   onJobSucceeded(fn: () => void): void;
   recordArtifact(a: Artifact): void;
   recordTestRun(t: TestRun): void;
+  /** The job's self-hosted agent's PowerShell, if it has one (RunOptions.agents). */
+  readonly powershell?: PowerShellHost;
 }
+
+/** How a self-hosted agent given to the local runner runs a PowerShell@2 script; resolves to the exit code. */
+export type PowerShellHost = (
+  script: string,
+  opts: { errorActionPreference: string; pwsh: boolean; log: (line: string) => void },
+) => Promise<number>;
 
 export class TaskInputError extends Error {
   override name = "TaskInputError";
@@ -460,10 +470,52 @@ async function pulumiTask(host: TaskHost, raw: Record<string, string>): Promise<
   return code === 0 ? "Succeeded" : "Failed";
 }
 
+// ---------------------------------------------------------------------------------------------- PowerShell@2
+
+async function powershell(host: TaskHost, raw: Record<string, string>): Promise<TaskResult> {
+  const inputs = readInputs("PowerShell@2", raw, {
+    names: [
+      "targetType",
+      "filePath",
+      "arguments",
+      "script",
+      "errorActionPreference",
+      "warningPreference",
+      "informationPreference",
+      "verbosePreference",
+      "debugPreference",
+      "progressPreference",
+      "failOnStderr",
+      "showWarnings",
+      "ignoreLASTEXITCODE",
+      "pwsh",
+      "workingDirectory",
+      "runScriptInSeparateScope",
+    ],
+  });
+  if ((inputs.targetType ?? "filePath").toLowerCase() !== "inline" || !inputs.script) {
+    throw new TaskInputError("PowerShell@2: the local runner runs inline scripts only (targetType: inline, script)");
+  }
+  if (!host.powershell) {
+    throw new TaskInputError(
+      "PowerShell@2: this job's agent cannot run PowerShell; the local runner runs it only on a self-hosted agent " +
+        "it was given (RunOptions.agents) with a powershell handler",
+    );
+  }
+  const code = await host.powershell(inputs.script, {
+    errorActionPreference: inputs.errorActionPreference ?? "stop",
+    pwsh: bool(inputs.pwsh),
+    log: (l) => host.log(l),
+  });
+  if (code !== 0) host.log(`##[error]PowerShell exited with code '${code}'.`);
+  return code === 0 ? "Succeeded" : "Failed";
+}
+
 export const TASKS: Record<string, (host: TaskHost, inputs: Record<string, string>) => Promise<TaskResult>> = {
   "Cache@2": cache,
   "PublishPipelineArtifact@1": publishArtifact,
   "PublishTestResults@2": publishTestResults,
   "AzureCLI@2": azureCli,
   "Pulumi@1": pulumiTask,
+  "PowerShell@2": powershell,
 };

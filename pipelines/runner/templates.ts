@@ -56,6 +56,16 @@ export interface Job {
   continueOnError: boolean;
   variables: VariableDecl[];
   steps: Step[];
+  /** The job's own pool, if it names one (the pipeline's `pool: vmImage` is not kept: the runner is that agent). */
+  pool?: JobPool;
+}
+
+/** `pool:` of a job: a self-hosted pool by name with demands, or a Microsoft-hosted image. */
+export interface JobPool {
+  name?: string;
+  vmImage?: string;
+  /** `capability` (exists) or `capability -equals value`. */
+  demands: string[];
 }
 
 export interface Stage {
@@ -449,6 +459,17 @@ function toJob(raw: Value, stage: string): Job {
     continueOnError: truthy(raw.continueOnError ?? false),
     variables: parseVariables(raw.variables, what),
     steps,
+    ...(raw.pool === undefined ? {} : { pool: toPool(raw.pool, what) }),
+  };
+}
+
+function toPool(raw: Value, what: string): JobPool {
+  if (typeof raw === "string") return { name: raw, demands: [] };
+  if (!isMapping(raw)) throw new PipelineError(`${what}: pool must be a name or a mapping`);
+  return {
+    ...(raw.name === undefined ? {} : { name: toText(raw.name) }),
+    ...(raw.vmImage === undefined ? {} : { vmImage: toText(raw.vmImage) }),
+    demands: asStringList(raw.demands, `${what}: pool.demands`) ?? [],
   };
 }
 

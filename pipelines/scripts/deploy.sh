@@ -6,6 +6,13 @@
 #                        (Microsoft documents the sync-settings API as delegated-only, Global Administrator):
 #                        SYNCGAP_DELEGATED_CLIENT_ID names the public-client app (bootstrap/ creates it)
 # The state backend is always reached with the pipeline's own credentials.
+#
+# `--refresh`: up reads the tenant before it compares, so a switch turned off outside Pulumi shows as a change and
+# is PATCHed back. Without a refresh, up compares the declaration with the state of the last update, reports
+# "unchanged" and leaves the tenant drifted — and the nightly drift check tells people to run this deploy to fix
+# it. Pulumi.yaml's `options: refresh: always` does the same for a `pulumi up` typed by hand; the flag keeps this
+# script right on its own (https://www.pulumi.com/docs/iac/cli/commands/pulumi_up/).
+# After up, the stack's outputs must show the tenant holding the declared value; anything else fails the step.
 # shellcheck source=pipelines/scripts/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 mode="${1:-appOnly}"
@@ -21,8 +28,18 @@ delegated)
 esac
 sg_select_stack
 set +e
-pulumi up --yes --stack "$SYNCGAP_STACK" --non-interactive --color never 2>&1 | tee "$sg_reports/up.txt"
+pulumi up --refresh --yes --stack "$SYNCGAP_STACK" --non-interactive --color never 2>&1 | tee "$sg_reports/up.txt"
 rc=${PIPESTATUS[0]}
 set -e
 [ "$rc" = 0 ] || sg_fail "pulumi up of stack $SYNCGAP_STACK failed (exit $rc); see up.txt in the artifact"
 pulumi stack output --json --stack "$SYNCGAP_STACK" >"$sg_reports/outputs.json"
+# lastSeen… is what the provider read in up's refresh, or wrote (index.ts).
+verdict="$(node -e '
+  const o = JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8"));
+  const d = o.declaredBypassDirSyncOverridesEnabled, l = o.lastSeenBypassDirSyncOverridesEnabled;
+  process.stdout.write(typeof d === "boolean" && d === l ? `ok ${d}` : `declared ${d}, the tenant holds ${l}`);
+' "$sg_reports/outputs.json")"
+case "$verdict" in
+"ok "*) echo "Stack $SYNCGAP_STACK: the tenant holds bypassDirSyncOverridesEnabled = ${verdict#ok }, as declared." ;;
+*) sg_fail "after pulumi up of stack $SYNCGAP_STACK, bypassDirSyncOverridesEnabled is not the declared value ($verdict); see up.txt and outputs.json in the artifact" ;;
+esac

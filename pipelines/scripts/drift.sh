@@ -5,6 +5,9 @@
 #   ##vso[task.logissue type=error;]Drift: bypassDirSyncOverridesEnabled is false in the tenant, declared true
 # followed by ##vso[task.complete result=Failed;]. Any other non-zero exit is a failure to check, not drift.
 # Nothing is written to the tenant; the refreshed state is not saved (preview).
+# The fix the summary points to, the deploy stage (deploy.sh), runs `pulumi up --refresh`: it reads the tenant
+# first, so the drifted properties show as changes and are PATCHed back (a `pulumi up` without a refresh would
+# compare with the stored state and change nothing; Pulumi.yaml's `options: refresh: always` covers a hand-typed one).
 # shellcheck source=pipelines/scripts/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 sg_select_stack

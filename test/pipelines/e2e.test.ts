@@ -5,9 +5,11 @@
  * the order a tenant lives through them:
  *   1. pull request: the compliant stack passes the preview (policy pack) and gets an impact report; the
  *      non-compliant one (cloud authority) fails on mobile-authority-flag;
- *   2. main: `pulumi up` in the deployment job, a directory sync, then the post-deploy gate passes;
+ *   2. main with initialSync: `pulumi up` in the deployment job, the full sync (`Start-ADSyncSyncCycle -PolicyType
+ *      Initial`) on the Entra Connect server's agent, then the post-deploy gate passes;
  *   3. nightly: no drift right after the deploy; after someone turns the switch off in the tenant, the drift check
- *      fails and names bypassDirSyncOverridesEnabled with its live and declared value;
+ *      fails and names bypassDirSyncOverridesEnabled with its live and declared value; the fix it names, the main
+ *      branch's deploy, turns it back on (its `pulumi up` refreshes first) and the next nightly finds no drift;
  *   4. main with enforcementIdentity delegated: `pulumi up` signs in with a device code that the log shows, and a
  *      Global Administrator approves it.
  * The test stage (`bash scripts/test.sh`) is left out of the pull-request run: it is this test suite.
@@ -114,21 +116,20 @@ describe("pull request", () => {
   });
 });
 
-describe("main branch: deploy and gate", () => {
+describe("main branch: deploy, full sync on the Entra Connect server, gate", () => {
   let r: RunRecord;
   let featuresAfterDeploy: Record<string, unknown> = {};
+  let entraConnect: ReturnType<LocalTenant["entraConnectAgent"]>;
   beforeAll(async () => {
+    entraConnect = local.entraConnectAgent("e2e-ok");
     r = await run({
       reason: "IndividualCI",
       sourceBranch: "refs/heads/main",
-      parameters: { tenants: [ok] },
+      // No sync is started by the test: the initial_sync job's Start-ADSyncSyncCycle is the one the gate waits for.
+      parameters: { tenants: [ok], initialSync: true },
+      agents: { "syncgap-entra-connect": [local.entraConnectAgent("another-tenant"), entraConnect] },
       onJobStart: async (stageName, job) => {
-        if (stageName === "deploy_e2e_ok" && job === "gate") {
-          featuresAfterDeploy = await local.features();
-          // Entra Connect's next cycle; Microsoft recommends a full one after turning the switch on.
-          const sync = await local.sync("Initial");
-          expect(sync.errors).toEqual([]);
-        }
+        if (stageName === "deploy_e2e_ok" && job === "initial_sync") featuresAfterDeploy = await local.features();
       },
     });
   }, 900_000);
@@ -138,6 +139,21 @@ describe("main branch: deploy and gate", () => {
     expect(deploy?.environment).toBe("syncgap-e2e-ok");
     expect(deploy?.result).toBe("Succeeded");
     expect(r.log).toContain("Environment syncgap-e2e-ok: approval granted");
+    expect(featuresAfterDeploy.bypassDirSyncOverridesEnabled).toBe(true);
+  });
+
+  it("runs Start-ADSyncSyncCycle -PolicyType Initial on this tenant's Entra Connect agent, after up and before the gate", () => {
+    const jobs = stage(r, "deploy_e2e_ok")?.jobs ?? [];
+    expect(jobs.map((j) => [j.name, j.result])).toEqual([
+      ["deploy", "Succeeded"],
+      ["initial_sync", "Succeeded"],
+      ["gate", "Succeeded"],
+    ]);
+    expect(entraConnect.cycles).toEqual(["Initial"]);
+    expect(r.log).toContain("Job deploy_e2e_ok.initial_sync: agent entra-connect-e2e-ok of pool syncgap-entra-connect");
+    const sync = step(r, "deploy_e2e_ok", "initial_sync", "Start-ADSyncSyncCycle -PolicyType Initial");
+    expect(sync?.result).toBe("Succeeded");
+    expect(sync?.output).toContain("Start-ADSyncSyncCycle -PolicyType Initial: Success");
     expect(featuresAfterDeploy.bypassDirSyncOverridesEnabled).toBe(true);
   });
 
@@ -193,12 +209,39 @@ describe("nightly", () => {
     expect(existsSync(path.join(nightly?.path as string, "gap", "gap-report.html"))).toBe(true);
     expect(r.result).toBe("Failed");
   }, 900_000);
+
+  it("the fix the drift summary names, the main branch's deploy, turns the switch back on; the next nightly is clean", async () => {
+    expect((await local.features()).bypassDirSyncOverridesEnabled).toBe(false);
+    const deploy = await run({
+      reason: "IndividualCI",
+      sourceBranch: "refs/heads/main",
+      parameters: { tenants: [ok] },
+      jobFilter: (_stage, job) => job === "deploy",
+    });
+    const up = step(deploy, "deploy_e2e_ok", "deploy", "pulumi up");
+    expect(up?.result).toBe("Succeeded");
+    expect(up?.output).toMatch(/1 updated/);
+    expect(up?.output).toContain("Stack e2e-ok: the tenant holds bypassDirSyncOverridesEnabled = true, as declared.");
+    expect((await local.features()).bypassDirSyncOverridesEnabled).toBe(true);
+    const outputs = JSON.parse(
+      readFileSync(
+        path.join(deploy.artifacts.find((a) => a.name === "deploy-e2e-ok")?.path as string, "outputs.json"),
+        "utf8",
+      ),
+    );
+    expect(outputs.lastSeenBypassDirSyncOverridesEnabled).toBe(true);
+
+    const nightly = await run({ reason: "Schedule", parameters: { tenants: [ok] } });
+    expect(step(nightly, "nightly_e2e_ok", "nightly", "Drift")?.result).toBe("Succeeded");
+    expect(step(nightly, "nightly_e2e_ok", "nightly", "Drift")?.output).toContain("No drift in stack e2e-ok.");
+  }, 900_000);
 });
 
 describe("main branch with delegated enforcement", () => {
   it("shows the device code in the deploy log, and writes the switch as the Global Administrator who signs in", async () => {
     const delegated = local.tenant("e2e-delegated", "onPremises");
-    expect((await local.features()).bypassDirSyncOverridesEnabled).toBe(false); // the out-of-band change above
+    await local.changeOutOfBand("bypassDirSyncOverridesEnabled", false); // so that this deploy has something to write
+    expect((await local.features()).bypassDirSyncOverridesEnabled).toBe(false);
     let approver: ReturnType<LocalTenant["approveDeviceCodes"]> | undefined;
     const r = await run({
       reason: "IndividualCI",

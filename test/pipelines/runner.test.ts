@@ -203,3 +203,42 @@ describe("local runner: emulated tasks", () => {
     expect(readFileSync(r.summaries[0]?.path as string, "utf8")).toBe("# Summary\n");
   });
 });
+
+describe("local runner: self-hosted pools and PowerShell@2", () => {
+  const windows = (role: string, ran: string[]) => ({
+    name: `server-${role}`,
+    capabilities: { "Agent.OS": "Windows_NT", SERVER_ROLE: role },
+    powershell: async (script: string, opts: { log: (l: string) => void }) => {
+      ran.push(script);
+      opts.log("hello from PowerShell");
+      return 0;
+    },
+  });
+
+  it("runs a job naming a pool on the given agent that meets its demands, and PowerShell@2 through that agent", async () => {
+    const ran: string[] = [];
+    const r = await run("self-hosted/azure-pipelines.yml", {
+      agents: { servers: [windows("build", []), windows("sync", ran)] },
+    });
+    const job = r.stages[0]?.jobs.find((j) => j.name === "on_server");
+    expect(job?.result).toBe("Succeeded");
+    expect(r.log).toContain("Job __default.on_server: agent server-sync of pool servers");
+    expect(ran).toEqual(['Write-Host "hello from PowerShell"']);
+    // A PowerShell@2 step in a job without such an agent fails the step, loudly, instead of pretending.
+    const hosted = stepsOf(r, "__default", "powershell_on_hosted")[0];
+    expect(hosted?.result).toBe("Failed");
+    expect(hosted?.output).toContain("PowerShell@2: this job's agent cannot run PowerShell");
+  });
+
+  it("fails a job whose pool has no agent meeting the demands, naming them", async () => {
+    const r = await run("self-hosted/azure-pipelines.yml", { agents: { servers: [windows("build", [])] } });
+    const job = r.stages[0]?.jobs.find((j) => j.name === "on_server");
+    expect(job?.result).toBe("Failed");
+    expect(job?.steps).toEqual([]);
+    expect(job?.reason).toBe(
+      "No agent found in pool servers which satisfies the demands: Agent.OS -equals Windows_NT, SERVER_ROLE -equals sync",
+    );
+    const none = await run("self-hosted/azure-pipelines.yml");
+    expect(none.stages[0]?.jobs.find((j) => j.name === "on_server")?.result).toBe("Failed");
+  });
+});

@@ -12,8 +12,11 @@ import { parseLoggingCommand } from "../../pipelines/runner/logging";
 const root = path.resolve(__dirname, "..", "..");
 const outputs = path.join(__dirname, "fixtures", "pulumi-output");
 
-/** A folder with a fake pulumi (and the two companions toolchain.sh checks for) that logs its arguments. */
-function fakePulumi(output: string, exit: number) {
+/**
+ * A folder with a fake pulumi (and the two companions toolchain.sh checks for) that logs its arguments; `up` prints
+ * `upOutput` and `stack output --json` prints `stackOutputs`.
+ */
+function fakePulumi(output: string, exit: number, stackOutputs: Record<string, unknown> = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), "syncgap-fake-pulumi-"));
   const bin = path.join(dir, "bin");
   mkdirSync(bin);
@@ -25,7 +28,8 @@ function fakePulumi(output: string, exit: number) {
       `echo "$*" >> '${log}'`,
       'case "$1" in',
       "  version) echo v3.274.1 ;;",
-      "  stack) exit 0 ;;",
+      `  stack) [ "$2" = output ] && echo '${JSON.stringify(stackOutputs)}'; exit 0 ;;`,
+      "  up) echo 'Resources: 1 updated, 1 unchanged'; exit 0 ;;",
       `  preview) cat '${path.join(outputs, output)}'; exit ${exit} ;;`,
       '  *) echo "fake pulumi: unexpected $*" >&2; exit 99 ;;',
       "esac",
@@ -39,8 +43,13 @@ function fakePulumi(output: string, exit: number) {
   return { bin, log, staging: path.join(dir, "staging") };
 }
 
-function runScript(script: string, fake: ReturnType<typeof fakePulumi>, env: Record<string, string> = {}) {
-  const r = spawnSync("bash", [path.join(root, "pipelines", "scripts", script)], {
+function runScript(
+  script: string,
+  fake: ReturnType<typeof fakePulumi>,
+  env: Record<string, string> = {},
+  args: string[] = [],
+) {
+  const r = spawnSync("bash", [path.join(root, "pipelines", "scripts", script), ...args], {
     cwd: root,
     encoding: "utf8",
     env: {
@@ -95,6 +104,40 @@ describe("drift.sh", () => {
     const messages = r.commands.filter((c) => c.command === "task.logissue").map((c) => c.message);
     expect(messages).toHaveLength(1);
     expect(messages[0]).toMatch(/failed with exit code 255: drift could not be checked/);
+  });
+});
+
+describe("deploy.sh", () => {
+  const declared = { declaredBypassDirSyncOverridesEnabled: true, mobilePhoneAuthority: "onPremises" };
+
+  it("refreshes in pulumi up (so an out-of-band change is seen and put back) and checks the tenant holds the value", () => {
+    const fake = fakePulumi("smoke-nochange-exit0.txt", 0, {
+      ...declared,
+      lastSeenBypassDirSyncOverridesEnabled: true,
+    });
+    const r = runScript("deploy.sh", fake, {}, ["appOnly"]);
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    const calls = readFileSync(fake.log, "utf8").split("\n");
+    expect(calls).toContain("up --refresh --yes --stack contoso --non-interactive --color never");
+    expect(calls).toContain("stack output --json --stack contoso");
+    expect(r.stdout).toContain("Stack contoso: the tenant holds bypassDirSyncOverridesEnabled = true, as declared.");
+    expect(JSON.parse(readFileSync(path.join(fake.staging, "contoso", "outputs.json"), "utf8"))).toMatchObject(
+      declared,
+    );
+  });
+
+  it("fails the step when, after up, the stack's outputs show the tenant without the declared value", () => {
+    const fake = fakePulumi("smoke-nochange-exit0.txt", 0, {
+      ...declared,
+      lastSeenBypassDirSyncOverridesEnabled: false,
+    });
+    const r = runScript("deploy.sh", fake, {}, ["appOnly"]);
+    expect(r.status).toBe(1);
+    const errors = r.commands.filter((c) => c.command === "task.logissue").map((c) => c.message);
+    expect(errors).toEqual([
+      "after pulumi up of stack contoso, bypassDirSyncOverridesEnabled is not the declared value (declared true, the tenant holds false); see up.txt and outputs.json in the artifact",
+    ]);
+    expect(r.commands.at(-1)).toMatchObject({ command: "task.complete", properties: { result: "Failed" } });
   });
 });
 

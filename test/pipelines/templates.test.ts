@@ -105,4 +105,44 @@ describe("template expansion", () => {
       { cron: "0 3 * * *", displayName: "Nightly drift and gap report", branches: { include: ["main"] }, always: true },
     ]);
   });
+
+  it("adds the full sync (initial_sync) between pulumi up and the gate only when initialSync is on", () => {
+    const off = compilePipeline(pipeline, { rootDir: root, parameters: { tenants } });
+    for (const s of off.stages.filter((x) => x.name.startsWith("deploy_"))) {
+      expect(s.jobs.map((j) => [j.name, j.dependsOn])).toEqual([
+        ["deploy", []],
+        ["gate", ["deploy"]],
+      ]);
+    }
+    const withPool = [tenants[0], { ...tenants[1], entraConnectPool: "fabrikam-sync" }];
+    const on = compilePipeline(pipeline, { rootDir: root, parameters: { tenants: withPool, initialSync: true } });
+    const byStack = (name: string) => on.stages.find((s) => s.name === name)?.jobs ?? [];
+    for (const [stageName, stack, pool] of [
+      ["deploy_contoso", "contoso", "syncgap-entra-connect"],
+      ["deploy_fabrikam_eu", "fabrikam-eu", "fabrikam-sync"],
+    ]) {
+      const jobs = byStack(stageName as string);
+      expect(jobs.map((j) => [j.name, j.dependsOn])).toEqual([
+        ["deploy", []],
+        ["initial_sync", ["deploy"]],
+        ["gate", ["deploy", "initial_sync"]],
+      ]);
+      const sync = jobs[1];
+      expect(sync?.kind).toBe("job");
+      expect(sync?.pool).toEqual({
+        name: pool,
+        demands: ["Agent.OS -equals Windows_NT", `SYNCGAP_ENTRA_CONNECT -equals ${stack}`],
+      });
+      const ps = sync?.steps.find((x) => x.task === "PowerShell@2");
+      const inputs = ps?.inputs as Record<string, unknown>;
+      expect(inputs.targetType).toBe("inline");
+      expect(inputs.pwsh).toBe(false);
+      expect(String(inputs.script)).toMatch(/^\$started = Start-ADSyncSyncCycle -PolicyType Initial$/m);
+      // No checkout and no tenant step: the Entra Connect server runs the one cmdlet.
+      expect(sync?.steps.map((x) => x.task ?? `checkout ${x.checkout}`)).toEqual(["checkout none", "PowerShell@2"]);
+    }
+    expect(() => compilePipeline(pipeline, { rootDir: root, parameters: { initialSync: "yes" } })).toThrow(
+      /initialSync must be a boolean/,
+    );
+  });
 });

@@ -1,4 +1,6 @@
-import { readFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { emulatorConnection, emulatorEnv, type RunningEmulator, startEmulator } from "../../emulator";
@@ -35,7 +37,11 @@ const without = (f: Record<string, unknown>, key: string) =>
 
 beforeAll(async () => {
   emu = await startEmulator();
-  session = new PulumiSession(stageRootProgram(), { ...emulatorEnv(emu, SIGN_IN), AZURE_PASSWORD: ADMIN.password });
+  // scripts/ and pipelines/ too: test 2c runs the deploy stage's own script (pipelines/scripts/deploy.sh) here.
+  session = new PulumiSession(stageRootProgram(["scripts", "pipelines"]), {
+    ...emulatorEnv(emu, SIGN_IN),
+    AZURE_PASSWORD: ADMIN.password,
+  });
   await session.expect(["stack", "init", "e2e"]);
 });
 
@@ -58,7 +64,8 @@ describe("DirectoryFeatureSettings with the real Pulumi CLI against the local te
     expect((await features()).bypassDirSyncOverridesEnabled).toBe(true);
     const outputs = JSON.parse((await session.expect(["stack", "output", "--json"])).stdout);
     expect(outputs.priorValues).toEqual({ bypassDirSyncOverridesEnabled: false });
-    expect(outputs.liveBypassDirSyncOverridesEnabled).toBe(true);
+    expect(outputs.lastSeenBypassDirSyncOverridesEnabled).toBe(true);
+    expect(outputs).not.toHaveProperty("liveBypassDirSyncOverridesEnabled");
     expect(outputs.tenantId).toBe(emu.tenantId);
 
     const seq = await lastSeq();
@@ -73,21 +80,50 @@ describe("DirectoryFeatureSettings with the real Pulumi CLI against the local te
     expect(without(after, "bypassDirSyncOverridesEnabled")).toEqual(without(before, "bypassDirSyncOverridesEnabled"));
   });
 
-  it("2. drift: an out-of-band change makes preview --refresh --expect-no-changes exit 7 naming old and new value; up --refresh puts it back", async () => {
-    const sync = await emu.admin.syncObject();
-    // Out of band, as an admin would with Graph Explorer or PowerShell: a Global Administrator's own PATCH.
-    const current = await features();
-    await fetchAsAdmin(`/v1.0/directory/onPremisesSynchronization/${sync.id}`, "PATCH", {
-      features: { ...current, bypassDirSyncOverridesEnabled: false },
-    });
-    expect((await features()).bypassDirSyncOverridesEnabled).toBe(false);
-
+  it("2a. drift: an out-of-band change makes preview --refresh --expect-no-changes exit 7 naming old and new value", async () => {
+    await turnOffOutOfBand();
     const drift = await session.run(["preview", "--refresh", "--expect-no-changes", "--diff"]);
     expect(drift.code, drift.output).toBe(7);
     expect(drift.output).toMatch(/bypassDirSyncOverridesEnabled\s*:\s*false\s*=>\s*true/);
+  });
 
-    await session.expect(["up", "--refresh", "--yes", "--skip-preview"]);
+  it("2b. the documented fix, a plain `pulumi up` (Pulumi.yaml refreshes first), PATCHes the switch back", async () => {
+    // The negative control: without a refresh (what the deploy did before), up compares the declaration with the
+    // last update's state, sees nothing to do and leaves the tenant drifted, its "last seen" output still true.
+    const seq = await lastSeq();
+    const stale = await session.expect(["up", "--refresh=false", "--yes", "--skip-preview"]);
+    expect(stale.output).toMatch(/2 unchanged/);
+    expect(await patchCount(seq)).toBe(0);
+    expect((await features()).bypassDirSyncOverridesEnabled).toBe(false);
+
+    // README's and index.ts's `pulumi up`, no flag: options.refresh=always in Pulumi.yaml makes it refresh.
+    const up = await session.expect(["up", "--yes", "--skip-preview"]);
+    expect(up.output).toMatch(/1 updated/);
+    expect(await patchCount(seq)).toBe(1);
     expect((await features()).bypassDirSyncOverridesEnabled).toBe(true);
+    const outputs = JSON.parse((await session.expect(["stack", "output", "--json"])).stdout);
+    expect(outputs.lastSeenBypassDirSyncOverridesEnabled).toBe(true);
+    expect(outputs.lastSeenFeatures).toEqual(await features());
+    const clean = await session.run(["preview", "--refresh", "--expect-no-changes"]);
+    expect(clean.code, clean.output).toBe(0);
+  });
+
+  it("2c. the pipeline's fix, the deploy stage's pipelines/scripts/deploy.sh, PATCHes the switch back", async () => {
+    await turnOffOutOfBand();
+    const staging = mkdtempSync(path.join(tmpdir(), "syncgap-deploy-staging-"));
+    const r = await bash([path.join(session.projectDir, "pipelines", "scripts", "deploy.sh"), "appOnly"], {
+      ...session.env,
+      TF_BUILD: "True",
+      BUILD_SOURCESDIRECTORY: session.projectDir,
+      BUILD_ARTIFACTSTAGINGDIRECTORY: staging,
+      SYNCGAP_STACK: "e2e",
+    });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/1 updated/);
+    expect(r.stdout).toContain("Stack e2e: the tenant holds bypassDirSyncOverridesEnabled = true, as declared.");
+    expect((await features()).bypassDirSyncOverridesEnabled).toBe(true);
+    const outputs = JSON.parse(readFileSync(path.join(staging, "e2e", "outputs.json"), "utf8"));
+    expect(outputs.lastSeenBypassDirSyncOverridesEnabled).toBe(true);
     const clean = await session.run(["preview", "--refresh", "--expect-no-changes"]);
     expect(clean.code, clean.output).toBe(0);
   });
@@ -121,9 +157,17 @@ describe("DirectoryFeatureSettings with the real Pulumi CLI against the local te
     const stateBefore = await session.expect(["stack", "export"]);
     const tenantBefore = await features();
     await session.expect(["config", "set", "--path", "syncgap:features.blockSoftMatchEnabled", "false"]);
-    const r = await session.run(["up", "--yes", "--skip-preview"], {
-      env: { SYNCGAP_AUTH_METHOD: "clientSecret", AZURE_CLIENT_SECRET: APP.clientSecrets[0].value },
-    });
+    const appOnly = { env: { SYNCGAP_AUTH_METHOD: "clientSecret", AZURE_CLIENT_SECRET: APP.clientSecrets[0].value } };
+    // up refreshes first (Pulumi.yaml), so the read is refused before anything is written.
+    const refreshed = await session.run(["up", "--yes", "--skip-preview"], appOnly);
+    expect(refreshed.code).not.toBe(0);
+    expect(refreshed.output).toContain("refreshing failed");
+    expect(refreshed.output).toContain("HTTP 403");
+    expect(refreshed.output).toContain("OnPremDirectorySynchronization.Read.All (or .ReadWrite.All)");
+    expect(refreshed.output).toContain("Global Administrator");
+    expect(refreshed.output).toContain("https://learn.microsoft.com/graph/api/onpremisesdirectorysynchronization-get");
+    // Without the refresh, the write itself is refused, naming the write permission.
+    const r = await session.run(["up", "--refresh=false", "--yes", "--skip-preview"], appOnly);
     expect(r.code).not.toBe(0);
     expect(r.output).toContain("HTTP 403");
     expect(r.output).toContain("OnPremDirectorySynchronization.ReadWrite.All");
@@ -169,6 +213,37 @@ describe("DirectoryFeatureSettings with the real Pulumi CLI against the local te
     expect(await features()).toEqual(original);
   });
 });
+
+/** Runs bash without blocking this process: the local tenant answers Graph from this very event loop. */
+function bash(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("bash", args, { cwd: session.projectDir, env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d;
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d;
+    });
+    child.on("error", reject);
+    child.on("close", (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+/** Turns the switch off as a Global Administrator would with Graph Explorer or PowerShell: outside Pulumi. */
+async function turnOffOutOfBand(): Promise<void> {
+  const sync = await emu.admin.syncObject();
+  const current = await features();
+  expect(current.bypassDirSyncOverridesEnabled).toBe(true);
+  await fetchAsAdmin(`/v1.0/directory/onPremisesSynchronization/${sync.id}`, "PATCH", {
+    features: { ...current, bypassDirSyncOverridesEnabled: false },
+  });
+  expect((await features()).bypassDirSyncOverridesEnabled).toBe(false);
+}
 
 /** A Global Administrator's own Graph call, outside Pulumi (the "out-of-band" change). */
 async function fetchAsAdmin(p: string, method: string, body: unknown): Promise<void> {
