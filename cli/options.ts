@@ -5,6 +5,7 @@
  */
 import { resolve } from "node:path";
 import { type Command, Option } from "commander";
+import { DEFAULT_LDAP_TIMEOUT_MS } from "../ad/ldapReader";
 import { type CoverageThresholds, DEFAULT_COVERAGE, parseShare } from "../gap/coverage";
 import { errorText } from "../gap/errors";
 import { parseCategories, type Thresholds } from "../gap/gate";
@@ -18,6 +19,12 @@ import {
   type GraphConnectionSettings,
 } from "../providers/connection";
 import type { CloudName } from "../providers/endpoints";
+import { DEFAULT_REQUEST_TIMEOUT_MS, type GraphClientOptions } from "../providers/graphClient";
+
+/** The Graph client's retry budget and per-attempt timeout, from the command line. */
+export function graphClientOptions(o: CommonOptions): GraphClientOptions {
+  return { retry: { budgetMs: o.maxRetrySeconds * 1000 }, requestTimeoutMs: o.requestTimeoutSeconds * 1000 };
+}
 
 export interface CommonOptions {
   adUrl?: string;
@@ -52,6 +59,8 @@ export interface CommonOptions {
   maxGaps: number;
   quiet?: boolean;
   impact?: boolean;
+  adTimeoutSeconds: number;
+  requestTimeoutSeconds: number;
   minMatched: number;
   maxNotInAd: number;
   maxNotInEntra: number;
@@ -116,6 +125,12 @@ export function addCommonOptions(cmd: Command): Command {
           .default("auto")
           .env("SYNCGAP_AD_READ_MODE"),
       )
+      .option(
+        "--ad-timeout-seconds <n>",
+        "longest wait for the DC per LDAP request (bind, one page, one DirSync reply)",
+        positiveNumber("--ad-timeout-seconds"),
+        DEFAULT_LDAP_TIMEOUT_MS / 1000,
+      )
       .option("--ad-password-env <name>", "environment variable holding the bind password", "SYNCGAP_AD_PASSWORD")
       .option("--ad-ldif <file>", "AD from an LDIF export (ldifde, ldapsearch)")
       .option("--ad-csv <file>", "AD from a PowerShell CSV export (Get-ADUser … | Export-Csv)")
@@ -137,6 +152,12 @@ export function addCommonOptions(cmd: Command): Command {
         "longest time one Graph request may spend retrying",
         positiveNumber("--max-retry-seconds"),
         120,
+      )
+      .option(
+        "--request-timeout-seconds <n>",
+        "longest wait for one Graph attempt (headers and body); a timeout is retried within --max-retry-seconds",
+        positiveNumber("--request-timeout-seconds"),
+        DEFAULT_REQUEST_TIMEOUT_MS / 1000,
       )
       .option(
         "--delta-state <file>",
@@ -203,6 +224,7 @@ export function adSpec(o: CommonOptions): AdSourceSpec {
     ...(o.adFilter ? { filter: o.adFilter } : {}),
     ...(o.adStartTls ? { startTls: true } : {}),
     ...(o.adReadMode !== "auto" ? { readMode: o.adReadMode } : {}),
+    timeoutMs: o.adTimeoutSeconds * 1000,
   };
 }
 

@@ -37,6 +37,7 @@ import {
   coverageThresholds,
   entraSpec,
   formats,
+  graphClientOptions,
   positiveNumber,
   thresholds,
   UsageError,
@@ -142,19 +143,19 @@ async function analyse(
     defaultRegion: o.defaultRegion,
     includeInSync: o.includeInSync ?? false,
   };
-  const retry = { budgetMs: o.maxRetrySeconds * 1000 };
+  const graphOptions = graphClientOptions(o);
   let conn = graphConnection;
   // On a terminal the progress bar wants the total first; otherwise the analysis creates the connection when it
   // starts the Graph read (gap/run.ts: after the DC has its search).
   if (!conn && entra.kind === "graph" && !entra.deltaStatePath && ctx.interactive) {
-    conn = createGraphConnection(entra.connection, { retry });
+    conn = createGraphConnection(entra.connection, graphOptions);
     const total = await countSyncedUsers(conn);
     if (total !== undefined) ctx.progress.setTotal("entra", total);
   }
   try {
     return await runGapAnalysis(spec, {
       graphConnection: conn,
-      graph: { retry },
+      graph: graphOptions,
       onProgress: (p) => ctx.progress.update(p.side, p.users, p.pages, p.done),
     });
   } finally {
@@ -268,7 +269,7 @@ async function checkCommand(o: CheckOptions): Promise<number> {
   let sync: SyncWait | undefined;
   let result: GapResult;
   try {
-    const conn = createGraphConnection(entra.connection, { retry: { budgetMs: o.maxRetrySeconds * 1000 } });
+    const conn = createGraphConnection(entra.connection, graphClientOptions(o));
     const live = await readBypassFlag(conn.client);
     switchState = { live, expected };
     const flagOk = live === expected;

@@ -116,7 +116,7 @@ describe("Samba AD + local tenant, end to end", () => {
       env(),
     );
     expect(before.code, before.stderr).toBe(1);
-    expect(before.stdout).toMatch(/bypassDirSyncOverridesEnabled is false in the tenant but the stack declares true/);
+    expect(before.stdout).toMatch(/FAIL: bypassDirSyncOverridesEnabled is false in the tenant, declared true/);
 
     // What `pulumi up` does: read the features, PATCH them whole with bypassDirSyncOverridesEnabled on.
     const conn = createGraphConnection(emulatorConnection(emu, APP_ID), { env: gapEnv(emu) });
