@@ -231,7 +231,7 @@ export class LineTooLongError extends Error {
     readonly line: number,
     readonly max: number,
   ) {
-    super(`line ${line} is longer than ${max} characters`);
+    super(`line ${line} is longer than ${max.toLocaleString("en-US")} characters`);
   }
 }
 
@@ -395,7 +395,7 @@ export class LdifFileSource implements AdSource {
         throw new AdReadError(
           "AD_BAD_EXPORT",
           `${this.path}:${e.line}`,
-          `line ${e.line} is longer than ${e.max} characters (syncgap's line cap; AD's longest value syncgap reads, userPrincipalName, is 1,024 characters)`,
+          `line ${e.line} is longer than ${e.max.toLocaleString("en-US")} characters (syncgap's line cap; AD's longest value syncgap reads, userPrincipalName, is 1,024 characters)`,
           "Check that the file is an LDIF export and not damaged; export only the attributes syncgap reads (see docs/active-directory.md)",
           { cause: e },
         );
@@ -737,7 +737,7 @@ export class CsvFileSource implements AdSource {
         );
       case "CSV_MAX_RECORD_SIZE":
         return mk(
-          `the row at line ${line} is longer than ${this.#maxLine} characters (syncgap's cap on one row; AD's longest value syncgap reads, userPrincipalName, is 1,024 characters)`,
+          `the row at line ${line} is longer than ${this.#maxLine.toLocaleString("en-US")} characters (syncgap's cap on one row; AD's longest value syncgap reads, userPrincipalName, is 1,024 characters)`,
           "Check the file is a Get-ADUser export and not damaged; select only the properties syncgap reads",
         );
       default:

@@ -328,7 +328,7 @@ export async function* parseLdif(
 
 function tooLong(name: string, line: number, max: number): LdifSyntaxError {
   return new LdifSyntaxError(
-    `the ${name} line is longer than ${max} characters, far more than AD holds in any attribute syncgap reads (userPrincipalName: 1,024)`,
+    `the ${name} line is longer than ${max.toLocaleString("en-US")} characters, far more than AD holds in any attribute syncgap reads (userPrincipalName: 1,024)`,
     line,
     "Check that the export is not damaged, and export only the attributes syncgap needs (see docs/active-directory.md)",
   );

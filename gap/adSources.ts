@@ -147,7 +147,7 @@ export async function readAdSource(
     throw new GapInputError(
       name,
       `reading failed after ${users.length} users (${pages} pages): ${errorText(e)}`,
-      opts.remedy ?? "no report was written from partial data; fix the source and run again",
+      opts.remedy ?? "no verdict is drawn from partial data (the reports say why); fix the source and run again",
       { cause: e },
     );
   }

@@ -192,7 +192,7 @@ describe("LDIF and CSV limits", () => {
     const folded = `mobile: ${"1".repeat(70)}\n${Array.from({ length: 3000 }, () => ` ${"2".repeat(70)}`).join("\n")}\n`;
     const rec = `version: 1\n\ndn: CN=A,DC=corp\nobjectClass: user\n${folded}userAccountControl: 512\n\n`;
     const e = await failure(readLdifFile(file(rec)));
-    expect(e.message).toMatch(/line 5: the mobile line is longer than 65536 characters/);
+    expect(e.message).toMatch(/line 5: the mobile line is longer than 65,536 characters/);
   });
 
   it("a CSV mobile over 64 characters is refused with the row's line", async () => {
@@ -233,7 +233,7 @@ describe("LDIF and CSV limits", () => {
     const e = await failure(readLdifFile(p));
     expect(e.code).toBe("AD_BAD_EXPORT");
     expect(e.server).toBe(`${p}:5`);
-    expect(e.message).toMatch(/line 5 is longer than 1048576 characters/);
+    expect(e.message).toMatch(/line 5 is longer than 1,048,576 characters/);
     const c = join(tmp, "huge.csv");
     const cout = createWriteStream(c);
     cout.write('"DistinguishedName","Enabled","mobile","ObjectGUID"\r\n"CN=A,DC=corp","True","');
@@ -241,7 +241,7 @@ describe("LDIF and CSV limits", () => {
     cout.end('","x"\r\n');
     await once(cout, "finish");
     const ce = await failure(readAdCsvFile(c));
-    expect(ce.message).toMatch(/row at line 2 is longer than 1048576 characters/);
+    expect(ce.message).toMatch(/row at line 2 is longer than 1,048,576 characters/);
   });
 });
 
