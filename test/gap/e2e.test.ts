@@ -75,6 +75,70 @@ const adArgs = () => [
 ];
 const env = () => ({ ...gapEnv(emu), SYNCGAP_AD_PASSWORD: dc.password });
 
+describe("a run that compares too little never passes (Samba AD + local tenant)", () => {
+  it("the parent OU instead of the synced one: exit 2, compared too little, with the figures", async () => {
+    const r = await runCli(
+      [
+        "gap",
+        ...adArgs().map((a) => (a === DEMO_OU ? "OU=Corp Users,DC=corp,DC=example,DC=test" : a)),
+        "--entra-graph",
+        "--out",
+        join(out, "parent-ou"),
+      ],
+      env(),
+    );
+    expect(r.code, r.stdout).toBe(2);
+    expect(r.stdout).toMatch(
+      /NOT JUDGED: compared too little to judge: [\d,]+ AD users \(\d+%\) have no synced Entra ID user/,
+    );
+    const doc = JSON.parse(readFileSync(join(out, "parent-ou", "gap-report.json"), "utf8"));
+    expect(doc.summary.verdict).toMatchObject({ exitCode: 2, status: "inconclusive" });
+    expect(doc.summary.verdict.coverage.ok).toBe(false);
+  });
+
+  it("a misspelt OU: exit 2 naming the base DN, never 0 users read and a pass", async () => {
+    const r = await runCli(
+      [
+        "gap",
+        ...adArgs().map((a) => (a === DEMO_OU ? DEMO_OU.replace("OU=Demo", "OU=Demos") : a)),
+        "--entra-graph",
+        "--out",
+        join(out, "typo"),
+      ],
+      env(),
+    );
+    expect(r.code, r.stdout).toBe(2);
+    expect(r.stderr).toMatch(/OU=Demos,OU=Corp Users/);
+    expect(JSON.parse(readFileSync(join(out, "typo", "gap-report.json"), "utf8")).summary.verdict.exitCode).toBe(2);
+  });
+
+  it("the wrong tenant (users synced from another AD): exit 2, no user matched", async () => {
+    const other = await spawnEmulator(
+      gapSeed({
+        users: Array.from({ length: 20 }, (_, i) => ({
+          userPrincipalName: `other${i}@corp.example.test`,
+          displayName: `Other ${i}`,
+          mobilePhone: "+14255550100",
+          onPremisesSyncEnabled: true,
+          onPremisesImmutableId: Buffer.from(`other-tenant-${String(i).padStart(3, "0")}`).toString("base64"),
+          onPremisesSamAccountName: `other${i}`,
+          onPremisesSecurityIdentifier: `S-1-5-21-1-2-3-${1000 + i}`,
+        })),
+      }),
+    );
+    try {
+      const r = await runCli(["gap", ...adArgs(), "--entra-graph", "--out", join(out, "other-tenant")], {
+        ...gapEnv(other),
+        SYNCGAP_AD_PASSWORD: dc.password,
+      });
+      expect(r.code, r.stdout).toBe(2);
+      expect(r.stdout).toMatch(/NOT JUDGED: compared too little to judge: no user matched between AD and Entra ID/);
+    } finally {
+      await other.stop();
+    }
+  });
+});
+
 describe("Samba AD + local tenant, end to end", () => {
   it("syncgap gap finds every category in a real directory", async () => {
     const r = await runCli(
