@@ -131,6 +131,30 @@ class Reader {
     }
   }
 
+  /**
+   * After an element of an array (`close` "]") or a member of an object ("}"): true at a comma (another follows),
+   * false at the closing bracket, an exit-2 error naming the place otherwise. `after` names what came last and
+   * `inside` what is being closed, for the message.
+   */
+  more(close: "]" | "}", after: string, inside: string): boolean {
+    this.ws();
+    const c = this.peek();
+    if (c === 0x2c) {
+      this.pos++;
+      return true;
+    }
+    if (c === close.charCodeAt(0)) {
+      this.pos++;
+      return false;
+    }
+    throw new JsonExportError(
+      c < 0
+        ? `not valid JSON: the file ends after ${after} without the closing ${close} of ${inside}: it was cut`
+        : `not valid JSON: expected , or ${close} after ${after} at ${this.where()}, found ${JSON.stringify(String.fromCharCode(c))}`,
+      c < 0 ? "export again and copy the whole file" : REMEDY,
+    );
+  }
+
   expect(ch: string, what: string): void {
     this.ws();
     const c = this.peek();
@@ -398,22 +422,7 @@ function readExport(fd: number, path: string): EntraExport {
           take(item, pointer);
         }
         i++;
-        r.ws();
-        const c = r.peek();
-        if (c === 0x2c) {
-          r.pos++;
-          continue;
-        }
-        if (c === 0x5d) {
-          r.pos++;
-          break;
-        }
-        throw new JsonExportError(
-          c < 0
-            ? `not valid JSON: the file ends after element /${i - 1} without the closing ] of the array: it was cut`
-            : `not valid JSON: expected , or ] after element /${i - 1} at ${r.where()}, found ${JSON.stringify(String.fromCharCode(c))}`,
-          c < 0 ? "export again and copy the whole file" : REMEDY,
-        );
+        if (!r.more("]", `element /${i - 1}`, "the array")) break;
       }
     }
     if (pending) pageLinks(pending.page, pending.pointer, true);
@@ -441,41 +450,11 @@ function readExport(fd: number, path: string): EntraExport {
             for (;;) {
               take(r.value(MAX_JSON_USER_BYTES, `/value/${j}`, "the user object"), `/value/${j}`);
               j++;
-              r.ws();
-              const c = r.peek();
-              if (c === 0x2c) {
-                r.pos++;
-                continue;
-              }
-              if (c === 0x5d) {
-                r.pos++;
-                break;
-              }
-              throw new JsonExportError(
-                c < 0
-                  ? `not valid JSON: the file ends after /value/${j - 1} without the closing ] of value: it was cut`
-                  : `not valid JSON: expected , or ] after /value/${j - 1} at ${r.where()}`,
-                c < 0 ? "export again and copy the whole file" : REMEDY,
-              );
+              if (!r.more("]", `/value/${j - 1}`, "value")) break;
             }
           }
         } else page[key] = r.value(MAX_JSON_USER_BYTES, `/${key}`, "the property");
-        r.ws();
-        const c = r.peek();
-        if (c === 0x2c) {
-          r.pos++;
-          continue;
-        }
-        if (c === 0x7d) {
-          r.pos++;
-          break;
-        }
-        throw new JsonExportError(
-          c < 0
-            ? "not valid JSON: the file ends before the closing } of the page: it was cut"
-            : `not valid JSON: expected , or } at ${r.where()}`,
-          c < 0 ? "export again and copy the whole file" : REMEDY,
-        );
+        if (!r.more("}", `/${key}`, "the page")) break;
       }
     }
     if (!hasValue) {
