@@ -12,6 +12,8 @@ export const LEARN = {
   scheduler: "https://learn.microsoft.com/entra/identity/hybrid/connect/how-to-connect-sync-feature-scheduler",
   /** sourceAnchor / onPremisesImmutableId, the strongest join key. */
   sourceAnchor: "https://learn.microsoft.com/entra/identity/hybrid/connect/plan-connect-design-concepts",
+  /** Moving a synced user's source of authority to the cloud (onPremisesSyncBehavior, beta). */
+  cloudManaged: "https://learn.microsoft.com/graph/api/resources/onpremisessyncbehavior?view=graph-rest-beta",
   /** OU and attribute filtering in Entra Connect. */
   filtering: "https://learn.microsoft.com/entra/identity/hybrid/connect/how-to-connect-sync-configure-filtering",
 } as const;
@@ -76,6 +78,11 @@ export function nextStep(category: Category, authority: Authority): NextStep | u
       return {
         text: "Not synced: check Entra Connect's OU and attribute filtering and its sync errors, or wait for the next sync cycle for new users.",
         link: LEARN.filtering,
+      };
+    case "CloudManaged":
+      return {
+        text: "The user is cloud-managed (onPremisesSyncBehavior.isCloudManaged): AD no longer updates it and the switch does not apply. Edit the number in Entra ID, or move the user back to AD management first.",
+        link: LEARN.cloudManaged,
       };
     case "InSync":
       return undefined;

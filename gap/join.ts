@@ -182,7 +182,10 @@ export function joinAndClassify(
     const a = ad[match[i]];
     const by = MATCH_KEYS[how[i]];
     matchedBy[by]++;
-    const category = classifyPair(a.mobile, e.mobilePhone, phones);
+    const pair = classifyPair(a.mobile, e.mobilePhone, phones);
+    // A cloud-managed user gets no AD updates at all (facts.md), so a difference is not a DirSync override and the
+    // switch does not change it: its own category, not ValueMismatch or MissingInEntra.
+    const category: Category = e.cloudManaged && pair !== "InSync" ? "CloudManaged" : pair;
     counts[category]++;
     if (category !== "InSync" || includeInSync) rows.push(makeRow(category, by, a, e, phones));
   }

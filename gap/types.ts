@@ -14,6 +14,7 @@ export const CATEGORIES = [
   "FormatOnly",
   "NotInAD",
   "NotInEntra",
+  "CloudManaged",
   "InSync",
 ] as const;
 export type Category = (typeof CATEGORIES)[number];
@@ -35,6 +36,7 @@ export const SYNC_GAP_PHRASES: Record<Category, string> = {
   CloudOnly: "Cloud Only (not in AD)",
   NotInAD: "No AD Account",
   NotInEntra: "No Entra Account",
+  CloudManaged: "Cloud Managed (no AD updates)",
 };
 
 /** One line per category for people (Markdown, HTML, docs). */
@@ -45,6 +47,8 @@ export const CATEGORY_DESCRIPTIONS: Record<Category, string> = {
   FormatOnly: "Same number once normalised to E.164, written differently: AD authority would rewrite the format.",
   NotInAD: "A synced Entra ID user with no matching AD user in the scope read.",
   NotInEntra: "An AD user in scope with no matching synced Entra ID user.",
+  CloudManaged:
+    "A user moved to cloud management (onPremisesSyncBehavior.isCloudManaged): AD no longer updates it, so its number differs for another reason than a DirSync override.",
   InSync: "Same number on both sides (or none on both).",
 };
 
@@ -72,6 +76,11 @@ export interface EntraUser {
   onPremisesDistinguishedName?: string | null;
   onPremisesSyncEnabled?: boolean | null;
   accountEnabled?: boolean | null;
+  /**
+   * The user was moved to cloud management (beta `onPremisesSyncBehavior.isCloudManaged`): Entra Connect no longer
+   * writes AD's values to it, whatever the switch says. Undefined when the reader could not tell.
+   */
+  cloudManaged?: boolean;
 }
 
 /** The `$select` list: every property of EntraUser. */

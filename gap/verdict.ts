@@ -177,7 +177,7 @@ export function judge(input: JudgeInput): Verdict {
       ...(failed && step
         ? {
             fix:
-              afterSync && c !== "NotInAD" && c !== "NotInEntra"
+              afterSync && (c === "MissingInEntra" || c === "ValueMismatch" || c === "CloudOnly" || c === "FormatOnly")
                 ? `the switch is on and a sync ran, but Entra Connect's scheduled sync is a Delta, which leaves users unchanged in AD as they were: run Start-ADSyncSyncCycle -PolicyType Initial on the Entra Connect server, then check again. ${step.text}`
                 : step.text,
             link: afterSync ? LEARN.scheduler : step.link,

@@ -118,7 +118,15 @@ function convert(raw: unknown, where: string): EntraUser {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
     const name = CANONICAL.get(k.toLowerCase());
-    if (!name) continue;
+    if (!name) {
+      // An export from beta `/users?$select=…,onPremisesSyncBehavior` (or a read that asked for it) says which users
+      // were moved to cloud management: they get their own category (gap/join.ts).
+      if (k.toLowerCase() === "onpremisessyncbehavior" && v && typeof v === "object") {
+        const managed = (v as { isCloudManaged?: unknown }).isCloudManaged;
+        if (typeof managed === "boolean") out.cloudManaged = managed;
+      }
+      continue;
+    }
     if (v === null || v === undefined) {
       out[name] = null;
       continue;

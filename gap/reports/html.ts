@@ -18,6 +18,7 @@ export const CATEGORY_COLORS: Record<Category, string> = {
   FormatOnly: "#e8a317",
   NotInAD: "#1971c2",
   NotInEntra: "#0c8599",
+  CloudManaged: "#5f3dc4",
   InSync: "#2f9e44",
 };
 

@@ -182,6 +182,26 @@ describe("join and classify", () => {
     expect(names.sort()).toEqual(["CN=Ghost,DC=corp", "sybil.nash"]);
   });
 
+  it("a cloud-managed user whose number differs is CloudManaged, not ValueMismatch or MissingInEntra", () => {
+    const a = adUser();
+    const b = adUser();
+    const c = adUser();
+    const out = join(
+      [a, b, c],
+      [
+        entraTwin(a, { mobilePhone: "+1 206 555 0100", cloudManaged: true }),
+        entraTwin(b, { mobilePhone: null, cloudManaged: true }),
+        entraTwin(c, { cloudManaged: true }), // same number: in sync, whoever manages it
+      ],
+    );
+    expect(out.counts).toMatchObject({ CloudManaged: 2, ValueMismatch: 0, MissingInEntra: 0, InSync: 1 });
+    expect(out.rows.filter((r) => r.category !== "InSync").map((r) => r.category)).toEqual([
+      "CloudManaged",
+      "CloudManaged",
+    ]);
+    expect(out.matched).toBe(3);
+  });
+
   it("sorts rows by category, then user", () => {
     const { ad, entra } = craftedDirectory();
     const cats = join(ad, entra).rows.map((r) => r.category);

@@ -30,6 +30,18 @@ describe("Graph JSON export files", () => {
     expect(x.users[1].mobilePhone).toBeNull();
   });
 
+  it("takes onPremisesSyncBehavior.isCloudManaged from a beta export", () => {
+    const path = join(tmpdir(), `syncgap-cloud-managed-${process.pid}.json`);
+    const user = (id: string, managed?: boolean) => ({
+      id,
+      userPrincipalName: `${id}@corp.example.test`,
+      onPremisesSyncEnabled: true,
+      ...(managed === undefined ? {} : { onPremisesSyncBehavior: { isCloudManaged: managed } }),
+    });
+    writeFileSync(path, JSON.stringify([user("a", true), user("b", false), user("c")]));
+    expect(readEntraJsonFile(path).users.map((u) => u.cloudManaged)).toEqual([true, false, undefined]);
+  });
+
   it("reads an array of Graph pages", () => {
     const x = readEntraJsonFile(fx("entra-pages.json"));
     expect(x.users.map((u) => u.mobilePhone)).toEqual(["+14255550100", "+1 425 555 0101"]);
