@@ -4,14 +4,20 @@ import { exportSambaDcEnv, type SambaDc, sambaDcFromEnv, startSambaDc } from "..
  * Starts the real Samba AD domain controller once for the whole suite (scripts/samba-dc.sh: installs the Debian
  * packages when missing, provisions or reuses a cached template, starts on 127.0.0.1 with LDAPS and its own CA)
  * and hands it to every test file through SYNCGAP_SAMBA_* variables (forked workers inherit them).
- * A DC that is already described by the environment (SYNCGAP_SAMBA_URL, …) is used as it is.
+ * A DC that is already described by the environment (SYNCGAP_SAMBA_URL, …) is used as it is. SYNCGAP_SAMBA_ADDR (and
+ * SYNCGAP_SAMBA_DIR) put the suite's own DC on another loopback address, so two runs on one machine keep apart.
  */
 export default async function setup(): Promise<() => Promise<void>> {
   if (sambaDcFromEnv()) return async () => {};
   const t0 = Date.now();
   let dc: SambaDc;
   try {
-    dc = await startSambaDc({ onLog: (line) => process.stderr.write(`[samba-dc] ${line}\n`) });
+    const address = process.env.SYNCGAP_SAMBA_ADDR || undefined;
+    dc = await startSambaDc({
+      address,
+      dir: process.env.SYNCGAP_SAMBA_DIR || undefined,
+      onLog: (line) => process.stderr.write(`[samba-dc] ${line}\n`),
+    });
   } catch (e) {
     throw new Error(
       `the test suite needs a Samba AD DC and could not start one: ${(e as Error).message}\n` +
