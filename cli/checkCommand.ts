@@ -1,0 +1,94 @@
+/**
+ * `syncgap check`, the post-deploy gate: the switch against the declared value, the wait for a sync, then the gap,
+ * judged together (gap/verdict.ts).
+ */
+import { resolve } from "node:path";
+import { isAzureDevOps } from "../gap/azdo";
+import { declaredBypassFromStack, readBypassFlag, waitForSync } from "../gap/check";
+import { writeReports } from "../gap/reports";
+import type { EntraSourceSpec, GapResult } from "../gap/types";
+import { judge, type SwitchState, type SyncWait } from "../gap/verdict";
+import { createGraphConnection } from "../providers/graphClient";
+import { analyse, bodyCache, CouldNotRun, progressFor, sourceNames, writeUnreadReports } from "./analysis";
+import {
+  adSpec,
+  type CheckOptions,
+  coverageThresholds,
+  entraSpec,
+  formats,
+  graphClientOptions,
+  thresholds,
+  UsageError,
+} from "./options";
+import { printError } from "./output";
+import { isInteractive } from "./progress";
+import { printAzdo, printSummary } from "./summary";
+
+export async function checkCommand(o: CheckOptions): Promise<number> {
+  const azdo = isAzureDevOps();
+  const started = new Date();
+  const since = o.since ? new Date(o.since) : started;
+  if (Number.isNaN(since.getTime())) throw new UsageError(`--since wants an ISO 8601 date-time, got "${o.since}"`);
+  const th = thresholds(o);
+  const cov = coverageThresholds(o);
+  const fmts = formats(o, azdo);
+  adSpec(o); // options first: fail on a bad command line before touching the tenant
+  const entra = entraSpec(o, true) as Extract<EntraSourceSpec, { kind: "graph" }>;
+  const progress = progressFor(o);
+  const say = (m: string) => (o.quiet ? undefined : printError(`[syncgap] ${m}`));
+  const impact = Boolean(o.impact);
+
+  let expected: boolean;
+  if (o.expectBypass !== undefined) expected = o.expectBypass;
+  else if (o.stack || o.cwd)
+    expected = await declaredBypassFromStack({ stack: o.stack, cwd: o.cwd ? resolve(o.cwd) : undefined });
+  else
+    throw new UsageError(
+      "check needs the declared value: --expect-bypass true|false, or --stack/--cwd to read the stack output",
+    );
+
+  let switchState: SwitchState;
+  let sync: SyncWait | undefined;
+  let result: GapResult;
+  try {
+    const conn = createGraphConnection(entra.connection, graphClientOptions(o));
+    const live = await readBypassFlag(conn.client);
+    switchState = { live, expected };
+    const flagOk = live === expected;
+    say(`bypassDirSyncOverridesEnabled: live ${live}, declared ${expected} — ${flagOk ? "ok" : "WRONG"}`);
+    if (flagOk && o.wait) {
+      say(
+        `waiting for a directory sync after ${since.toISOString()} (timeout ${o.syncTimeout} s, polling every ${o.pollInterval} s)`,
+      );
+      const waited = await waitForSync(conn.client, {
+        since,
+        timeoutMs: o.syncTimeout * 1000,
+        pollMs: o.pollInterval * 1000,
+        onPoll: (p) =>
+          say(
+            `last sync ${p.lastSync ? p.lastSync.toISOString() : "never"} — waited ${Math.round(p.elapsedMs / 1000)}/${o.syncTimeout} s`,
+          ),
+      });
+      sync = { synced: waited.synced, since, lastSync: waited.lastSync, timeoutSeconds: o.syncTimeout };
+      say(waited.synced ? `sync seen at ${waited.lastSync?.toISOString()}` : "no sync before the timeout");
+    } else if (!flagOk) {
+      say("not waiting for a sync: the switch is wrong, so the numbers cannot converge");
+    }
+    // The gap is read in every case, so the reports show where the numbers stand whatever the verdict.
+    result = await analyse(o, { progress, azdo, interactive: isInteractive() && !o.quiet }, entra, conn);
+  } catch (e) {
+    throw new CouldNotRun(e, await writeUnreadReports(o, fmts, sourceNames(o, entra), e, impact));
+  }
+  const verdict = judge({ result, thresholds: th, coverage: cov, switchState, sync });
+  const files = await writeReports(result, {
+    outDir: o.out,
+    formats: fmts,
+    verdict,
+    junitUsers: o.junitUsers,
+    impact,
+    bodies: bodyCache(entra, result),
+  });
+  printSummary(result, verdict, files, true);
+  if (azdo) printAzdo(verdict, files, "syncgap check");
+  return verdict.exitCode;
+}

@@ -1,0 +1,41 @@
+/** `syncgap gap` and `syncgap impact`: read both sides, judge the result (gap/verdict.ts), write the reports. */
+import { isAzureDevOps } from "../gap/azdo";
+import { writeReports } from "../gap/reports";
+import type { GapResult } from "../gap/types";
+import { judge } from "../gap/verdict";
+import { analyse, bodyCache, CouldNotRun, type Ctx, progressFor, sourceNames, writeUnreadReports } from "./analysis";
+import { adSpec, type CommonOptions, coverageThresholds, entraSpec, formats, thresholds } from "./options";
+import { isInteractive } from "./progress";
+import { printAzdo, printImpact, printSummary } from "./summary";
+
+export async function gapCommand(o: CommonOptions, mode: "gap" | "impact"): Promise<number> {
+  const azdo = isAzureDevOps();
+  const ctx: Ctx = { progress: progressFor(o), azdo, interactive: isInteractive() && !o.quiet };
+  // Impact mode gates on no category, but still on coverage: a count of overwrites in a run that matched nobody is
+  // no count at all.
+  const th = mode === "gap" ? thresholds(o) : { failOn: [], maxGaps: 0 };
+  const cov = coverageThresholds(o);
+  const fmts = formats(o, azdo);
+  adSpec(o);
+  const entra = entraSpec(o);
+  const impact = mode === "impact" || Boolean(o.impact);
+  let result: GapResult;
+  try {
+    result = await analyse(o, ctx, entra);
+  } catch (e) {
+    throw new CouldNotRun(e, await writeUnreadReports(o, fmts, sourceNames(o, entra), e, impact));
+  }
+  const verdict = judge({ result, thresholds: th, coverage: cov });
+  const files = await writeReports(result, {
+    outDir: o.out,
+    formats: fmts,
+    verdict,
+    junitUsers: o.junitUsers,
+    impact,
+    bodies: bodyCache(entra, result),
+  });
+  printSummary(result, verdict, files, mode === "gap");
+  if (impact) printImpact(result);
+  if (azdo) printAzdo(verdict, files, `syncgap ${mode}`);
+  return verdict.exitCode;
+}
