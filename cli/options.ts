@@ -5,7 +5,7 @@
  */
 import { resolve } from "node:path";
 import { type Command, Option } from "commander";
-import { DEFAULT_LDAP_TIMEOUT_MS } from "../ad/ldapReader";
+import { DEFAULT_LDAP_TIMEOUT_MS } from "../ad/ldapConnection";
 import { type CoverageThresholds, DEFAULT_COVERAGE, parseShare } from "../gap/coverage";
 import { errorText } from "../gap/errors";
 import { parseCategories, type Thresholds } from "../gap/gate";

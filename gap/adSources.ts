@@ -18,11 +18,8 @@
 import { createHash } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
 import { open } from "node:fs/promises";
-import { isIP } from "node:net";
-import type { ConnectionOptions } from "node:tls";
-import { Client } from "ldapts";
 import { readAdCsvFile, readLdifFile } from "../ad/exportFiles";
-import { createLdapAdSource, type LdapAdSourceOptions, ldapClientTimeouts } from "../ad/ldapReader";
+import { createLdapAdSource, type LdapAdSourceOptions } from "../ad/ldapReader";
 import type { AdSource, AdUser } from "../ad/types";
 import { errorText, GapInputError } from "./errors";
 import { type AdRecord, toAdRecord } from "./join";
@@ -173,46 +170,25 @@ async function sha256File(path: string): Promise<string> {
 }
 
 /**
- * Reads the rootDSE's dsServiceName and highestCommittedUSN, bound as the reader binds (TLS verified the same way:
- * the given CA, the URL's host name, TLS 1.2+).
+ * Reads the rootDSE's dsServiceName and highestCommittedUSN, connected and bound as the reader is (the same
+ * LdapConnection: TLS, timeouts, StartTLS deadline, errors).
  */
 async function ldapFingerprint(
   spec: Extract<AdSourceSpec, { kind: "ldap" }>,
   env: NodeJS.ProcessEnv,
 ): Promise<string | undefined> {
+  if (!spec.url.toLowerCase().startsWith("ldaps:") && !spec.startTls) return undefined; // the reader says why
   const source = adSourceName(spec);
-  const url = new URL(spec.url);
-  const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
-  const tls: ConnectionOptions = { minVersion: "TLSv1.2", rejectUnauthorized: true };
-  if (spec.caCertPath) tls.ca = [readCa(spec.caCertPath, source)];
-  if (!isIP(host)) tls.servername = host;
-  const secure = url.protocol === "ldaps:";
-  const client = new Client({
-    url: spec.url,
-    ...ldapClientTimeouts(spec.url, spec.timeoutMs), // the reader's timeouts: the fingerprint waits no longer
-    ...(secure ? { tlsOptions: tls } : {}),
-  });
+  const reader = (await openAdSource(spec, env)) as ReturnType<typeof createLdapAdSource>;
+  let root: Record<string, unknown>;
   try {
-    if (!secure) {
-      if (!spec.startTls) return undefined; // the reader refuses this combination and says why
-      await client.startTLS({ ...tls, host });
-    }
-    await client.bind(spec.bindDN, ldapPassword(spec, env));
-    const { searchEntries } = await client.search("", {
-      scope: "base",
-      filter: "(objectClass=*)",
-      attributes: ["dsServiceName", "highestCommittedUSN"],
-    });
-    const root = searchEntries[0] ?? {};
-    const usn = String(root.highestCommittedUSN ?? "");
-    if (!usn) return undefined; // not AD-like: no fingerprint, read every time
-    return `ldap|${spec.url}|${String(root.dsServiceName ?? "")}|${usn}|${spec.baseDNs.join(";")}|${spec.filter ?? ""}`;
+    root = await reader.readRootDse(["dsServiceName", "highestCommittedUSN"]);
   } catch (e) {
-    if (e instanceof GapInputError) throw e;
     throw new GapInputError(source, errorText(e), LDAP_REMEDY, { cause: e });
-  } finally {
-    await client.unbind().catch(() => undefined);
   }
+  const usn = String(root.highestCommittedUSN ?? "");
+  if (!usn) return undefined; // not AD-like: no fingerprint, read every time
+  return `ldap|${spec.url}|${String(root.dsServiceName ?? "")}|${usn}|${spec.baseDNs.join(";")}|${spec.filter ?? ""}`;
 }
 
 /**
