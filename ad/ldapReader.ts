@@ -10,7 +10,7 @@
  *   timeout, a dropped connection each end the iteration with an `AdReadError`.
  */
 import { type Client, ResultCodeError, type SearchEntry } from "ldapts";
-import { baseDnsByNamingContext, DIRSYNC_OID, DirSyncControl } from "./dirsync";
+import { baseDnsByNamingContext, DIRSYNC_OID, DirSyncControl } from "./dirSyncControl";
 import { DnSyntaxError, dnScope, formatDn, isSameOrBelow, type ParsedDn, parseDn, sameDn } from "./dn";
 import { AdReadError } from "./errors";
 import { escapeFilterValue } from "./escape";
@@ -71,7 +71,7 @@ export interface LdapAdSourceOptions {
   maxUsers?: number;
   /**
    * How to read (default `auto`):
-   * - `dirsync`: one DirSync search (ad/dirsync.ts) per naming context, filtered here to the base DNs. Reads the whole
+   * - `dirsync`: one DirSync search (ad/dirSyncControl.ts) per naming context, filtered here to the base DNs. Reads the whole
    *   domain's users to keep those in scope, as Entra Connect does; no replication right needed (object security).
    * - `paged`: a paged search (RFC 2696) under each base DN, one request per page of up to 1000.
    * - `auto`: DirSync when the DC lists it in the rootDSE's supportedControl and every base DN lies in a naming

@@ -78,7 +78,7 @@ export async function analyse(
 }
 
 /**
- * In delta mode, where the reports' row parts are kept for the next run (gap/reports/bodies.ts): under the rows'
+ * In delta mode, where the reports' row parts are kept for the next run (gap/reports/keptRowParts.ts): under the rows'
  * digest and this build's identity (the bundle file: bin/syncgap rebuilds it whenever a source changes). Run from
  * source (tsx), nothing is kept.
  */

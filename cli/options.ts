@@ -8,9 +8,9 @@ import { type Command, Option } from "commander";
 import { DEFAULT_LDAP_TIMEOUT_MS } from "../ad/ldapConnection";
 import { type CoverageThresholds, DEFAULT_COVERAGE, parseShare } from "../gap/coverage";
 import { errorText } from "../gap/errors";
-import { parseCategories, type Thresholds } from "../gap/gate";
 import { parseFormats, type ReportFormat } from "../gap/reports";
 import { JUNIT_USERS_MAX } from "../gap/reports/junit";
+import { parseCategories, type Thresholds } from "../gap/thresholds";
 import { type AdSourceSpec, CATEGORIES, DEFAULT_FAIL_ON, type EntraSourceSpec } from "../gap/types";
 import {
   AUTH_METHODS,

@@ -8,7 +8,6 @@ export { declaredBypassFromStack, EXIT, readBypassFlag, readLastSync, waitForSyn
 export { type Coverage, coverageOf, DEFAULT_COVERAGE } from "./coverage";
 export { readEntraJsonFile } from "./entra/jsonExport";
 export { GapInputError } from "./errors";
-export { DEFAULT_THRESHOLDS, evaluateGate, type GateOutcome, parseCategories, type Thresholds } from "./gate";
 export { impactOf } from "./impact";
 export { type AdRecord, classifyPair, joinAndClassify, toAdRecord } from "./join";
 export { PhoneNormalizer } from "./phone";
@@ -21,5 +20,6 @@ export { gapJson, gapReportDocument } from "./reports/json";
 export { gapJunit } from "./reports/junit";
 export { gapMarkdown } from "./reports/markdown";
 export { type GapProgress, type GapRunOptions, runGapAnalysis } from "./run";
+export { DEFAULT_THRESHOLDS, evaluateGate, type GateOutcome, parseCategories, type Thresholds } from "./thresholds";
 export * from "./types";
 export { couldNotRead, judge, type Verdict } from "./verdict";

@@ -220,7 +220,7 @@ export interface GapResult {
   rows: GapRow[];
   /**
    * Delta mode: a digest of `rows` (sha256 of their JSON), kept with the state. The reports' row parts are kept
-   * under it between runs (gap/reports/bodies.ts). Not part of any report.
+   * under it between runs (gap/reports/keptRowParts.ts). Not part of any report.
    */
   rowsDigest?: string;
 }

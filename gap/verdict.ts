@@ -13,7 +13,7 @@
  */
 import { type Authority, LEARN, nextStep } from "./advice";
 import { type Coverage, type CoverageThresholds, coverageOf, DEFAULT_COVERAGE } from "./coverage";
-import { DEFAULT_THRESHOLDS, evaluateGate, type GateOutcome, type Thresholds } from "./gate";
+import { DEFAULT_THRESHOLDS, evaluateGate, type GateOutcome, type Thresholds } from "./thresholds";
 import type { Category, GapResult, GapRow } from "./types";
 import { count, num } from "./wording";
 

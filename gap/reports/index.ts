@@ -14,14 +14,14 @@ import { join, resolve } from "node:path";
 import { impactOf } from "../impact";
 import type { GapResult } from "../types";
 import type { Verdict } from "../verdict";
-import { type BodyCache, type BodyFormat, loadBodies, type RowBodies, renderBody, saveBodies } from "./bodies";
 import { impactCsv } from "./csv";
 import { gapHtml } from "./html";
 import { gapJson } from "./json";
 import { gapJunit } from "./junit";
+import { type BodyCache, type BodyFormat, loadBodies, type RowBodies, renderBody, saveBodies } from "./keptRowParts";
 import { gapMarkdown, impactMarkdown } from "./markdown";
 
-export type { BodyCache } from "./bodies";
+export type { BodyCache } from "./keptRowParts";
 
 export const REPORT_FORMATS = ["csv", "json", "junit", "md", "html"] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
@@ -60,7 +60,7 @@ export interface WriteOptions {
   junitUsers?: number;
   /** Also write impact-report.csv|json|md. */
   impact?: boolean;
-  /** Where the row parts are kept between delta runs (./bodies.ts). */
+  /** Where the row parts are kept between delta runs (./keptRowParts.ts). */
   bodies?: BodyCache;
 }
 

@@ -92,7 +92,7 @@ export function jsonRowsBody(rows: GapResult["rows"]): string {
 }
 
 /**
- * The document, pretty-printed. `rowsBody` (jsonRowsBody of the same rows, e.g. from gap/reports/bodies.ts) takes
+ * The document, pretty-printed. `rowsBody` (jsonRowsBody of the same rows, e.g. from gap/reports/keptRowParts.ts) takes
  * the place of the rows' own rendering: the text is the same either way.
  */
 export function gapJson(result: GapResult, verdict?: Verdict, rowsBody?: string): string {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { GapInputError } from "../../gap/errors";
-import { evaluateGate, parseCategories } from "../../gap/gate";
 import { impactOf } from "../../gap/impact";
 import { runGapAnalysis } from "../../gap/index";
+import { evaluateGate, parseCategories } from "../../gap/thresholds";
 import { adUser, craftedDirectory, entraTwin, failingSource, memorySource, ONE_GAP_PER_CATEGORY } from "./helpers";
 
 describe("runGapAnalysis (in-memory sources)", () => {

@@ -1,7 +1,7 @@
-/** DirSync helpers (ad/dirsync.ts): the control's encoding, base DNs by naming context. */
+/** DirSync helpers (ad/dirSyncControl.ts): the control's encoding, base DNs by naming context. */
 import { BerReader, BerWriter } from "ldapts";
 import { describe, expect, it } from "vitest";
-import { baseDnsByNamingContext, DIRSYNC_OBJECT_SECURITY, DIRSYNC_OID, DirSyncControl } from "../../ad/dirsync";
+import { baseDnsByNamingContext, DIRSYNC_OBJECT_SECURITY, DIRSYNC_OID, DirSyncControl } from "../../ad/dirSyncControl";
 
 describe("DirSyncControl", () => {
   it("writes MS-ADTS' request value: flags, max bytes, cookie", () => {
