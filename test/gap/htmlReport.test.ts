@@ -90,7 +90,7 @@ describe("HTML report in Chromium", () => {
     const { page, requests, problems } = await open();
     expect(requests).toEqual([pathToFileURL(files.html).href]); // self-contained: nothing else is fetched
     expect(problems).toEqual([]); // no CSP violation, no script error
-    expect(await page.locator("#chart .bar").count()).toBe(7);
+    expect(await page.locator("#chart .bar").count()).toBe(8); // one per category, CloudManaged included
     const mie = page.locator('#chart .bar[data-category="MissingInEntra"] .value');
     expect(Number(await mie.textContent())).toBe(result.counts.MissingInEntra);
     expect(
