@@ -15,11 +15,13 @@
  * See docs/gap-analysis.md.
  */
 import { Command, CommanderError } from "commander";
+import { BackfillError } from "../backfill/errors";
 import { complete, isAzureDevOps, logIssue, uploadSummary } from "../gap/azdo";
 import { errorText, GapInputError } from "../gap/errors";
 import { EXIT } from "../gap/verdict";
 import { TOOL } from "../gap/version";
 import { CouldNotRun } from "./analysis";
+import { registerBackfill } from "./backfill";
 import { checkCommand } from "./checkCommand";
 import { gapCommand } from "./gapCommand";
 import { addCommonOptions, bool, type CheckOptions, type CommonOptions, positiveNumber, UsageError } from "./options";
@@ -29,13 +31,17 @@ function couldNotRun(err: unknown): number {
   const e = err instanceof CouldNotRun ? err.error : err;
   const files = err instanceof CouldNotRun ? err.files : {};
   const msg =
-    e instanceof GapInputError || e instanceof UsageError
+    e instanceof GapInputError || e instanceof UsageError || e instanceof BackfillError
       ? e.message
       : `${errorText(e)}${e instanceof Error && e.name && e.name !== "Error" ? ` (${e.name})` : ""}`;
   printError(`syncgap: could not run: ${msg}`);
   const paths = Object.values(files);
   if (paths.length) printError(`syncgap: reports (saying why): ${paths.join(", ")}`);
-  if (!(e instanceof GapInputError || e instanceof UsageError) && process.env.SYNCGAP_DEBUG && e instanceof Error) {
+  if (
+    !(e instanceof GapInputError || e instanceof UsageError || e instanceof BackfillError) &&
+    process.env.SYNCGAP_DEBUG &&
+    e instanceof Error
+  ) {
     printError(e.stack ?? "");
   }
   if (isAzureDevOps()) {
@@ -102,6 +108,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
       const o = this.opts<CheckOptions>();
       return run(() => checkCommand(o))();
     });
+
+  registerBackfill(program, run);
 
   return program;
 }

@@ -40,7 +40,7 @@ DOMAIN_SID="S-1-5-21-2718281828-3141592653-1414213562"
 SVC_SAM="svc-syncgap"
 SVC_DN="CN=${SVC_SAM},OU=Service Accounts,${BASE_DN}"
 USERS_DN="OU=Corp Users,${BASE_DN}"
-PACKAGES=(samba samba-ad-dc samba-ad-provision ldb-tools)
+PACKAGES=(samba samba-ad-dc samba-ad-provision ldb-tools ldap-utils)
 
 ADDR="${SYNCGAP_SAMBA_ADDR:-127.0.0.1}"
 RUN_DIR="${SYNCGAP_SAMBA_DIR:-/tmp/syncgap-samba-dc-${ADDR}}"
@@ -87,7 +87,7 @@ parse_opts() {
 
 have_samba() {
   command -v samba >/dev/null 2>&1 && command -v samba-tool >/dev/null 2>&1 && command -v ldbadd >/dev/null 2>&1 &&
-    command -v ldbsearch >/dev/null 2>&1 && [ -d /usr/share/samba/setup ] && command -v openssl >/dev/null 2>&1 &&
+    command -v ldbsearch >/dev/null 2>&1 && command -v ldapmodify >/dev/null 2>&1 && [ -d /usr/share/samba/setup ] && command -v openssl >/dev/null 2>&1 &&
     command -v iconv >/dev/null 2>&1
 }
 
