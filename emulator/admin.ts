@@ -5,6 +5,10 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { describeSyncSource } from "./adSource";
+import type { AuditActor } from "./audit";
+import { setCloudManaged } from "./beta";
+import { GraphError } from "./errors";
+import { knownFeatureNames, syncObjectView } from "./graph";
 import { approveDeviceCode } from "./identity";
 import type { FaultRuleInput } from "./limits";
 import { type SeedUser, SeedValidationError, validateOptions, validateSeed, validateSyncSource } from "./seed";
@@ -22,6 +26,8 @@ export interface AdminDeps {
 export interface AdminUserView {
   user: Record<string, unknown>;
   dirSyncOverride: boolean;
+  /** Source of authority in the cloud (beta onPremisesSyncBehavior.isCloudManaged). */
+  cloudManaged: boolean;
   directoryRoles: string[];
   canSignIn: boolean;
   delegatedScopes: string[];
@@ -32,6 +38,7 @@ export function adminUserView(r: UserRecord): AdminUserView {
   return {
     user: { ...r.data },
     dirSyncOverride: r.dirSyncOverride,
+    cloudManaged: r.cloudManaged === true,
     directoryRoles: r.directoryRoles,
     canSignIn: r.signIn !== undefined,
     delegatedScopes: r.signIn?.scopes ?? [],
@@ -148,6 +155,42 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     return r;
   };
 
+  /**
+   * Who an out-of-band change is made as (it is what the audit record names): `{userPrincipalName}` of a tenant user,
+   * `{appId}` of an app registration, or, without `as`, the admin API itself (an app named so).
+   */
+  const actorFrom = (as: unknown): AuditActor => {
+    if (as === undefined || as === null) {
+      return {
+        kind: "app",
+        appId: "00000000-0000-0000-0000-00000000e1e1",
+        displayName: "syncgap local tenant admin API",
+        servicePrincipalId: "00000000-0000-0000-0000-00000000e1e1",
+      };
+    }
+    const a = as as { userPrincipalName?: unknown; appId?: unknown };
+    if (typeof a.userPrincipalName === "string") {
+      const u = findUser(a.userPrincipalName);
+      return {
+        kind: "user",
+        id: u.data.id,
+        displayName: (u.data.displayName as string | null) ?? null,
+        userPrincipalName: u.data.userPrincipalName,
+      };
+    }
+    if (typeof a.appId === "string") {
+      const app = state.tenant.getApp(a.appId);
+      if (!app) throw new AdminError(404, "NotFound", `no app '${a.appId}'`);
+      return {
+        kind: "app",
+        appId: app.appId,
+        displayName: app.displayName,
+        servicePrincipalId: app.servicePrincipalId,
+      };
+    }
+    throw new AdminError(400, "BadRequest", "'as' needs userPrincipalName or appId");
+  };
+
   app.get("/health", async () => ({ status: "ok" }));
 
   app.get("/info", async () => {
@@ -227,7 +270,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     const body = (req.body ?? {}) as Record<string, unknown>;
     const patch: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(body)) {
-      if (k === "dirSyncOverride") continue;
+      if (k === "dirSyncOverride" || k === "cloudManaged" || k === "as") continue;
       if (!(k in USER_PROPS) || k === "id")
         throw new AdminError(400, "BadRequest", `unknown or fixed user property '${k}'`);
       try {
@@ -242,6 +285,16 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
       rec.dirSyncOverride = body.dirSyncOverride;
       state.tenant.users.touch(rec);
     }
+    if (body.cloudManaged !== undefined) {
+      if (typeof body.cloudManaged !== "boolean")
+        throw new AdminError(400, "BadRequest", "cloudManaged must be boolean");
+      try {
+        setCloudManaged(state, rec, body.cloudManaged, actorFrom(body.as));
+      } catch (e) {
+        if (e instanceof GraphError) throw new AdminError(400, "BadRequest", e.message);
+        throw e;
+      }
+    }
     return adminUserView(rec);
   });
 
@@ -250,7 +303,56 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     return reply.code(204).send();
   });
 
-  app.get("/sync-object", async () => state.tenant.syncObject());
+  app.get("/sync-object", async () => syncObjectView(state));
+
+  /**
+   * Changes sync features out of band, as a named user or app (`as`), the way an admin in the portal or PowerShell
+   * would: merged into the features, with the "Set DirSync feature" audit record naming them. Names must be known to
+   * the tenant (Microsoft's 20 plus options.additionalFeatureNames).
+   */
+  app.post("/sync-object/features", async (req) => {
+    const body = (req.body ?? {}) as { features?: Record<string, unknown>; as?: unknown };
+    if (!body.features || typeof body.features !== "object" || Array.isArray(body.features)) {
+      throw new AdminError(400, "BadRequest", "body needs 'features': {name: boolean}");
+    }
+    const known = new Set(knownFeatureNames(state));
+    const changes: Record<string, boolean | null> = {};
+    for (const [k, v] of Object.entries(body.features)) {
+      if (!known.has(k)) {
+        throw new AdminError(
+          400,
+          "BadRequest",
+          `unknown feature '${k}' (add it to options.additionalFeatureNames first)`,
+        );
+      }
+      if (v !== null && typeof v !== "boolean")
+        throw new AdminError(400, "BadRequest", `feature '${k}' must be boolean or null`);
+      changes[k] = v as boolean | null;
+    }
+    state.changeFeatures(changes, actorFrom(body.as));
+    return syncObjectView(state);
+  });
+
+  app.get("/audit", async () => state.audit.records);
+
+  app.get("/clock", async () => ({
+    offsetSeconds: state.clockOffsetSeconds(),
+    now: new Date(state.now()).toISOString(),
+  }));
+  /** Moves the clock that delta tokens and audit records use (access tokens keep real time). */
+  app.post("/clock/advance", async (req) => {
+    const seconds = (req.body as { seconds?: unknown } | undefined)?.seconds;
+    if (typeof seconds !== "number" || !Number.isFinite(seconds) || seconds < 0) {
+      throw new AdminError(400, "BadRequest", "body needs 'seconds': a number ≥ 0");
+    }
+    state.advanceClock(seconds);
+    return { offsetSeconds: state.clockOffsetSeconds(), now: new Date(state.now()).toISOString() };
+  });
+  /** Entra's "synchronization reset": every delta token issued so far is answered 410 Gone. */
+  app.post("/delta/reset", async () => {
+    state.tenant.users.deltaEpoch++;
+    return { deltaEpoch: state.tenant.users.deltaEpoch };
+  });
   app.get("/organization", async () => state.tenant.organization());
 
   app.get("/sync-source", async () => ({ source: describeSyncSource(state.tenant.syncSource) }));

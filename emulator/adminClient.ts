@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { request } from "node:https";
 import type { AdUser } from "../ad/types";
 import type { AdminUserView, GenerateUsersSpec } from "./admin";
+import type { DirectoryAudit } from "./audit";
 import type { FaultRule, FaultRuleInput, RequestLogEntry } from "./limits";
 import type {
   Features,
@@ -164,8 +165,45 @@ export class AdminClient {
   deleteUser(key: string): Promise<void> {
     return this.call("DELETE", `/users/${encodeURIComponent(key)}`);
   }
-  syncObject(): Promise<{ id: string; configuration: SyncConfiguration; features: Features }> {
+  syncObject(): Promise<{
+    id: string;
+    configuration: SyncConfiguration;
+    features: Features & Record<string, boolean | null>;
+  }> {
     return this.call("GET", "/sync-object");
+  }
+  /**
+   * Changes sync features out of band as a named user (`{userPrincipalName}`) or app (`{appId}`): merged, and written to
+   * the audit log as "Set DirSync feature" naming them.
+   */
+  setFeatures(
+    features: Record<string, boolean | null>,
+    as?: { userPrincipalName: string } | { appId: string },
+  ): Promise<{ id: string; configuration: SyncConfiguration; features: Record<string, boolean | null> }> {
+    return this.call("POST", "/sync-object/features", { features, ...(as ? { as } : {}) });
+  }
+  /** Moves a user's source of authority to the cloud (true) or back (false), as beta onPremisesSyncBehavior does. */
+  setCloudManaged(
+    key: string,
+    cloudManaged: boolean,
+    as?: { userPrincipalName: string } | { appId: string },
+  ): Promise<AdminUserView> {
+    return this.call("PATCH", `/users/${encodeURIComponent(key)}`, { cloudManaged, ...(as ? { as } : {}) });
+  }
+  /** The directory audit log, oldest first. */
+  audit(): Promise<DirectoryAudit[]> {
+    return this.call("GET", "/audit");
+  }
+  clock(): Promise<{ offsetSeconds: number; now: string }> {
+    return this.call("GET", "/clock");
+  }
+  /** Moves the emulator's clock (delta tokens, audit records) forward by `seconds`. */
+  advanceClock(seconds: number): Promise<{ offsetSeconds: number; now: string }> {
+    return this.call("POST", "/clock/advance", { seconds });
+  }
+  /** A "synchronization reset": every delta token issued so far gets 410 Gone. */
+  resetDeltaTokens(): Promise<{ deltaEpoch: number }> {
+    return this.call("POST", "/delta/reset");
   }
   organization(): Promise<Record<string, unknown>> {
     return this.call("GET", "/organization");

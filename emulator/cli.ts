@@ -6,6 +6,11 @@
  *       `export` lines (eval-able) or, with --json, one JSON object. Stays up until SIGINT/SIGTERM.
  *   tsx emulator/cli.ts sync [--initial]      one sync cycle (Start-ADSyncSyncCycle -PolicyType Delta|Initial)
  *   tsx emulator/cli.ts info | reset | requests | options [--set JSON]
+ *   tsx emulator/cli.ts advance-clock SECONDS   age delta tokens (7-day lifetime) and date audit records ahead
+ *   tsx emulator/cli.ts reset-delta-tokens      a "synchronization reset": every delta token gets 410 Gone
+ *   tsx emulator/cli.ts set-feature NAME=true|false… [--as UPN | --as-app APPID]   out-of-band change, audited
+ *   tsx emulator/cli.ts cloud-managed USER [--off] [--as UPN]   move a user's source of authority to the cloud (or back)
+ *   tsx emulator/cli.ts audit                   the directory audit log
  *       Admin calls against a running emulator, found through SYNCGAP_EMULATOR_URL, SYNCGAP_EMULATOR_ADMIN_KEY and
  *       NODE_EXTRA_CA_CERTS (what `start` prints) or --url/--admin-key/--ca.
  */
@@ -136,6 +141,58 @@ conn(
   const admin = adminFrom(opts);
   const r = opts.set ? await admin.setOptions(JSON.parse(opts.set)) : await admin.getOptions();
   process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+});
+
+conn(
+  program
+    .command("advance-clock")
+    .description("move the emulator's clock forward (delta tokens expire after 7 days; audit records are dated by it)")
+    .argument("<seconds>", "seconds to add (e.g. 691200 for 8 days)"),
+).action(async (seconds: string, opts) => {
+  const n = Number(seconds);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`seconds must be a number ≥ 0, not '${seconds}'`);
+  process.stdout.write(`${JSON.stringify(await adminFrom(opts).advanceClock(n))}\n`);
+});
+conn(program.command("reset-delta-tokens").description("answer every delta token issued so far with 410 Gone")).action(
+  async (opts) => {
+    process.stdout.write(`${JSON.stringify(await adminFrom(opts).resetDeltaTokens())}\n`);
+  },
+);
+conn(
+  program
+    .command("set-feature")
+    .description("change sync features out of band, as a named user or app (writes the audit record)")
+    .argument("<assignments...>", "NAME=true|false|null")
+    .option("--as <upn>", "the user who makes the change")
+    .option("--as-app <appId>", "the app that makes the change"),
+).action(
+  async (
+    assignments: string[],
+    opts: { as?: string; asApp?: string; url?: string; adminKey?: string; ca?: string },
+  ) => {
+    const features: Record<string, boolean | null> = {};
+    for (const a of assignments) {
+      const m = /^([A-Za-z0-9]+)=(true|false|null)$/.exec(a);
+      if (!m) throw new Error(`expected NAME=true|false|null, not '${a}'`);
+      features[m[1]] = m[2] === "null" ? null : m[2] === "true";
+    }
+    const as = opts.as ? { userPrincipalName: opts.as } : opts.asApp ? { appId: opts.asApp } : undefined;
+    process.stdout.write(`${JSON.stringify(await adminFrom(opts).setFeatures(features, as), null, 2)}\n`);
+  },
+);
+conn(
+  program
+    .command("cloud-managed")
+    .description("move a user's source of authority to the cloud (beta onPremisesSyncBehavior.isCloudManaged)")
+    .argument("<user>", "object id or userPrincipalName")
+    .option("--off", "move it back to AD (the next sync takes it over)")
+    .option("--as <upn>", "the user who makes the change"),
+).action(async (user: string, opts: { off?: boolean; as?: string; url?: string; adminKey?: string; ca?: string }) => {
+  const as = opts.as ? { userPrincipalName: opts.as } : undefined;
+  process.stdout.write(`${JSON.stringify(await adminFrom(opts).setCloudManaged(user, !opts.off, as), null, 2)}\n`);
+});
+conn(program.command("audit").description("print the directory audit log")).action(async (opts) => {
+  process.stdout.write(`${JSON.stringify(await adminFrom(opts).audit(), null, 2)}\n`);
 });
 
 program.parseAsync(process.argv).catch((e: Error) => {

@@ -3,10 +3,11 @@
  * onPremisesSynchronization object, organization, and `$batch`. Shapes follow Microsoft's OpenAPI description of
  * v1.0 (test/fixtures/graph-openapi); behaviours cite Microsoft Learn where they come from.
  */
+import { type AuditActor, getDirectoryAudit, listDirectoryAudits, requireAuditRead } from "./audit";
 import { GLOBAL_ADMINISTRATOR, ROLE_TEMPLATES } from "./directoryRoles";
 import { badRequest, forbidden, GraphError, unsupportedQuery } from "./errors";
 import { advancedQueryRequired, compileUserFilter, parseFilter, parseSelect, parseTop } from "./odata";
-import { type DeletionPreventionType, FEATURE_NAMES, type Features, type SyncConfiguration } from "./seed";
+import { type DeletionPreventionType, FEATURE_NAMES, type SyncConfiguration } from "./seed";
 import type { EmulatorState } from "./state";
 import type { Tenant } from "./tenant";
 import type { AccessTokenClaims } from "./tokens";
@@ -41,9 +42,13 @@ export interface GraphResponse {
   headers?: Record<string, string>;
 }
 
-type Handler = (state: EmulatorState, req: GraphRequest, params: string[]) => Promise<GraphResponse> | GraphResponse;
+export type Handler = (
+  state: EmulatorState,
+  req: GraphRequest,
+  params: string[],
+) => Promise<GraphResponse> | GraphResponse;
 
-interface RouteDef {
+export interface RouteDef {
   pattern: string[];
   /** Route name (used for request costs). */
   name: string;
@@ -57,17 +62,17 @@ const DELTA_PAGE_DEFAULT = 100;
 // ---------------------------------------------------------------------------------------------------------------
 // Permissions (https://learn.microsoft.com/graph/permissions-reference and each API's permission table)
 
-function isApp(c: AccessTokenClaims): boolean {
+export function isApp(c: AccessTokenClaims): boolean {
   return c.idtyp === "app" || c.scp === undefined;
 }
 
-function hasAny(have: string[] | undefined, want: string[]): boolean {
+export function hasAny(have: string[] | undefined, want: string[]): boolean {
   if (!have) return false;
   const lower = new Set(have.map((h) => h.toLowerCase()));
   return want.some((w) => lower.has(w.toLowerCase()));
 }
 
-function scopesOf(c: AccessTokenClaims): string[] {
+export function scopesOf(c: AccessTokenClaims): string[] {
   return (c.scp ?? "").split(" ").filter(Boolean);
 }
 
@@ -106,10 +111,25 @@ function requireUsersWrite(c: AccessTokenClaims, target: UserRecord, body: Recor
 }
 
 /**
- * onPremisesDirectorySynchronization: delegated callers need OnPremDirectorySynchronization.Read.All / ReadWrite.All and
- * the Global Administrator role (https://learn.microsoft.com/graph/api/onpremisesdirectorysynchronization-get,
- * …-update). App-only tokens are accepted only with the tenant option allowAppOnlyOnPremSync (the docs disagree).
+ * onPremisesDirectorySynchronization permissions.
+ * - App-only: application OnPremDirectorySynchronization.Read.All (GET) or .ReadWrite.All (GET, PATCH). Microsoft's
+ *   permission files list them (microsoft-graph-docs PR 22337) and they work in Entra today, though the rendered pages
+ *   (https://learn.microsoft.com/graph/api/onpremisesdirectorysynchronization-get, …-update) still say "Not supported";
+ *   the tenant option allowAppOnlyOnPremSync: false models those pages.
+ * - Delegated: the same scopes and a role that holds the object's permission. The Graph pages name only Global
+ *   Administrator; the Entra role reference
+ *   (https://learn.microsoft.com/entra/identity/role-based-access-control/permissions-reference#hybrid-identity-administrator,
+ *   …#global-reader) gives Hybrid Identity Administrator read and update and Global Reader read.
+ * A denial is Graph's 403 Authorization_RequestDenied "Insufficient privileges to complete the operation." as it is:
+ * Graph does not name the missing permission or role, so neither does the emulator (naming it is the client's job).
  */
+const ONPREM_SYNC_READ_ROLES = [
+  GLOBAL_ADMINISTRATOR,
+  ROLE_TEMPLATES["Hybrid Identity Administrator"],
+  ROLE_TEMPLATES["Global Reader"],
+];
+const ONPREM_SYNC_WRITE_ROLES = [GLOBAL_ADMINISTRATOR, ROLE_TEMPLATES["Hybrid Identity Administrator"]];
+
 function requireOnPremSync(state: EmulatorState, c: AccessTokenClaims, write: boolean): void {
   const perms = write
     ? ["OnPremDirectorySynchronization.ReadWrite.All"]
@@ -118,7 +138,8 @@ function requireOnPremSync(state: EmulatorState, c: AccessTokenClaims, write: bo
     if (!state.tenant.options.allowAppOnlyOnPremSync || !hasAny(c.roles, perms)) throw forbidden();
     return;
   }
-  if (!hasAny(scopesOf(c), perms) || !hasAny(c.wids, [GLOBAL_ADMINISTRATOR])) throw forbidden();
+  const roles = write ? ONPREM_SYNC_WRITE_ROLES : ONPREM_SYNC_READ_ROLES;
+  if (!hasAny(scopesOf(c), perms) || !hasAny(c.wids, roles)) throw forbidden();
 }
 
 /** https://learn.microsoft.com/graph/api/organization-list (permissions table). */
@@ -149,7 +170,7 @@ function header(req: GraphRequest, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-function notFound(key: string): GraphError {
+export function notFound(key: string): GraphError {
   return new GraphError(
     404,
     "Request_ResourceNotFound",
@@ -157,7 +178,7 @@ function notFound(key: string): GraphError {
   );
 }
 
-function checkQueryOptions(req: GraphRequest, allowed: string[]): void {
+export function checkQueryOptions(req: GraphRequest, allowed: string[]): void {
   for (const k of Object.keys(req.query)) {
     if (!k.startsWith("$")) continue;
     if (k === "$skip") throw badRequest("'$skip' is not supported by the service.", "Request_BadRequest");
@@ -194,7 +215,7 @@ function nextLink(req: GraphRequest, path: string, token: string, keep = true): 
   return `${req.origin}/v1.0/${path}?${parts.join("&")}`;
 }
 
-function metadataContext(req: GraphRequest, fragment: string): string {
+export function metadataContext(req: GraphRequest, fragment: string): string {
   return `${req.origin}/v1.0/$metadata#${fragment}`;
 }
 
@@ -365,6 +386,28 @@ function listUsers(state: EmulatorState, req: GraphRequest): GraphResponse {
   return { status: 200, body };
 }
 
+/**
+ * `GET /users/$count` (https://learn.microsoft.com/graph/aad-advanced-queries#error-handling-for-advanced-queries-on-directory-objects):
+ * an advanced query, so it needs `ConsistencyLevel: eventual`; without it Graph answers 400 Request_BadRequest
+ * "$count is not currently supported.". The answer is the number as text/plain; `$filter` (advanced operators
+ * included) narrows it.
+ */
+function countUsers(state: EmulatorState, req: GraphRequest): GraphResponse {
+  requireUsersRead(req.claims);
+  checkQueryOptions(req, ["$filter", "$search"]);
+  const eventual = (header(req, "consistencylevel") ?? "").toLowerCase() === "eventual";
+  if (!eventual) throw badRequest("$count is not currently supported.", "Request_BadRequest");
+  if (req.query.$search !== undefined) throw unsupportedQuery("$search is not supported by the local tenant emulator.");
+  const list = state.tenant.users.list;
+  let n = list.length;
+  if (req.query.$filter !== undefined) {
+    const { test } = compileUserFilter(parseFilter(req.query.$filter), KNOWN_USER_PROPS, canonicalUserProp);
+    n = 0;
+    for (const r of list) if (test(r.data)) n++;
+  }
+  return { status: 200, body: String(n), headers: { "content-type": "text/plain; charset=utf-8" } };
+}
+
 function findUser(tenant: Tenant, key: string): UserRecord {
   const rec = tenant.users.find(key);
   if (!rec) throw notFound(key);
@@ -386,7 +429,7 @@ function getUser(state: EmulatorState, req: GraphRequest, [key]: string[]): Grap
   };
 }
 
-function requireObjectBody(body: unknown): Record<string, unknown> {
+export function requireObjectBody(body: unknown): Record<string, unknown> {
   if (body === null || typeof body !== "object" || Array.isArray(body)) {
     throw badRequest(
       "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.",
@@ -395,7 +438,7 @@ function requireObjectBody(body: unknown): Record<string, unknown> {
   return body as Record<string, unknown>;
 }
 
-function unknownProperty(name: string, type: string): GraphError {
+export function unknownProperty(name: string, type: string): GraphError {
   return badRequest(
     `The property '${name}' does not exist on type '${type}'. Make sure to only use property names that are defined by the type or mark the type as open type.`,
   );
@@ -455,6 +498,10 @@ function patchUser(state: EmulatorState, req: GraphRequest, [key]: string[]): Gr
 
 interface DeltaToken {
   g: string;
+  /** deltaEpoch of the store when the round began (a synchronization reset bumps it). */
+  e?: number;
+  /** When the round's first request was served (emulator clock, ms): tokens live deltaTokenLifetimeSeconds from it. */
+  t?: number;
   /** Changes after this counter value belong to the round. */
   since: number;
   /** Round upper bound (counter value when the round started). */
@@ -464,39 +511,105 @@ interface DeltaToken {
   sel: string[] | null;
   /** Page size asked with `Prefer: odata.maxpagesize` (kept for the round's nextLinks). */
   ps?: number;
+  /** `$filter=id eq '…' or …`: the object ids the round tracks. */
+  ids?: string[];
+}
+
+/** Learn's limit for `$filter` on user delta: "There is a limit of 50 filtered objects." */
+const DELTA_FILTER_MAX = 50;
+
+/**
+ * `$filter` on users/delta: "The only supported $filter expression is for tracking changes on a specific object:
+ * $filter=id+eq+{value}. You can filter multiple objects" (joined with `or`; at most 50)
+ * (https://learn.microsoft.com/graph/api/user-delta#odata-query-parameters). `in (…)` is not documented there and is
+ * refused, as anything else is.
+ */
+function deltaFilterIds(raw: string): string[] {
+  const refused = () =>
+    unsupportedQuery(
+      "Unsupported query. The only supported $filter on users/delta is id eq '{id}', optionally joined with 'or'.",
+    );
+  const ids: string[] = [];
+  const walk = (e: ReturnType<typeof parseFilter>) => {
+    if (e.kind === "or") {
+      walk(e.left);
+      walk(e.right);
+      return;
+    }
+    if (e.kind === "cmp" && e.op === "eq" && e.prop.toLowerCase() === "id" && typeof e.value === "string") {
+      ids.push(e.value.toLowerCase());
+      return;
+    }
+    throw refused();
+  };
+  walk(parseFilter(raw));
+  if (ids.length > DELTA_FILTER_MAX) {
+    throw badRequest(`Too many objects in the filter: ${ids.length}. The limit is ${DELTA_FILTER_MAX}.`);
+  }
+  return [...new Set(ids)];
 }
 
 function usersDelta(state: EmulatorState, req: GraphRequest): GraphResponse {
   requireUsersRead(req.claims);
-  checkQueryOptions(req, ["$select", "$deltatoken", "$skiptoken"]);
+  checkQueryOptions(req, ["$select", "$deltatoken", "$skiptoken", "$filter"]);
   const store = state.tenant.users;
+  const opts = state.tenant.options;
   const q = req.query;
-  let round: Required<Omit<DeltaToken, "ps">> & { ps?: number };
-  const restart = () =>
-    new GraphError(410, "syncStateNotFound", "The sync state generation is not found. Start a new delta round.", {
-      location: `${req.origin}/v1.0/users/delta`,
-    });
-  if (q.$skiptoken !== undefined || q.$deltatoken !== undefined) {
-    const t = decodeToken<DeltaToken>(
-      (q.$skiptoken ?? q.$deltatoken) as string,
-      q.$skiptoken !== undefined ? "$skiptoken" : "$deltatoken",
-    );
-    if (t.g !== store.generation) throw restart();
-    if (q.$skiptoken !== undefined) {
-      round = {
-        g: t.g,
-        since: t.since,
-        upto: t.upto ?? store.counter,
-        after: t.after ?? t.since,
-        sel: t.sel,
-        ps: t.ps,
-      };
-    } else {
-      round = { g: t.g, since: t.since, upto: store.counter, after: t.since, sel: t.sel, ps: t.ps };
+  const now = state.now();
+  let round: Required<Omit<DeltaToken, "ps" | "ids">> & { ps?: number; ids?: string[] };
+  const given = q.$skiptoken ?? q.$deltatoken;
+  if (given !== undefined && given.toLowerCase() === "latest" && q.$skiptoken === undefined) {
+    // "Sync from now": a deltaLink and no resource data
+    // (https://learn.microsoft.com/graph/delta-query-overview, "Use delta query to track changes in a resource collection").
+    const sel = parseSelect(q.$select, canonicalUserProp, "microsoft.graph.user") ?? null;
+    const ids = q.$filter !== undefined ? deltaFilterIds(q.$filter) : undefined;
+    const token: DeltaToken = { g: store.generation, e: store.deltaEpoch, t: now, since: store.counter, sel, ids };
+    return {
+      status: 200,
+      body: {
+        "@odata.context": metadataContext(req, `users${selectFragment(sel ?? undefined)}`),
+        value: [],
+        "@odata.deltaLink": `${req.origin}/v1.0/users/delta?$deltatoken=${encodeToken(token)}`,
+      },
+    };
+  }
+  if (given !== undefined) {
+    const t = decodeToken<DeltaToken>(given, q.$skiptoken !== undefined ? "$skiptoken" : "$deltatoken");
+    if (t.g !== store.generation || (t.e ?? 0) !== store.deltaEpoch) {
+      // "Synchronization reset": 410 Gone and a Location header with the initial query
+      // (https://learn.microsoft.com/graph/delta-query-overview#synchronization-reset); the code is the one Graph's
+      // error list gives for it, resyncRequired (https://learn.microsoft.com/graph/errors#code-property).
+      const sel = t.sel ? `?$select=${t.sel.join(",")}` : "";
+      throw new GraphError(
+        410,
+        "resyncRequired",
+        "The delta token is no longer valid, and the app must reset the sync state.",
+        {
+          location: `${req.origin}/v1.0/users/delta${sel}`,
+        },
+      );
     }
+    if (t.t !== undefined && now - t.t > opts.deltaTokenLifetimeSeconds * 1000) {
+      // "For directory objects, the limit is seven days … the service should respond with a 40X-series error with
+      // error codes such as syncStateNotFound" (https://learn.microsoft.com/graph/delta-query-overview#token-duration);
+      // 400 BadRequest with this message since 2020 (devblogs.microsoft.com/microsoft365dev/duration-of-change-tracking-tokens-for-identity-and-education-resources).
+      const { status, code } = opts.deltaTokenExpiredError;
+      throw new GraphError(
+        status,
+        code,
+        "The sync state generation is not found. The delta token is expired and data must be synchronized again.",
+      );
+    }
+    const base = { g: t.g, e: store.deltaEpoch, t: t.t ?? now, since: t.since, sel: t.sel, ps: t.ps, ids: t.ids };
+    round =
+      q.$skiptoken !== undefined
+        ? { ...base, upto: t.upto ?? store.counter, after: t.after ?? t.since }
+        : // a new round from a deltaLink: its tokens live from now
+          { ...base, t: now, upto: store.counter, after: t.since };
   } else {
     const sel = parseSelect(q.$select, canonicalUserProp, "microsoft.graph.user") ?? null;
-    round = { g: store.generation, since: 0, upto: store.counter, after: 0, sel };
+    const ids = q.$filter !== undefined ? deltaFilterIds(q.$filter) : undefined;
+    round = { g: store.generation, e: store.deltaEpoch, t: now, since: 0, upto: store.counter, after: 0, sel, ids };
   }
   const select = round.sel ? (round.sel.includes("id") ? round.sel : [...round.sel, "id"]) : [...DEFAULT_USER_SELECT];
   let pageSize = round.ps ?? DELTA_PAGE_DEFAULT;
@@ -508,6 +621,7 @@ function usersDelta(state: EmulatorState, req: GraphRequest): GraphResponse {
     headers["preference-applied"] = `odata.maxpagesize=${pageSize}`;
   }
   round.ps = pageSize;
+  const only = round.ids ? new Set(round.ids) : undefined;
 
   const value: Record<string, unknown>[] = [];
   let last = round.after;
@@ -515,6 +629,7 @@ function usersDelta(state: EmulatorState, req: GraphRequest): GraphResponse {
   for (const e of store.changes.values()) {
     const seq = changeSeqOf(e);
     if (seq <= round.after || seq > round.upto) continue;
+    if (only && !only.has((isTombstone(e) ? e.id : e.data.id).toLowerCase())) continue;
     const removed = isTombstone(e);
     if (round.since === 0 && removed) continue;
     if (value.length >= pageSize) {
@@ -531,8 +646,9 @@ function usersDelta(state: EmulatorState, req: GraphRequest): GraphResponse {
   if (more) {
     body["@odata.nextLink"] = `${req.origin}/v1.0/users/delta?$skiptoken=${encodeToken({ ...round, after: last })}`;
   } else {
-    body["@odata.deltaLink"] =
-      `${req.origin}/v1.0/users/delta?$deltatoken=${encodeToken({ g: round.g, since: round.upto, sel: round.sel, ps: round.ps })}`;
+    const next: DeltaToken = { g: round.g, e: round.e, t: round.t, since: round.upto, sel: round.sel, ps: round.ps };
+    if (round.ids) next.ids = round.ids;
+    body["@odata.deltaLink"] = `${req.origin}/v1.0/users/delta?$deltatoken=${encodeToken(next)}`;
   }
   return { status: 200, body, headers };
 }
@@ -550,6 +666,56 @@ function conversionError(expected: string): GraphError {
   return badRequest(`Cannot convert the literal to the expected type '${expected}'.`);
 }
 
+/**
+ * An instance or property annotation (`@odata.context`, `@odata.type`, `@odata.etag`, `features@odata.type`, …). A
+ * client that PATCHes back what it read echoes them; OData services ignore annotations in a request body rather
+ * than treat them as properties (OData JSON Format 4.01, §20 "Instance Annotations"), so the emulator skips them.
+ * syncgap itself sends the strict form (test/emulator/sync-features.test.ts checks that).
+ */
+export function isAnnotation(key: string): boolean {
+  return key.startsWith("@") || key.includes("@odata.");
+}
+
+/** The feature names this tenant knows: Microsoft's list, plus any the tenant options add (a newer Graph). */
+export function knownFeatureNames(state: EmulatorState): string[] {
+  return [
+    ...FEATURE_NAMES,
+    ...state.tenant.options.additionalFeatureNames.filter((f) => !FEATURE_NAMES.includes(f as never)),
+  ];
+}
+
+/** The sync object as Graph shows it: every known feature present (false when never set). */
+export function syncObjectView(state: EmulatorState): {
+  id: string;
+  configuration: SyncConfiguration;
+  features: Record<string, boolean | null>;
+} {
+  const obj = state.tenant.syncObject();
+  const stored = obj.features as Record<string, boolean | null>;
+  const features = Object.fromEntries(knownFeatureNames(state).map((f) => [f, stored[f] ?? false]));
+  return { ...obj, features };
+}
+
+/** Who the token names, for audit records. */
+export function actorOf(state: EmulatorState, c: AccessTokenClaims): AuditActor {
+  if (isApp(c)) {
+    const app = state.tenant.getApp(c.appid);
+    return {
+      kind: "app",
+      appId: c.appid,
+      displayName: app?.displayName ?? c.app_displayname ?? null,
+      servicePrincipalId: app?.servicePrincipalId ?? c.oid,
+    };
+  }
+  const user = state.tenant.users.getById(c.oid);
+  return {
+    kind: "user",
+    id: c.oid,
+    displayName: (user?.data.displayName as string | null | undefined) ?? null,
+    userPrincipalName: user?.data.userPrincipalName ?? c.upn ?? "",
+  };
+}
+
 function listSync(state: EmulatorState, req: GraphRequest): GraphResponse {
   requireOnPremSync(state, req.claims, false);
   checkQueryOptions(req, ["$select"]);
@@ -557,14 +723,14 @@ function listSync(state: EmulatorState, req: GraphRequest): GraphResponse {
     status: 200,
     body: {
       "@odata.context": metadataContext(req, "directory/onPremisesSynchronization"),
-      value: [state.tenant.syncObject()],
+      value: [syncObjectView(state)],
     },
   };
 }
 
 function syncById(state: EmulatorState, id: string) {
   if (id.toLowerCase() !== state.tenant.id) throw notFound(id);
-  return state.tenant.syncObject();
+  return syncObjectView(state);
 }
 
 function getSync(state: EmulatorState, req: GraphRequest, [id]: string[]): GraphResponse {
@@ -578,9 +744,10 @@ function getSync(state: EmulatorState, req: GraphRequest, [id]: string[]): Graph
 }
 
 /**
- * PATCH: 204 No Content (https://learn.microsoft.com/graph/api/onpremisesdirectorysynchronization-update). A
- * `features` or `configuration` object replaces the stored one whole (unsent booleans → false) unless the tenant
- * option featuresPatchSemantics is "merge".
+ * PATCH: 204 No Content (https://learn.microsoft.com/graph/api/onpremisesdirectorysynchronization-update). A partial
+ * `features` object merges (the default: shared/docs/facts.md), or replaces the stored one whole (unsent booleans →
+ * false) with the tenant option featuresPatchSemantics "replace", which catches a client that relies on merging.
+ * `configuration` follows the same option. A change of the features writes the "Set DirSync feature" audit record.
  */
 function patchSync(state: EmulatorState, req: GraphRequest, [id]: string[]): GraphResponse {
   requireOnPremSync(state, req.claims, true);
@@ -588,10 +755,11 @@ function patchSync(state: EmulatorState, req: GraphRequest, [id]: string[]): Gra
   syncById(state, id);
   const body = requireObjectBody(req.body);
   const merge = tenant.options.featuresPatchSemantics === "merge";
-  let features: Features | undefined;
+  const known = new Set(knownFeatureNames(state));
+  let features: Record<string, boolean | null> | undefined;
   let configuration: SyncConfiguration | undefined;
   for (const [name, value] of Object.entries(body)) {
-    if (name === "@odata.type") continue;
+    if (isAnnotation(name)) continue;
     if (name === "id") {
       if (value !== tenant.id)
         throw badRequest("The id of the onPremisesDirectorySynchronization object cannot be changed.");
@@ -599,16 +767,14 @@ function patchSync(state: EmulatorState, req: GraphRequest, [id]: string[]): Gra
     }
     if (name === "features") {
       if (value === null || typeof value !== "object" || Array.isArray(value)) throw conversionError(FEATURE_TYPE);
-      const base: Features = merge
-        ? { ...tenant.features }
-        : (Object.fromEntries(FEATURE_NAMES.map((f) => [f, false])) as Features);
+      const sent: Record<string, boolean | null> = {};
       for (const [f, v] of Object.entries(value as Record<string, unknown>)) {
-        if (f === "@odata.type") continue;
-        if (!(FEATURE_NAMES as readonly string[]).includes(f)) throw unknownProperty(f, FEATURE_TYPE);
+        if (isAnnotation(f)) continue;
+        if (!known.has(f)) throw unknownProperty(f, FEATURE_TYPE);
         if (v !== null && typeof v !== "boolean") throw conversionError("Edm.Boolean");
-        base[f as keyof Features] = v as boolean | null;
+        sent[f] = v as boolean | null;
       }
-      features = base;
+      features = sent;
       continue;
     }
     if (name === "configuration") {
@@ -617,7 +783,7 @@ function patchSync(state: EmulatorState, req: GraphRequest, [id]: string[]): Gra
         ? structuredClone(tenant.configuration)
         : { accidentalDeletionPrevention: null };
       for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-        if (k === "@odata.type") continue;
+        if (isAnnotation(k)) continue;
         if (k !== "accidentalDeletionPrevention") throw unknownProperty(k, CONFIG_TYPE);
         if (v === null) {
           cfg.accidentalDeletionPrevention = null;
@@ -629,7 +795,7 @@ function patchSync(state: EmulatorState, req: GraphRequest, [id]: string[]): Gra
             ? { ...cfg.accidentalDeletionPrevention }
             : { alertThreshold: null, synchronizationPreventionType: "disabled" };
         for (const [ak, av] of Object.entries(v as Record<string, unknown>)) {
-          if (ak === "@odata.type") continue;
+          if (isAnnotation(ak)) continue;
           if (ak === "alertThreshold") {
             if (
               av !== null &&
@@ -656,9 +822,35 @@ function patchSync(state: EmulatorState, req: GraphRequest, [id]: string[]): Gra
     }
     throw unknownProperty(name, SYNC_TYPE);
   }
-  if (features) tenant.features = features;
+  if (features) {
+    if (!merge) {
+      // replace: every known feature not sent becomes false
+      for (const f of known) if (!(f in features)) features[f] = false;
+    }
+    state.changeFeatures(features, actorOf(state, req.claims), !merge);
+  }
   if (configuration) tenant.configuration = configuration;
   return { status: 204 };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// /auditLogs/directoryAudits (emulator/audit.ts)
+
+function listAudits(state: EmulatorState, req: GraphRequest): GraphResponse {
+  requireAuditRead(req.claims);
+  return { status: 200, body: listDirectoryAudits(state.audit, req) };
+}
+
+function getAudit(state: EmulatorState, req: GraphRequest, [id]: string[]): GraphResponse {
+  requireAuditRead(req.claims);
+  checkQueryOptions(req, ["$select"]);
+  return {
+    status: 200,
+    body: {
+      "@odata.context": metadataContext(req, "auditLogs/directoryAudits/$entity"),
+      ...getDirectoryAudit(state.audit, id),
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -694,6 +886,7 @@ function getOrganization(state: EmulatorState, req: GraphRequest, [id]: string[]
 
 export const ROUTES: RouteDef[] = [
   { pattern: ["users"], name: "users", methods: { GET: listUsers } },
+  { pattern: ["users", "$count"], name: "users/$count", methods: { GET: countUsers } },
   { pattern: ["users", "delta"], name: "users/delta", methods: { GET: usersDelta } },
   { pattern: ["users", "delta()"], name: "users/delta", methods: { GET: usersDelta } },
   { pattern: ["users", "microsoft.graph.delta()"], name: "users/delta", methods: { GET: usersDelta } },
@@ -707,6 +900,12 @@ export const ROUTES: RouteDef[] = [
     pattern: ["directory", "onPremisesSynchronization", ":id"],
     name: "directory/onPremisesSynchronization/{id}",
     methods: { GET: getSync, PATCH: patchSync },
+  },
+  { pattern: ["auditLogs", "directoryAudits"], name: "auditLogs/directoryAudits", methods: { GET: listAudits } },
+  {
+    pattern: ["auditLogs", "directoryAudits", ":id"],
+    name: "auditLogs/directoryAudits/{id}",
+    methods: { GET: getAudit },
   },
   { pattern: ["organization"], name: "organization", methods: { GET: listOrganization } },
   { pattern: ["organization", ":id"], name: "organization/{id}", methods: { GET: getOrganization } },
@@ -728,7 +927,8 @@ function segMatches(pattern: string, seg: string): boolean {
  * Finds the route for a method and path: unknown segment → 400 "Resource not found for the segment" (as Graph
  * answers), known path with another method → 405.
  */
-export function resolveRoute(method: string, segments: string[]): ResolvedRoute {
+export function resolveRoute(method: string, segments: string[], routes: RouteDef[] = ROUTES): ResolvedRoute {
+  const ROUTES = routes;
   // Literal routes win over parameter routes (users/delta before users/{id}).
   const candidates = ROUTES.filter(
     (r) => r.pattern.length === segments.length && r.pattern.every((p, i) => segMatches(p, segments[i])),

@@ -4,14 +4,17 @@
  * device code, refresh token) and the device authorization endpoint.
  * Protocol references: https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow,
  * …/v2-oauth2-device-code, …/v2-oauth-ropc, …/certificate-credentials.
+ * Also what other Microsoft libraries (MSAL Python, MSAL.NET, MSAL4J) ask for: the tenant-independent authorities
+ * `/common` and `/organizations` (…/msal-client-application-configuration#authority), the user realm lookup they
+ * make before a password grant, and the OpenID Connect userinfo endpoint (…/userinfo).
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { decodeProtectedHeader, errors as joseErrors, jwtVerify } from "jose";
-import { AadstsError } from "./errors";
+import { AadstsError, GraphError } from "./errors";
 import type { DeviceCode, EmulatorState } from "./state";
 import type { AppRegistration, Tenant } from "./tenant";
-import { GRAPH_APP_ID, GRAPH_RESOURCE } from "./tokens";
+import { GRAPH_APP_ID, GRAPH_RESOURCE, idTokenSubject } from "./tokens";
 import type { UserRecord } from "./users";
 
 const OIDC_SCOPES = new Set(["openid", "profile", "offline_access", "email"]);
@@ -27,8 +30,19 @@ function safeEqual(a: string, b: string): boolean {
   return timingSafeEqual(x, y);
 }
 
+/**
+ * Tenant-independent authorities (https://learn.microsoft.com/entra/identity-platform/msal-client-application-configuration#authority):
+ * with one tenant per emulator, both lead to it (a work account always signs in to its home tenant).
+ */
+const GENERIC_AUTHORITIES = new Set(["common", "organizations"]);
+
+function isGeneric(segment: string): boolean {
+  return GENERIC_AUTHORITIES.has(segment.toLowerCase());
+}
+
 function tenantOf(state: EmulatorState, segment: string): Tenant {
   const t = state.tenant;
+  if (isGeneric(segment)) return t;
   if (!t.matches(segment)) {
     throw new AadstsError(
       400,
@@ -50,6 +64,20 @@ function need(p: Params, name: string): string {
       `The request body must contain the following parameter: '${name}'.`,
     );
   return v;
+}
+
+/**
+ * A single-tenant app through /common or /organizations: Entra answers AADSTS50194 (apps registered after 2018-10-15;
+ * https://learn.microsoft.com/entra/identity-platform/reference-error-codes).
+ */
+function checkAudience(app: AppRegistration, segment: string): void {
+  if (!isGeneric(segment) || app.signInAudience === "AzureADMultipleOrgs") return;
+  throw new AadstsError(
+    400,
+    "invalid_request",
+    50194,
+    `Application '${app.appId}'(${app.displayName}) is not configured as a multi-tenant application. Usage of the /${segment.toLowerCase()} endpoint is not supported for such applications created after '10/15/2018'. Use a tenant-specific endpoint or configure the application to be multi-tenant.`,
+  );
 }
 
 function appOf(tenant: Tenant, clientId: string): AppRegistration {
@@ -78,7 +106,7 @@ function assertionAudienceOk(aud: unknown, tenant: Tenant, origins: string[]): b
     }
     if (!origins.includes(u.origin)) return false;
     const m = /^\/([^/]+)\/oauth2\/(v2\.0\/)?token\/?$/.exec(u.pathname);
-    return m !== null && tenant.matches(m[1]);
+    return m !== null && (tenant.matches(m[1]) || isGeneric(m[1]));
   });
 }
 
@@ -332,10 +360,19 @@ export function registerIdentityRoutes(app: FastifyInstance, deps: IdentityDeps)
   const { state, originOf } = deps;
   const config = { area: "identity" };
 
-  app.get("/:tenant/v2.0/.well-known/openid-configuration", { config }, async (req) => {
-    const tenant = tenantOf(state, (req.params as { tenant: string }).tenant);
+  // Under /common and /organizations Entra serves endpoints under that name and the issuer with a `{tenantid}`
+  // placeholder (clients put the token's tid in it); under a tenant's name, everything under its id.
+  const authorityBase = (req: FastifyRequest): { base: string; issuer: string } => {
+    const segment = (req.params as { tenant: string }).tenant;
+    const tenant = tenantOf(state, segment);
     const o = originOf(req);
-    const base = `${o}/${tenant.id}`;
+    if (isGeneric(segment)) return { base: `${o}/${segment.toLowerCase()}`, issuer: `${o}/{tenantid}/v2.0` };
+    return { base: `${o}/${tenant.id}`, issuer: `${o}/${tenant.id}/v2.0` };
+  };
+
+  app.get("/:tenant/v2.0/.well-known/openid-configuration", { config }, async (req) => {
+    const { base, issuer } = authorityBase(req);
+    const o = originOf(req);
     return {
       token_endpoint: `${base}/oauth2/v2.0/token`,
       token_endpoint_auth_methods_supported: ["client_secret_post", "private_key_jwt", "client_secret_basic"],
@@ -345,7 +382,7 @@ export function registerIdentityRoutes(app: FastifyInstance, deps: IdentityDeps)
       id_token_signing_alg_values_supported: ["RS256"],
       response_types_supported: ["code", "id_token", "code id_token", "id_token token"],
       scopes_supported: ["openid", "profile", "email", "offline_access"],
-      issuer: `${base}/v2.0`,
+      issuer,
       request_uri_parameter_supported: false,
       userinfo_endpoint: `${o}/oidc/userinfo`,
       authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
@@ -379,9 +416,52 @@ export function registerIdentityRoutes(app: FastifyInstance, deps: IdentityDeps)
   });
 
   app.get("/:tenant/discovery/v2.0/keys", { config }, async (req) => {
-    tenantOf(state, (req.params as { tenant: string }).tenant);
-    return state.tokens.jwks();
+    return state.tokens.jwks(authorityBase(req).issuer);
   });
+
+  // User realm discovery, which MSAL Python, MSAL.NET and MSAL4J call before a password grant to learn whether the
+  // account is managed or federated (WS-Trust). Every domain of this tenant is managed.
+  const userRealm = async (req: FastifyRequest) => {
+    const upn = decodeURIComponent((req.params as { upn: string }).upn);
+    const domain = upn.slice(upn.lastIndexOf("@") + 1).toLowerCase();
+    const t = state.tenant;
+    if (!upn.includes("@") || !t.isVerifiedDomain(domain)) {
+      return { ver: "1.0", account_type: "Unknown", cloud_instance_name: "microsoftonline.com" };
+    }
+    return {
+      ver: "1.0",
+      account_type: "Managed",
+      domain_name: domain,
+      cloud_instance_name: "microsoftonline.com",
+      cloud_audience_urn: "urn:federation:MicrosoftOnline",
+    };
+  };
+  app.get("/common/UserRealm/:upn", { config }, userRealm);
+  app.get("/common/userrealm/:upn", { config }, userRealm);
+
+  // OpenID Connect userinfo (https://learn.microsoft.com/entra/identity-platform/userinfo): Entra serves it on the
+  // Graph host, which is this origin too. It takes a delegated Graph access token and answers the id_token's `sub`.
+  const userinfo = async (req: FastifyRequest) => {
+    const claims = await state.tokens.verifyGraphToken(state.tenant, req.headers.authorization);
+    if (claims.idtyp !== "user") {
+      throw new GraphError(401, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.", {
+        "www-authenticate": `Bearer realm="", error="invalid_token", client_id="${GRAPH_APP_ID}"`,
+      });
+    }
+    const user = state.tenant.users.getById(claims.oid);
+    const out: Record<string, unknown> = {
+      sub: idTokenSubject(claims.oid, claims.appid),
+      name: claims.name ?? claims.upn,
+      family_name: claims.family_name,
+      given_name: claims.given_name,
+      picture: `${originOf(req)}/v1.0/me/photo/$value`,
+    };
+    const mail = user?.data.mail;
+    if (typeof mail === "string" && mail) out.email = mail;
+    return out;
+  };
+  app.get("/oidc/userinfo", { config }, userinfo);
+  app.post("/oidc/userinfo", { config }, userinfo);
 
   app.get("/:tenant/oauth2/v2.0/authorize", { config }, async () => {
     throw new AadstsError(
@@ -393,10 +473,11 @@ export function registerIdentityRoutes(app: FastifyInstance, deps: IdentityDeps)
   });
 
   app.post("/:tenant/oauth2/v2.0/devicecode", { config }, async (req) => {
-    const tenant = tenantOf(state, (req.params as { tenant: string }).tenant);
+    const segment = (req.params as { tenant: string }).tenant;
+    const tenant = tenantOf(state, segment);
     const p = (req.body ?? {}) as Params;
     const clientId = need(p, "client_id");
-    appOf(tenant, clientId);
+    checkAudience(appOf(tenant, clientId), segment);
     const scopes = parseScopes(tenant, need(p, "scope"));
     const code = userCode();
     const deviceCode = randomBytes(32).toString("base64url");
@@ -424,7 +505,8 @@ export function registerIdentityRoutes(app: FastifyInstance, deps: IdentityDeps)
   });
 
   app.post("/:tenant/oauth2/v2.0/token", { config }, async (req, reply: FastifyReply) => {
-    const tenant = tenantOf(state, (req.params as { tenant: string }).tenant);
+    const segment = (req.params as { tenant: string }).tenant;
+    const tenant = tenantOf(state, segment);
     const p = (req.body ?? {}) as Params;
     const grant = need(p, "grant_type");
     const basic = basicAuth(req);
@@ -437,6 +519,8 @@ export function registerIdentityRoutes(app: FastifyInstance, deps: IdentityDeps)
         "The request body must contain the following parameter: 'client_id'.",
       );
     const application = appOf(tenant, clientId);
+    checkAudience(application, segment);
+    // Tokens are always for the real tenant, whichever authority was asked.
     const issuer = `${originOf(req)}/${tenant.id}/v2.0`;
     reply.header("cache-control", "no-store, no-cache");
 
@@ -453,7 +537,9 @@ export function registerIdentityRoutes(app: FastifyInstance, deps: IdentityDeps)
         }
         const scope = need(p, "scope");
         const s = parseScopes(tenant, scope);
-        if (!s.isDefault || s.graph.length || s.oidc.length) {
+        // MSAL libraries other than @azure/identity's add `openid offline_access profile` to every request; Entra
+        // accepts and ignores them for client credentials (no id_token, no refresh token), so the emulator does too.
+        if (!s.isDefault || s.graph.length) {
           throw new AadstsError(
             400,
             "invalid_scope",

@@ -19,9 +19,48 @@ export function requestCost(method: string, route: string, query: Record<string,
   return Math.max(1, cost);
 }
 
-/** Token buckets per app (the emulator serves one tenant, so per app+tenant). */
+/** Write cost: 1 for POST, PATCH, PUT and DELETE, 0 for reads (the table's "Write Cost" column). */
+export function writeCost(method: string): number {
+  return method === "GET" || method === "HEAD" ? 0 : 1;
+}
+
+/**
+ * The application+tenant resource-unit quota for a tenant of this many users: S (under 50) 3,500, M (50–500) 5,000,
+ * L (above 500) 8,000 per 10 seconds.
+ */
+export function tenantSizeQuota(userCount: number): number {
+  return userCount < 50 ? 3500 : userCount <= 500 ? 5000 : 8000;
+}
+
+/** Why a request was throttled: the headers Graph sends with such a 429 (`x-ms-throttle-*`). */
+export interface ThrottleDecision {
+  /** Seconds to wait (Retry-After); 0 when the request may go. */
+  wait: number;
+  /** `x-ms-throttle-scope` limit part: ReadWrite (resource units) or Write (write quota). */
+  limit?: "ReadWrite" | "Write";
+  /** `x-ms-throttle-information`. */
+  information?: "ResourceUnitLimitExceeded" | "WriteLimitExceeded";
+  /** Share of the resource-unit quota used, 0..1+ (`x-ms-throttle-limit-percentage` above 0.8). */
+  used: number;
+}
+
+interface Bucket {
+  tokens: number;
+  last: number;
+}
+
+/** Refills `b` for the time passed at `rate` units per second, up to `size`. */
+function refill(b: Bucket, size: number, rate: number, now: number): void {
+  b.tokens = Math.min(size, b.tokens + ((now - b.last) / 1000) * rate);
+  b.last = now;
+}
+
+/**
+ * Token buckets per app (the emulator serves one tenant, so per app+tenant): resource units and, for writes, the
+ * write quota. A request that does not fit takes nothing from either bucket.
+ */
 export class Throttle {
-  private buckets = new Map<string, { tokens: number; last: number }>();
+  private buckets = new Map<string, { ru: Bucket; write: Bucket }>();
 
   constructor(private opts: ThrottlingOptions) {}
 
@@ -34,22 +73,47 @@ export class Throttle {
     return this.opts.enabled;
   }
 
-  /** Takes `cost` units from the app's bucket; returns 0 when allowed, else the seconds to wait (Retry-After). */
-  take(appId: string, cost: number, now = Date.now()): number {
-    if (!this.opts.enabled) return 0;
-    const rate = this.opts.bucketSize / this.opts.windowSeconds; // units per second
+  /** The resource-unit quota in force for a tenant of `userCount` users. */
+  quota(userCount: number): number {
+    return this.opts.bucketSize === "auto" ? tenantSizeQuota(userCount) : this.opts.bucketSize;
+  }
+
+  /**
+   * Takes `cost` resource units (and `writes` from the write quota) from the app's buckets; answers how long to wait
+   * when they do not fit.
+   */
+  take(appId: string, cost: number, writes = 0, userCount = 0, now = Date.now()): ThrottleDecision {
+    if (!this.opts.enabled) return { wait: 0, used: 0 };
+    const size = this.quota(userCount);
+    const rate = size / this.opts.windowSeconds; // units per second
+    const wSize = this.opts.writeBucketSize;
+    const wRate = wSize / this.opts.writeWindowSeconds;
     let b = this.buckets.get(appId);
     if (!b) {
-      b = { tokens: this.opts.bucketSize, last: now };
+      b = { ru: { tokens: size, last: now }, write: { tokens: wSize, last: now } };
       this.buckets.set(appId, b);
     }
-    b.tokens = Math.min(this.opts.bucketSize, b.tokens + ((now - b.last) / 1000) * rate);
-    b.last = now;
-    if (b.tokens >= cost) {
-      b.tokens -= cost;
-      return 0;
+    refill(b.ru, size, rate, now);
+    refill(b.write, wSize, wRate, now);
+    if (b.ru.tokens < cost) {
+      return {
+        wait: Math.max(1, Math.ceil((cost - b.ru.tokens) / rate)),
+        limit: "ReadWrite",
+        information: "ResourceUnitLimitExceeded",
+        used: 1 - b.ru.tokens / size,
+      };
     }
-    return Math.max(1, Math.ceil((cost - b.tokens) / rate));
+    if (writes > 0 && b.write.tokens < writes) {
+      return {
+        wait: Math.max(1, Math.ceil((writes - b.write.tokens) / wRate)),
+        limit: "Write",
+        information: "WriteLimitExceeded",
+        used: 1 - b.ru.tokens / size,
+      };
+    }
+    b.ru.tokens -= cost;
+    b.write.tokens -= writes;
+    return { wait: 0, used: 1 - b.ru.tokens / size };
   }
 }
 

@@ -49,18 +49,48 @@ export interface SyncConfiguration {
   } | null;
 }
 
+/**
+ * Graph's identity and access service limits (https://learn.microsoft.com/graph/throttling-limits#identity-and-access-service-limits),
+ * per application+tenant pair: a resource-unit quota of 3,500 / 5,000 / 8,000 per 10 seconds for S / M / L tenants
+ * (under 50 users, 50–500, above 500) and a write quota of 3,000 requests per 2 minutes 30 seconds.
+ */
 export interface ThrottlingOptions {
   enabled: boolean;
-  /** Resource units in the bucket (Graph: 3,500 / 5,000 / 8,000 for S/M/L tenants). */
-  bucketSize: number;
+  /** Resource units in the bucket; "auto" picks Graph's S/M/L quota from the tenant's user count at each request. */
+  bucketSize: number | "auto";
   /** Seconds in which a full bucket refills (Graph: 10). */
   windowSeconds: number;
+  /** Writes (POST, PATCH, PUT, DELETE) in the write bucket (Graph: 3,000). */
+  writeBucketSize: number;
+  /** Seconds in which a full write bucket refills (Graph: 150). */
+  writeWindowSeconds: number;
 }
 
 export interface TenantOptions {
-  /** How PATCH of `features` on onPremisesSynchronization treats unsent booleans: replace (→ false) or merge. */
+  /**
+   * How PATCH of `features` on onPremisesSynchronization treats unsent booleans: merge (kept, as Entra does: a partial
+   * features object merges, shared/docs/facts.md) or replace (→ false; tests use it to prove a client sends the whole
+   * object).
+   */
   featuresPatchSemantics: "replace" | "merge";
-  /** Accept app-only tokens (role OnPremDirectorySynchronization.*) on /directory/onPremisesSynchronization. */
+  /**
+   * Feature names this tenant knows beyond FEATURE_NAMES: stands in for a newer Graph that grew the list (a client
+   * must pass keys it has never heard of through). Other unknown names are refused with 400, as Graph does.
+   */
+  additionalFeatureNames: string[];
+  /**
+   * How long a delta token lives. Directory objects: seven days
+   * (https://learn.microsoft.com/graph/delta-query-overview#token-duration).
+   */
+  deltaTokenLifetimeSeconds: number;
+  /** The answer to an expired delta token: Graph documents "a 40X-series error with error codes such as syncStateNotFound". */
+  deltaTokenExpiredError: { status: number; code: string };
+  /**
+   * Accept app-only tokens (role OnPremDirectorySynchronization.Read.All / ReadWrite.All) on
+   * /directory/onPremisesSynchronization. Default true: Microsoft's permission files list the application permissions
+   * (microsoft-graph-docs PR 22337) and app-only use works in Entra today; false models the rendered pages'
+   * "Application: Not supported" (https://learn.microsoft.com/graph/api/onpremisesdirectorysynchronization-get).
+   */
   allowAppOnlyOnPremSync: boolean;
   /** Lifetime of access tokens issued from now on. */
   tokenLifetimeSeconds: number;
@@ -83,12 +113,15 @@ export type TenantOptionsPatch = Omit<Partial<TenantOptions>, "throttling"> & {
 };
 
 export const DEFAULT_OPTIONS: TenantOptions = {
-  featuresPatchSemantics: "replace",
-  allowAppOnlyOnPremSync: false,
+  featuresPatchSemantics: "merge",
+  additionalFeatureNames: [],
+  deltaTokenLifetimeSeconds: 7 * 24 * 3600,
+  deltaTokenExpiredError: { status: 400, code: "syncStateNotFound" },
+  allowAppOnlyOnPremSync: true,
   tokenLifetimeSeconds: 3600,
   autoApproveDeviceCodesAs: null,
   deviceCodeIntervalSeconds: 1,
-  throttling: { enabled: false, bucketSize: 3500, windowSeconds: 10 },
+  throttling: { enabled: true, bucketSize: "auto", windowSeconds: 10, writeBucketSize: 3000, writeWindowSeconds: 150 },
   syncIntervalSeconds: null,
   syncDeletions: "keep",
   requestLogLimit: 10_000,
@@ -120,6 +153,12 @@ export interface SeedApplication {
   delegatedScopes?: string[];
   /** Public client flows (device code, ROPC) without a client credential. Default true. */
   publicClient?: boolean;
+  /**
+   * Who may sign in (the app registration's signInAudience). "AzureADMyOrg" (default, the portal's default too):
+   * only through this tenant's own authority; the /common and /organizations authorities answer AADSTS50194.
+   * "AzureADMultipleOrgs": those authorities work too.
+   */
+  signInAudience?: "AzureADMyOrg" | "AzureADMultipleOrgs";
 }
 
 export type SeedUser = Record<string, unknown> & {
@@ -143,7 +182,10 @@ export interface Seed {
     createdDateTime?: string;
   };
   options?: TenantOptionsPatch;
-  onPremisesSynchronization?: { configuration?: Partial<SyncConfiguration>; features?: Partial<Features> };
+  onPremisesSynchronization?: {
+    configuration?: Partial<SyncConfiguration>;
+    features?: Partial<Features> & Record<string, boolean | null>;
+  };
   organization?: { onPremisesSyncEnabled?: boolean | null; onPremisesLastSyncDateTime?: string | null };
   applications?: SeedApplication[];
   users?: SeedUser[];
@@ -225,13 +267,26 @@ export const syncSourceSchema = {
 const featuresSchema = {
   type: "object",
   properties: Object.fromEntries(FEATURE_NAMES.map((f) => [f, { type: ["boolean", "null"] }])),
-  additionalProperties: false,
+  // A name outside FEATURE_NAMES must also be in options.additionalFeatureNames (checked in validateSeed).
+  additionalProperties: { type: ["boolean", "null"] },
 };
 
 export const optionsSchema = {
   type: "object",
   properties: {
     featuresPatchSemantics: { enum: ["replace", "merge"] },
+    additionalFeatureNames: {
+      type: "array",
+      items: { type: "string", pattern: "^[a-z][A-Za-z0-9]*Enabled$" },
+      uniqueItems: true,
+    },
+    deltaTokenLifetimeSeconds: { type: "integer", minimum: 1 },
+    deltaTokenExpiredError: {
+      type: "object",
+      required: ["status", "code"],
+      properties: { status: { type: "integer", minimum: 400, maximum: 499 }, code: { type: "string", minLength: 1 } },
+      additionalProperties: false,
+    },
     allowAppOnlyOnPremSync: { type: "boolean" },
     tokenLifetimeSeconds: { type: "integer", minimum: 1, maximum: 86400 },
     autoApproveDeviceCodesAs: { type: ["string", "null"] },
@@ -240,8 +295,10 @@ export const optionsSchema = {
       type: "object",
       properties: {
         enabled: { type: "boolean" },
-        bucketSize: { type: "number", exclusiveMinimum: 0 },
+        bucketSize: { anyOf: [{ type: "number", exclusiveMinimum: 0 }, { const: "auto" }] },
         windowSeconds: { type: "number", exclusiveMinimum: 0 },
+        writeBucketSize: { type: "number", exclusiveMinimum: 0 },
+        writeWindowSeconds: { type: "number", exclusiveMinimum: 0 },
       },
       additionalProperties: false,
     },
@@ -341,11 +398,13 @@ export const seedSchema = {
           },
           appRoles: {
             type: "array",
-            items: { type: "string", pattern: "^[A-Za-z]+(\\.[A-Za-z-]+)+$" },
+            // e.g. User.Read.All, User-OnPremisesSyncBehavior.ReadWrite.All
+            items: { type: "string", pattern: "^[A-Za-z][A-Za-z-]*(\\.[A-Za-z-]+)+$" },
             uniqueItems: true,
           },
           delegatedScopes: { type: "array", items: { type: "string" }, uniqueItems: true },
           publicClient: { type: "boolean" },
+          signInAudience: { enum: ["AzureADMyOrg", "AzureADMultipleOrgs"] },
         },
         additionalProperties: false,
       },
@@ -416,6 +475,14 @@ export function validateSeed(seed: unknown): Seed {
   for (const [i, a] of (s.applications ?? []).entries()) {
     if (appIds.has(a.appId.toLowerCase())) problems.push(`/applications/${i}/appId: duplicate '${a.appId}'`);
     appIds.add(a.appId.toLowerCase());
+  }
+  const extra = new Set(s.options?.additionalFeatureNames ?? []);
+  for (const f of Object.keys(s.onPremisesSynchronization?.features ?? {})) {
+    if (!(FEATURE_NAMES as readonly string[]).includes(f) && !extra.has(f)) {
+      problems.push(
+        `/onPremisesSynchronization/features: unknown property '${f}' (list it in options.additionalFeatureNames)`,
+      );
+    }
   }
   const auto = s.options?.autoApproveDeviceCodesAs;
   if (auto && !upns.has(auto.toLowerCase()))

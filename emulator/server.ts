@@ -9,11 +9,12 @@ import { join, resolve } from "node:path";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { registerAdminRoutes } from "./admin";
 import { AdminClient } from "./adminClient";
+import { BETA_ROUTES } from "./beta";
 import { type CaMaterial, createCa, issueServerCertificate, type ServerTlsMaterial } from "./certs";
 import { AadstsError, aadstsErrorBody, GraphError, graphErrorBody } from "./errors";
 import { type GraphRequest, type GraphResponse, resolveRoute } from "./graph";
 import { registerIdentityRoutes } from "./identity";
-import { requestCost } from "./limits";
+import { requestCost, writeCost } from "./limits";
 import { loadSeedFile, type Seed, type TenantOptionsPatch, validateSeed } from "./seed";
 import { EmulatorState } from "./state";
 import { type AccessTokenClaims, loadOrCreateSigningKey, TokenService } from "./tokens";
@@ -77,8 +78,9 @@ type Area = "graph" | "identity" | "admin" | "other";
 
 function areaOf(path: string): Area {
   if (path.startsWith("/_emulator")) return "admin";
-  if (path === "/v1.0" || path.startsWith("/v1.0/")) return "graph";
-  if (/^\/[^/]+\/(oauth2|v2\.0|discovery)(\/|$)/.test(path) || path.startsWith("/devicelogin")) return "identity";
+  if (path === "/v1.0" || path.startsWith("/v1.0/") || path.startsWith("/beta/")) return "graph";
+  if (/^\/[^/]+\/(oauth2|v2\.0|discovery|userrealm)(\/|$)/i.test(path) || path.startsWith("/devicelogin"))
+    return "identity";
   return "other";
 }
 
@@ -316,18 +318,33 @@ export async function startEmulator(opts: StartEmulatorOptions = {}): Promise<Ru
   });
 
   // ---- Graph v1.0
-  const graphHandler = async (req: FastifyRequest, reply: FastifyReply) => {
+  const graphHandler = (version: "v1.0" | "beta") => async (req: FastifyRequest, reply: FastifyReply) => {
     const tenant = state.tenant;
     const claims = await state.tokens.verifyGraphToken(tenant, req.headers.authorization);
     req.claims = claims;
     const { path, rawQuery } = splitUrl(req.url);
     let segments: string[];
     try {
-      segments = path.slice("/v1.0".length).split("/").filter(Boolean).map(decodeURIComponent);
+      segments = path.slice(`/${version}`.length).split("/").filter(Boolean).map(decodeURIComponent);
     } catch {
       throw new GraphError(400, "BadRequest", "Invalid URL encoding in the request path.");
     }
-    const resolved = resolveRoute(req.method, segments);
+    let resolved: ReturnType<typeof resolveRoute>;
+    if (version === "beta") {
+      // Only users/{id}/onPremisesSyncBehavior lives here (emulator/beta.ts); other beta paths answer as before.
+      try {
+        resolved = resolveRoute(req.method, segments, BETA_ROUTES);
+      } catch (e) {
+        if (e instanceof GraphError && e.status === 405) throw e;
+        throw new GraphError(
+          400,
+          "BadRequest",
+          "Invalid version: beta. The local tenant emulates Microsoft Graph v1.0 (and beta users/{id}/onPremisesSyncBehavior) only.",
+        );
+      }
+    } else {
+      resolved = resolveRoute(req.method, segments);
+    }
     const query: Record<string, string> = {};
     for (const [k, v] of Object.entries((req.query ?? {}) as Record<string, string | string[]>)) {
       if (Array.isArray(v))
@@ -339,19 +356,24 @@ export async function startEmulator(opts: StartEmulatorOptions = {}): Promise<Ru
       query[k] = v;
     }
     if (resolved.route.name !== "$batch") {
+      // https://learn.microsoft.com/graph/throttling-limits#identity-and-access-service-limits: resource units and the
+      // write quota per app+tenant, with the x-ms-* headers that page describes.
       const cost = requestCost(req.method, resolved.route.name, query);
       reply.header("x-ms-resource-unit", String(cost));
-      const wait = state.throttle.take(claims.appid, cost);
-      if (wait > 0) {
+      const t = state.throttle.take(claims.appid, cost, writeCost(req.method), tenant.users.size);
+      if (t.wait > 0) {
         throw new GraphError(
           429,
           "Request_ThrottledTemporarily",
-          `Your request is throttled temporarily. Please try after ${wait} seconds.`,
+          `Your request is throttled temporarily. Please try after ${t.wait} seconds.`,
           {
-            "retry-after": String(wait),
+            "retry-after": String(t.wait),
+            "x-ms-throttle-scope": `Tenant_Application/${t.limit}/${claims.appid}/${tenant.id}`,
+            "x-ms-throttle-information": String(t.information),
           },
         );
       }
+      if (t.used > 0.8) reply.header("x-ms-throttle-limit-percentage", String(Math.round(t.used * 100) / 100));
     }
     const greq: GraphRequest = {
       method: req.method,
@@ -365,17 +387,23 @@ export async function startEmulator(opts: StartEmulatorOptions = {}): Promise<Ru
     };
     const res =
       resolved.route.name === "$batch"
-        ? await handleBatch(req, greq)
+        ? await handleBatch(req, greq, version)
         : await resolved.handler(state, greq, resolved.params);
     reply.header("odata-version", "4.0");
     for (const [k, v] of Object.entries(res.headers ?? {})) reply.header(k, v);
     reply.code(res.status);
     if (res.status === 204 || res.body === undefined) return reply.send();
+    // A handler that sets its own content type (e.g. text/plain for `/users/$count`) sends its body as it is.
+    if (res.headers?.["content-type"] && typeof res.body === "string") return reply.send(res.body);
     return reply.type(GRAPH_CONTENT_TYPE).send(JSON.stringify(res.body));
   };
 
   /** JSON batching (https://learn.microsoft.com/graph/json-batching): ≤ 20 requests, each through the same pipeline. */
-  async function handleBatch(req: FastifyRequest, greq: GraphRequest): Promise<GraphResponse> {
+  async function handleBatch(
+    req: FastifyRequest,
+    greq: GraphRequest,
+    version: "v1.0" | "beta" = "v1.0",
+  ): Promise<GraphResponse> {
     const body = greq.body as { requests?: unknown } | undefined;
     if (!body || typeof body !== "object" || !Array.isArray(body.requests)) {
       throw new GraphError(
@@ -455,7 +483,7 @@ export async function startEmulator(opts: StartEmulatorOptions = {}): Promise<Ru
       let url = r.url as string;
       url = url.replace(/^https:\/\/[^/]+/i, "");
       if (!url.startsWith("/")) url = `/${url}`;
-      if (!/^\/v1\.0(\/|$)/i.test(url)) url = `/v1.0${url}`;
+      if (!/^\/(v1\.0|beta)(\/|$)/i.test(url)) url = `/${version}${url}`;
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries((r.headers ?? {}) as Record<string, unknown>))
         headers[k.toLowerCase()] = String(v);
@@ -493,8 +521,9 @@ export async function startEmulator(opts: StartEmulatorOptions = {}): Promise<Ru
     return { status: 200, body: { responses } };
   }
 
-  app.route({ method: ["GET", "POST", "PATCH", "PUT", "DELETE"], url: "/v1.0", handler: graphHandler });
-  app.route({ method: ["GET", "POST", "PATCH", "PUT", "DELETE"], url: "/v1.0/*", handler: graphHandler });
+  app.route({ method: ["GET", "POST", "PATCH", "PUT", "DELETE"], url: "/v1.0", handler: graphHandler("v1.0") });
+  app.route({ method: ["GET", "POST", "PATCH", "PUT", "DELETE"], url: "/v1.0/*", handler: graphHandler("v1.0") });
+  app.route({ method: ["GET", "POST", "PATCH", "PUT", "DELETE"], url: "/beta/*", handler: graphHandler("beta") });
 
   registerIdentityRoutes(app, { state, originOf, origins });
   await app.register(

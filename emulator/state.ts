@@ -5,6 +5,7 @@
 import { randomBytes } from "node:crypto";
 import type { AdSource } from "../ad/types";
 import { createAdSource } from "./adSource";
+import { type AuditActor, AuditLog } from "./audit";
 import { FaultSet, RequestLog, Throttle } from "./limits";
 import type { Seed, SyncSourceConfig, TenantOptions, TenantOptionsPatch } from "./seed";
 import { type PolicyType, runSyncCycle, type SyncResult } from "./sync";
@@ -45,6 +46,14 @@ export class EmulatorState {
   private syncTimer: NodeJS.Timeout | undefined;
   lastSync: SyncResult | undefined;
   lastSyncError: string | undefined;
+  /**
+   * How far the emulator's clock is ahead of the machine's. Only delta tokens and audit records read this clock
+   * (`now()`): tests move it forward (`advanceClock`) to age delta tokens past their lifetime without waiting 7 days,
+   * while access tokens, certificates and TLS keep real time.
+   */
+  private clockOffsetMs = 0;
+  /** The tenant's directory audit log (emulator/audit.ts). */
+  readonly audit = new AuditLog(() => this.now());
 
   constructor(
     private initialSeed: Seed,
@@ -70,6 +79,8 @@ export class EmulatorState {
     this.deviceCodes.clear();
     this.refreshTokens.clear();
     this.log.clear();
+    this.audit.clear();
+    this.clockOffsetMs = 0;
     this.lastSync = undefined;
     this.lastSyncError = undefined;
     this.applyOptions();
@@ -96,6 +107,43 @@ export class EmulatorState {
       }, o.syncIntervalSeconds * 1000);
       this.syncTimer.unref();
     }
+  }
+
+  /** The emulator's time in ms (the machine's plus what advanceClock added). */
+  now(): number {
+    return Date.now() + this.clockOffsetMs;
+  }
+
+  /** Moves the emulator's clock forward; returns the new offset in seconds. */
+  advanceClock(seconds: number): number {
+    if (!Number.isFinite(seconds) || seconds < 0) throw new Error("seconds must be a number ≥ 0");
+    this.clockOffsetMs += seconds * 1000;
+    return this.clockOffsetMs / 1000;
+  }
+
+  clockOffsetSeconds(): number {
+    return this.clockOffsetMs / 1000;
+  }
+
+  /**
+   * Changes the tenant's sync features as `actor` and writes the audit record Entra writes ("Set DirSync feature").
+   * Unknown names are the caller's to check. Returns the features after the change.
+   */
+  changeFeatures(
+    changes: Record<string, boolean | null>,
+    actor: AuditActor,
+    replace = false,
+  ): Record<string, boolean | null> {
+    const t = this.tenant;
+    const before = { ...t.features } as Record<string, boolean | null>;
+    const after: Record<string, boolean | null> = replace
+      ? Object.fromEntries(Object.keys(before).map((k) => [k, false]))
+      : { ...before };
+    Object.assign(after, changes);
+    const changed = Object.keys({ ...before, ...after }).some((k) => (before[k] ?? null) !== (after[k] ?? null));
+    t.features = after as typeof t.features;
+    if (changed) this.audit.dirSyncFeaturesChanged(t.id, actor, before, after);
+    return { ...after };
   }
 
   setSyncSource(config: SyncSourceConfig | undefined): void {

@@ -14,6 +14,10 @@
  *   (https://learn.microsoft.com/entra/identity/hybrid/connect/how-to-bypassdirsyncoverrides).
  * - Delta cycles only process AD objects that changed since the last cycle that touched them; Initial (full) cycles
  *   process all. So turning the bypass on fixes unchanged users only after an Initial cycle, as Microsoft advises.
+ * - A user whose source of authority was moved to the cloud (beta onPremisesSyncBehavior.isCloudManaged) gets no AD
+ *   updates at all: Connect Sync logs event 6956 and skips it
+ *   (https://learn.microsoft.com/entra/identity/hybrid/how-to-user-source-of-authority-configure). After a rollback
+ *   (isCloudManaged back to false) the next cycle takes the object over again, whatever the hard-match protection says.
  * - Synced users missing from AD are kept (default) or soft-deleted (option `syncDeletions`), subject to accidental
  *   deletion prevention (`configuration.accidentalDeletionPrevention`, count threshold).
  */
@@ -44,6 +48,8 @@ export interface SyncResult {
   /** UPNs rewritten to the initial domain because their suffix is not verified. */
   upnRewritten: number;
   softMatched: number;
+  /** AD users whose Entra object is cloud-managed: not synced (Connect Sync's event 6956). */
+  skippedCloudManaged: number;
   /** Synced users in Entra that the source no longer has. */
   notInSource: number;
   softDeleted: number;
@@ -104,6 +110,7 @@ export async function runSyncCycle(tenant: Tenant, source: AdSource, policyType:
     overridesCleared: 0,
     upnRewritten: 0,
     softMatched: 0,
+    skippedCloudManaged: 0,
     notInSource: 0,
     softDeleted: 0,
     deletionsPrevented: 0,
@@ -126,11 +133,21 @@ export async function runSyncCycle(tenant: Tenant, source: AdSource, policyType:
     seen.add(anchor);
     const hash = adFingerprint(ad);
     let rec = store.getByImmutableId(anchor);
-    if (rec && policyType === "Delta" && rec.adHash === hash) {
+    if (rec?.cloudManaged) {
+      r.skippedCloudManaged++;
+      return;
+    }
+    const takeover = rec?.soaRollbackPending === true;
+    if (rec && !takeover && policyType === "Delta" && rec.adHash === hash) {
       r.skippedUnchangedInAd++;
       return;
     }
-    if (rec && rec.data.onPremisesSyncEnabled !== true && f.blockCloudObjectTakeoverThroughHardMatchEnabled) {
+    if (
+      rec &&
+      !takeover &&
+      rec.data.onPremisesSyncEnabled !== true &&
+      f.blockCloudObjectTakeoverThroughHardMatchEnabled
+    ) {
       r.errors.push({
         distinguishedName: ad.distinguishedName,
         reason: "hard match of a cloud-managed object blocked (blockCloudObjectTakeoverThroughHardMatchEnabled)",
@@ -208,6 +225,7 @@ export async function runSyncCycle(tenant: Tenant, source: AdSource, policyType:
       return;
     }
     const changed = store.update(rec, desired);
+    if (takeover) rec.soaRollbackPending = false;
     if (clearOverride) {
       rec.dirSyncOverride = false;
       r.overridesCleared++;

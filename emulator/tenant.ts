@@ -44,6 +44,7 @@ export interface AppRegistration {
   appRoles: string[];
   delegatedScopes?: string[];
   publicClient: boolean;
+  signInAudience: "AzureADMyOrg" | "AzureADMultipleOrgs";
 }
 
 /** What the admin API shows of an app (never the secret values). */
@@ -61,6 +62,7 @@ export interface AppRegistrationView {
   appRoles: string[];
   delegatedScopes?: string[];
   publicClient: boolean;
+  signInAudience: "AzureADMyOrg" | "AzureADMultipleOrgs";
 }
 
 function allFalse(): Features {
@@ -138,6 +140,7 @@ export class Tenant {
         appRoles: a.appRoles ?? [],
         delegatedScopes: a.delegatedScopes,
         publicClient: a.publicClient ?? true,
+        signInAudience: a.signInAudience ?? "AzureADMyOrg",
       });
     }
     for (const u of seed.users ?? []) this.addSeedUser(u);
@@ -189,6 +192,7 @@ export class Tenant {
       appRoles: a.appRoles,
       delegatedScopes: a.delegatedScopes,
       publicClient: a.publicClient,
+      signInAudience: a.signInAudience,
     };
   }
 

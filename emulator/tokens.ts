@@ -4,8 +4,10 @@
  * the tenant's jwks_uri, and Graph's validation of them (signature, issuer, audience, lifetime → 401
  * InvalidAuthenticationToken).
  */
-import { createHash, randomBytes, randomUUID, type webcrypto } from "node:crypto";
+import { createHash, randomBytes, randomUUID, webcrypto } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
+import "reflect-metadata";
+import * as x509 from "@peculiar/x509";
 import { exportJWK, generateKeyPair, importJWK, type JWK, errors as joseErrors, jwtVerify, SignJWT } from "jose";
 import { APP_WID, MEMBER_USER_WID } from "./directoryRoles";
 import { GraphError } from "./errors";
@@ -45,13 +47,44 @@ export interface AccessTokenClaims {
 type CryptoKey = webcrypto.CryptoKey;
 
 export interface SigningKey {
+  /** Key id: as in Entra, the base64url SHA-1 thumbprint of the signing certificate (= `x5t`). */
   kid: string;
   privateKey: CryptoKey;
   publicKey: CryptoKey;
+  /** The public key as the JWKS lists it: `kty, n, e, kid, use, x5t, x5c` (issuer is added per request). */
   publicJwk: JWK;
+  /** The signing certificate (PEM): self-signed, as Entra's token signing certificates are. */
+  certPem: string;
 }
 
-/** Makes the token signing key, or loads/saves it as a private JWK file when `path` is given. */
+const SIGNING_ALG = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" } as const;
+
+/** A self-signed certificate for the token signing key, valid for five years from now. */
+async function selfSignedSigningCertificate(keys: { privateKey: CryptoKey; publicKey: CryptoKey }): Promise<string> {
+  x509.cryptoProvider.set(webcrypto as never);
+  const notBefore = new Date(Date.now() - 3600_000);
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: randomBytes(16)
+      .toString("hex")
+      .replace(/^[89a-f]/, "1"),
+    name: "CN=syncgap local tenant token signing",
+    notBefore,
+    notAfter: new Date(notBefore.getTime() + 5 * 365 * 24 * 3600_000),
+    signingAlgorithm: SIGNING_ALG,
+    keys: keys as never,
+    extensions: [new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true)],
+  });
+  return cert.toString("pem");
+}
+
+function certDer(pem: string): Buffer {
+  return Buffer.from(pem.replace(/-----(BEGIN|END) CERTIFICATE-----|\s/g, ""), "base64");
+}
+
+/**
+ * Makes the token signing key and its certificate, or loads/saves them when `path` is given (the key as a private JWK
+ * file, the certificate beside it as `<path>.cert.pem`).
+ */
 export async function loadOrCreateSigningKey(path?: string): Promise<SigningKey> {
   let privateJwk: JWK | undefined;
   if (path) {
@@ -67,10 +100,41 @@ export async function loadOrCreateSigningKey(path?: string): Promise<SigningKey>
     if (path) writeFileSync(path, JSON.stringify(privateJwk), { mode: 0o600 });
   }
   const { d, p, q, dp, dq, qi, ...pub } = privateJwk;
-  const kid = createHash("sha1").update(`${pub.n}.${pub.e}`).digest("base64url").slice(0, 27);
   const privateKey = (await importJWK({ ...privateJwk, alg: "RS256" }, "RS256")) as CryptoKey;
   const publicKey = (await importJWK({ ...pub, alg: "RS256" }, "RS256")) as CryptoKey;
-  return { kid, privateKey, publicKey, publicJwk: { ...pub, kid, use: "sig", x5t: kid } };
+  const certPath = path ? `${path}.cert.pem` : undefined;
+  let certPem: string | undefined;
+  if (certPath) {
+    try {
+      const pem = readFileSync(certPath, "utf8");
+      // Only a certificate of this key: a key file replaced by hand gets a new certificate.
+      const spki = Buffer.from(await webcrypto.subtle.exportKey("spki", publicKey));
+      const certSpki = Buffer.from(new x509.X509Certificate(pem).publicKey.rawData);
+      certPem = spki.equals(certSpki) ? pem : undefined;
+    } catch {
+      certPem = undefined;
+    }
+  }
+  if (!certPem) {
+    certPem = await selfSignedSigningCertificate({ privateKey, publicKey });
+    if (certPath) writeFileSync(certPath, certPem, { mode: 0o644 });
+  }
+  const der = certDer(certPem);
+  // https://learn.microsoft.com/entra/identity-platform/access-tokens#validate-the-signature: Entra's keys carry
+  // `x5t` (SHA-1 thumbprint, also the `kid`) and `x5c` (the certificate chain, base64 DER).
+  const kid = createHash("sha1").update(der).digest("base64url");
+  return {
+    kid,
+    privateKey,
+    publicKey,
+    certPem,
+    publicJwk: { kty: pub.kty, use: "sig", kid, x5t: kid, n: pub.n, e: pub.e, x5c: [der.toString("base64")] },
+  };
+}
+
+/** The `sub` of a user's id_token for an app (pairwise, as Entra's), which the userinfo endpoint answers too. */
+export function idTokenSubject(userId: string, appId: string): string {
+  return createHash("sha256").update(`${userId}/${appId}/id`).digest("base64url").slice(0, 43);
 }
 
 /** Issuer of Graph access tokens (v1.0 token format, as Entra ID uses for Microsoft Graph). */
@@ -81,8 +145,12 @@ export function accessTokenIssuer(tenantId: string): string {
 export class TokenService {
   constructor(readonly key: SigningKey) {}
 
-  jwks(): { keys: JWK[] } {
-    return { keys: [this.key.publicJwk] };
+  /**
+   * The JWKS: Entra's keys endpoints add `issuer` to each key (the tenant's v2.0 issuer, or
+   * `https://HOST/{tenantid}/v2.0` under /common and /organizations).
+   */
+  jwks(issuer: string): { keys: (JWK & { issuer: string })[] } {
+    return { keys: [{ ...this.key.publicJwk, issuer }] };
   }
 
   async sign(claims: object, header: Record<string, string> = {}): Promise<string> {
@@ -169,7 +237,7 @@ export class TokenService {
       name: u.displayName ?? u.userPrincipalName,
       oid: u.id,
       preferred_username: u.userPrincipalName,
-      sub: createHash("sha256").update(`${u.id}/${app.appId}/id`).digest("base64url").slice(0, 43),
+      sub: idTokenSubject(u.id, app.appId),
       tid: tenant.id,
       uti: randomUUID(),
       ver: "2.0",

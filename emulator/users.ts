@@ -92,6 +92,14 @@ export interface UserRecord {
   signIn?: SignIn;
   /** Fingerprint of the AD object at the last sync that touched it (delta sync skips unchanged objects). */
   adHash?: string;
+  /**
+   * Source of authority moved to the cloud (beta `onPremisesSyncBehavior.isCloudManaged`): sync sends it no AD updates
+   * at all and `onPremisesSyncEnabled` is null
+   * (https://learn.microsoft.com/entra/identity/hybrid/how-to-user-source-of-authority-configure).
+   */
+  cloudManaged?: boolean;
+  /** Set when isCloudManaged went back to false: the next sync takes the object over again. */
+  soaRollbackPending?: boolean;
 }
 
 /**
@@ -215,6 +223,11 @@ export class UserStore {
   counter = 0;
   /** Changes when the store is replaced (seed/reset): delta tokens of an older generation are refused. */
   readonly generation = randomUUID().slice(0, 8);
+  /**
+   * Bumped by the admin API to stand for Entra's "synchronization reset" (internal maintenance or migration): every
+   * delta token issued before is answered 410 Gone (https://learn.microsoft.com/graph/delta-query-overview#synchronization-reset).
+   */
+  deltaEpoch = 0;
 
   get size(): number {
     return this.list.length;

@@ -15,7 +15,13 @@ import {
   type GraphConnection,
 } from "../providers/graphClient";
 import { adFingerprint, adSourceName, openAdSource, readAdSource, sameAdContent } from "./adSources";
-import { applyDelta, isDeltaResyncError, readSyncedUsers, readUsersDelta } from "./entra/graphReader";
+import {
+  applyDelta,
+  isDeltaResyncError,
+  readCloudManagedUsers,
+  readSyncedUsers,
+  readUsersDelta,
+} from "./entra/graphReader";
 import { readEntraJsonFile } from "./entra/jsonExport";
 import { isSynced, toEntraUser } from "./entra/users";
 import { errorText, GapInputError } from "./errors";
@@ -50,6 +56,13 @@ export interface GapRunOptions {
   /** A Graph connection to use instead of creating one (the gate shares its own). */
   graphConnection?: GraphConnection;
   onProgress?: (p: GapProgress) => void;
+  /**
+   * Graph full read only: also read the users moved to cloud management (onPremisesSyncEnabled null after the move,
+   * so the synced-users filter leaves them out) and hand them to the join with `cloudManaged: true`
+   * (graphReader.ts readCloudManagedUsers). Costs the pages of not-synced users plus one beta `$batch` per 20
+   * candidates.
+   */
+  cloudManaged?: boolean;
 }
 
 interface AdSide {
@@ -385,6 +398,12 @@ async function readEntra(
   const base = `Microsoft Graph ${conn.baseUrl} (tenant ${conn.settings.tenantId})`;
   if (!e.deltaStatePath) {
     const users = await readSyncedUsers(conn, { signal, onProgress });
+    const notes: string[] = [];
+    if (options.cloudManaged) {
+      const cm = await readCloudManagedUsers(conn, { signal });
+      if (cm.unconfirmed) notes.push(`${cm.unconfirmed}; they are left out of this report.`);
+      else users.push(...cm.users);
+    }
     return {
       users,
       info: {
@@ -395,7 +414,7 @@ async function readEntra(
         requests: conn.stats.requests - before,
       },
       ms: performance.now() - t,
-      notes: [],
+      notes,
     };
   }
   const notes: string[] = [];

@@ -222,11 +222,15 @@ export async function remove(_id: string, props: SettingsOutputs): Promise<void>
   const { client } = await connect(props);
   const current = await getDirectorySync(client, "write");
   assertTenant(props, current.id);
+  const { forbiddenFeatureChange } = require("./directorySync") as typeof import("./directorySync");
   const restore: Partial<Record<FeatureName, boolean>> = {};
   for (const [name, value] of Object.entries(props.priorValues ?? {})) {
     // A feature that was unset (null) before is restored to false, the documented default.
     const target = value ?? false;
-    if (current.features[name] !== target) restore[name as FeatureName] = target;
+    if (current.features[name] === target) continue;
+    // A one-way feature (or the unsupported passwordWritebackEnabled) cannot be put back: it stays as it is.
+    if (forbiddenFeatureChange(current.features, { [name]: target })) continue;
+    restore[name as FeatureName] = target;
   }
   if (Object.keys(restore).length) await patchFeatures(client, current, restore);
 }

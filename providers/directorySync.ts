@@ -87,17 +87,59 @@ export async function getDirectorySync(
 }
 
 /**
- * Sets features. Graph usually replaces a complex-typed property whole and the docs do not say otherwise for
- * `features`, so this always sends the whole object as read, with only `changes` applied: unsent features can
- * then never be reset by accident, whichever semantics the service applies.
+ * Features that only go one way: once on they cannot be turned off
+ * (https://learn.microsoft.com/graph/api/resources/onpremisesdirectorysynchronizationfeature: softMatchOnUpnEnabled,
+ * synchronizeUpnForManagedUsersEnabled).
+ */
+export const ONE_WAY_FEATURES = ["softMatchOnUpnEnabled", "synchronizeUpnForManagedUsersEnabled"] as const;
+/** "This property isn't in use and updating it isn't supported" (same page): never changed by syncgap. */
+export const UNSUPPORTED_FEATURES = ["passwordWritebackEnabled"] as const;
+
+/** Why a change to these features must not be sent, or undefined when it may. */
+export function forbiddenFeatureChange(
+  current: Features,
+  changes: Partial<Record<FeatureName, boolean>>,
+): string | undefined {
+  for (const name of ONE_WAY_FEATURES) {
+    if (current[name] === true && changes[name] === false) {
+      return `${name} is on, and Microsoft documents it as one-way (once enabled it cannot be disabled): syncgap will not send false`;
+    }
+  }
+  for (const name of UNSUPPORTED_FEATURES) {
+    if (name in changes && changes[name] !== (current[name] ?? false)) {
+      return `${name} is not in use and updating it is not supported (Microsoft Learn, onPremisesDirectorySynchronizationFeature): syncgap will not change it`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * An OData annotation rather than a feature (`@odata.type`, `x@odata.type`, …): never sent back. Graph ignores or
+ * refuses them in a request body depending on the service; the strict form has none.
+ */
+function isAnnotation(key: string): boolean {
+  return key.startsWith("@") || key.includes("@odata.");
+}
+
+/**
+ * Sets features. The docs do not say whether a partial `features` object merges or replaces (evidence says merge:
+ * shared/docs/facts.md), so this always sends the whole object as read, with only `changes` applied: unsent features
+ * can then never be reset by accident, whichever semantics the service applies. Keys syncgap does not know (a
+ * feature Microsoft added after this build) are sent back as they were read, and annotations are dropped. A change
+ * that would turn a one-way feature off, or touch the unsupported passwordWritebackEnabled, is refused before
+ * anything is sent.
  */
 export async function patchFeatures(
   client: Client,
   current: OnPremisesDirectorySynchronization,
   changes: Partial<Record<FeatureName, boolean>>,
 ): Promise<Features> {
-  const features: Features = { ...current.features, ...changes };
-  delete features["@odata.type"];
+  const refused = forbiddenFeatureChange(current.features, changes);
+  if (refused) {
+    throw new GraphRequestError(`PATCH ${PATH}/${current.id} not sent: ${refused}`, undefined, undefined, undefined);
+  }
+  const features: Features = {};
+  for (const [k, v] of Object.entries({ ...current.features, ...changes })) if (!isAnnotation(k)) features[k] = v;
   try {
     await client.api(`${PATH}/${encodeURIComponent(current.id)}`).patch({ features });
   } catch (e) {

@@ -20,16 +20,20 @@ export interface PermissionHint {
 }
 
 export const PERMISSIONS = {
+  // Application permissions exist for this object and work (facts.md "Permissions"; microsoft-graph-docs PR 22337),
+  // though the rendered pages still say "Not supported"; delegated use needs an Entra role as well. The Graph pages
+  // name Global Administrator, the Entra role reference also Hybrid Identity Administrator (read and update) and
+  // Global Reader (read): https://learn.microsoft.com/entra/identity/role-based-access-control/permissions-reference
   syncRead: {
     needs:
-      "OnPremDirectorySynchronization.Read.All (or .ReadWrite.All); Microsoft documents it as delegated-only, " +
-      "signed in as a Global Administrator — app-only tokens work only where the tenant accepts them",
+      "OnPremDirectorySynchronization.Read.All (or .ReadWrite.All): as an application permission (workload identity), " +
+      "or delegated, signed in as a Global Administrator, Hybrid Identity Administrator or Global Reader",
     doc: DOCS.syncGet,
   },
   syncWrite: {
     needs:
-      "OnPremDirectorySynchronization.ReadWrite.All; Microsoft documents it as delegated-only, signed in as a " +
-      "Global Administrator — app-only tokens work only where the tenant accepts them",
+      "OnPremDirectorySynchronization.ReadWrite.All: as an application permission (workload identity), or delegated, " +
+      "signed in as a Global Administrator or Hybrid Identity Administrator",
     doc: DOCS.syncUpdate,
   },
   usersRead: { needs: "User.Read.All (application or delegated)", doc: DOCS.usersList },

@@ -184,12 +184,53 @@ export interface DeltaReadResult {
   pages: number;
 }
 
-/** Graph answers an expired or unknown delta token with 410 Gone (or a resync error code): start over. */
+/**
+ * Error codes that mean "this delta token is no good any more, start a new round". Graph's error list
+ * (https://learn.microsoft.com/graph/errors#code-property) names `resyncRequired` ("The delta token is no longer
+ * valid, and the app must reset the sync state") and `syncStateNotFound` ("The sync state generation is not found.
+ * The delta token is expired and data must be synchronized again"), and as detailed inner codes
+ * `resyncApplyDifferences` and `resyncUploadDifferences`; the delta overview says an expired token gets "a 40X-series
+ * error with error codes such as syncStateNotFound" (https://learn.microsoft.com/graph/delta-query-overview#token-duration),
+ * in practice 400 BadRequest for directory objects. `syncStateInvalid` and `badToken`-style codes are accepted too:
+ * matching by substring keeps a variant spelling from being taken for a real failure.
+ */
+const RESYNC_CODES = ["resync", "syncstatenotfound", "syncstateinvalid", "badtoken", "invaliddeltatoken"];
+
+function codesOf(err: { code?: unknown; body?: unknown } | undefined): string[] {
+  const out: string[] = [];
+  if (typeof err?.code === "string") out.push(err.code);
+  let body = err?.body;
+  if (typeof body === "string") {
+    try {
+      body = JSON.parse(body);
+    } catch {
+      body = undefined;
+    }
+  }
+  // The top-level code and every nested innerError code ("apps should loop through all the error codes":
+  // https://learn.microsoft.com/graph/errors#code-property).
+  let node = (body as { error?: unknown } | undefined)?.error as
+    | { code?: unknown; innerError?: unknown; innererror?: unknown }
+    | undefined;
+  for (let depth = 0; node && typeof node === "object" && depth < 10; depth++) {
+    if (typeof node.code === "string") out.push(node.code);
+    node = (node.innerError ?? node.innererror) as typeof node;
+  }
+  return out.map((c) => c.toLowerCase());
+}
+
+/**
+ * Graph ended the saved delta round: 410 Gone (a "synchronization reset", with a Location header for the initial
+ * query: https://learn.microsoft.com/graph/delta-query-overview#synchronization-reset), or a 4xx whose code (or an inner
+ * code) says the token expired or must be resynced. The caller starts a new round and says so in a note; anything
+ * else stays an error.
+ */
 export function isDeltaResyncError(e: unknown): boolean {
-  const cause = (e as { cause?: { statusCode?: number; code?: string } })?.cause;
+  const cause = (e as { cause?: { statusCode?: number; code?: string; body?: unknown } })?.cause;
   const status = cause?.statusCode;
-  const code = String(cause?.code ?? "").toLowerCase();
-  return status === 410 || code.includes("resync") || code.includes("syncstatenotfound") || code.includes("badtoken");
+  if (status === 410) return true;
+  if (status === undefined || status < 400 || status >= 500) return false;
+  return codesOf(cause).some((c) => RESYNC_CODES.some((r) => c.includes(r)));
 }
 
 /**
@@ -263,6 +304,122 @@ export async function readUsersDelta(
       throw new GapInputError(graphSourceName(conn), `${what} returned neither @odata.nextLink nor @odata.deltaLink`);
   }
   throw new Error("unreachable");
+}
+
+/** What a read of the cloud-managed users found. */
+export interface CloudManagedRead {
+  /** Users whose source of authority is the cloud (`cloudManaged: true`), or unknown (`cloudManaged` undefined). */
+  users: EntraUser[];
+  /** Set when the beta check could not be made (no permission): the users are candidates, not confirmed. */
+  unconfirmed?: string;
+  requests: number;
+}
+
+const BATCH_MAX = 20;
+
+/**
+ * Users moved to cloud management, for the join to report as their own category (facts.md: they get no AD updates at
+ * all, so a differing number there is not a DirSync override).
+ *
+ * What v1.0 shows of them (https://learn.microsoft.com/entra/identity/hybrid/how-to-user-source-of-authority-configure,
+ * "Status of attributes after you convert SOA"): `onPremisesSyncEnabled` becomes null, and the on-premises attributes
+ * (onPremisesImmutableId, onPremisesSecurityIdentifier, …) stay. So `onPremisesSyncEnabled eq true` leaves them out,
+ * and a cloud-only user looks the same except that it never had an anchor. Two steps, cheap for a large tenant:
+ *
+ * 1. `GET /users?$filter=onPremisesSyncEnabled ne true&$count=true` with `ConsistencyLevel: eventual` (`ne` needs
+ *    advanced query, and no null comparison is offered on onPremisesImmutableId or onPremisesSyncEnabled:
+ *    https://learn.microsoft.com/graph/aad-advanced-queries), keeping those with an on-premises anchor: the users that
+ *    were synced and are not now. It pages through the tenant's cloud-only users, not the synced ones;
+ * 2. for those only, beta `GET /users/{id}/onPremisesSyncBehavior?$select=isCloudManaged`, 20 to a `$batch`
+ *    (https://learn.microsoft.com/graph/api/onpremisessyncbehavior-get?view=graph-rest-beta). It needs
+ *    `User-OnPremisesSyncBehavior.ReadWrite.All`; without it (403) the candidates come back unconfirmed
+ *    (`cloudManaged` undefined) with `unconfirmed` saying why.
+ *
+ * A candidate whose isCloudManaged is false (a rollback not yet taken over, a user out of sync scope) is not returned.
+ */
+export async function readCloudManagedUsers(
+  conn: GraphConnection,
+  opts: GraphReadOptions = {},
+): Promise<CloudManagedRead> {
+  const before = conn.stats.requests;
+  const guard = new LinkGuard(conn, opts.maxPages ?? DEFAULT_MAX_PAGES);
+  const candidates: EntraUser[] = [];
+  let next: string | undefined = "/users";
+  let query: Record<string, string> | undefined = {
+    $filter: "onPremisesSyncEnabled ne true",
+    $select: ENTRA_SELECT.join(","),
+    $count: "true",
+    $top: "999",
+  };
+  let pages = 0;
+  while (next) {
+    opts.signal?.throwIfAborted();
+    const what = pages === 0 ? "GET /users (formerly synced users)" : `GET /users (formerly synced) page ${pages + 1}`;
+    guard.allow(pages + 1, what);
+    const { value, page } = checkPage(
+      conn,
+      await get(conn, next, what, opts.signal, query, { ConsistencyLevel: "eventual" }),
+      what,
+    );
+    for (let i = 0; i < value.length; i++) {
+      const u = checkUser(conn, value[i], `${what} /value/${i}`);
+      if (u.onPremisesImmutableId || u.onPremisesSecurityIdentifier) candidates.push(u);
+    }
+    pages++;
+    const link = page["@odata.nextLink"];
+    next = link === undefined || link === null ? undefined : guard.check(link, "@odata.nextLink", pages, what);
+    query = undefined;
+  }
+  if (!candidates.length) return { users: [], requests: conn.stats.requests - before };
+  const beta = `${new URL(conn.baseUrl).origin}/beta`;
+  const out: EntraUser[] = [];
+  for (let i = 0; i < candidates.length; i += BATCH_MAX) {
+    opts.signal?.throwIfAborted();
+    const chunk = candidates.slice(i, i + BATCH_MAX);
+    const what = `POST ${beta}/$batch (onPremisesSyncBehavior of ${chunk.length} users)`;
+    let answer: { responses?: { id: string; status: number; body?: unknown }[] };
+    try {
+      const req = conn.client.api(`${beta}/$batch`);
+      if (opts.signal) req.option("signal", opts.signal);
+      answer = await req.post({
+        requests: chunk.map((u, j) => ({
+          id: String(j),
+          method: "GET",
+          url: `/users/${encodeURIComponent(u.id)}/onPremisesSyncBehavior?$select=isCloudManaged`,
+        })),
+      });
+    } catch (e) {
+      const err = describeGraphError(what, e, PERMISSIONS.usersRead);
+      throw new GapInputError(graphSourceName(conn), err.message, undefined, { cause: e });
+    }
+    const byId = new Map((answer?.responses ?? []).map((r) => [String(r.id), r]));
+    for (let j = 0; j < chunk.length; j++) {
+      const r = byId.get(String(j));
+      if (!r) throw new GapInputError(graphSourceName(conn), `${what}: no answer for ${chunk[j].userPrincipalName}`);
+      if (r.status === 403) {
+        return {
+          users: candidates.map((u) => ({ ...u, cloudManaged: undefined })),
+          unconfirmed:
+            `${candidates.length} users were synced and are not any more (onPremisesSyncEnabled not true, an on-premises anchor kept), ` +
+            "which is what a move to cloud management looks like; confirming it (beta onPremisesSyncBehavior) needs User-OnPremisesSyncBehavior.ReadWrite.All",
+          requests: conn.stats.requests - before,
+        };
+      }
+      if (r.status !== 200) {
+        throw new GapInputError(
+          graphSourceName(conn),
+          `${what}: HTTP ${r.status} for ${chunk[j].userPrincipalName}: ${JSON.stringify(r.body).slice(0, 300)}`,
+          "no verdict is drawn from partial data: run again; if it persists, check the beta endpoint is reachable",
+        );
+      }
+      const managed = (r.body as { isCloudManaged?: unknown } | undefined)?.isCloudManaged;
+      if (typeof managed !== "boolean") {
+        throw new GapInputError(graphSourceName(conn), `${what}: no isCloudManaged for ${chunk[j].userPrincipalName}`);
+      }
+      if (managed) out.push({ ...chunk[j], cloudManaged: true });
+    }
+  }
+  return { users: out, requests: conn.stats.requests - before };
 }
 
 /**

@@ -288,6 +288,51 @@ describe("GET /users", () => {
   });
 });
 
+describe("GET /users/$count", () => {
+  it("needs ConsistencyLevel: eventual (else 400 Request_BadRequest, as Learn shows) and answers the number as text/plain", async () => {
+    const without = await raw(emu, "GET", "/v1.0/users/$count", { token });
+    expect(without.status).toBe(400);
+    expect((without.body as { error: { code: string; message: string } }).error).toMatchObject({
+      code: "Request_BadRequest",
+      message: "$count is not currently supported.",
+    });
+    const r = await raw(emu, "GET", "/v1.0/users/$count", { token, headers: { ConsistencyLevel: "eventual" } });
+    expect(r.status).toBe(200);
+    expect(r.headers.get("content-type")).toMatch(/^text\/plain/);
+    expect(r.text).toBe("1202");
+    expect(r.headers.get("x-ms-resource-unit")).toBe("1");
+    // %24count, as some clients encode it, is the same segment
+    expect(
+      (await raw(emu, "GET", "/v1.0/users/%24count", { token, headers: { ConsistencyLevel: "eventual" } })).text,
+    ).toBe("1202");
+  });
+
+  it("$filter narrows the count (advanced operators allowed: $count is an advanced query); the Graph client reads it", async () => {
+    const client = graphClient(emu, secretCredential(emu));
+    const disabled = await client
+      .api("/users/$count")
+      .header("ConsistencyLevel", "eventual")
+      .filter("accountEnabled eq false")
+      .get();
+    expect(Number(disabled)).toBe(1);
+    const notSynced = await raw(emu, "GET", "/v1.0/users/$count?$filter=onPremisesSyncEnabled ne true", {
+      token,
+      headers: { ConsistencyLevel: "eventual" },
+    });
+    expect(notSynced.text).toBe("2");
+    const bad = await raw(emu, "GET", "/v1.0/users/$count?$top=5", {
+      token,
+      headers: { ConsistencyLevel: "eventual" },
+    });
+    expect(bad.status).toBe(400);
+    const ro = await raw(emu, "GET", "/v1.0/users/$count", {
+      token: await appToken(emu, READONLY_APP_ID),
+      headers: { ConsistencyLevel: "eventual" },
+    });
+    expect(ro.text).toBe("1202");
+  });
+});
+
 describe("GET/PATCH /users/{id | userPrincipalName}", () => {
   it("gets by id and by UPN, with $select", async () => {
     const client = graphClient(emu, secretCredential(emu));
@@ -383,7 +428,7 @@ describe("$batch", () => {
         headers: { "Content-Type": "application/json" },
         body: { mobilePhone: "+1 111" },
       },
-      { id: "4", method: "GET", url: "/directory/onPremisesSynchronization" },
+      { id: "4", method: "GET", url: "/organization" },
     ];
     const r = await client.api("/$batch").post({ requests });
     const byId = Object.fromEntries(r.responses.map((x: { id: string }) => [x.id, x]));
@@ -392,7 +437,7 @@ describe("$batch", () => {
     expect(byId["2"].status).toBe(404);
     expect(byId["2"].body.error.code).toBe("Request_ResourceNotFound");
     expect(byId["3"].status).toBe(204);
-    expect(byId["4"].status).toBe(403); // app-only not allowed by default
+    expect(byId["4"].status).toBe(403); // the app has no Organization.Read.All
     const log = await emu.admin.requests({ method: "PATCH" });
     expect(
       log.some(

@@ -4,7 +4,11 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../../emulator";
+import { Throttle, tenantSizeQuota } from "../../emulator/limits";
+import { DEFAULT_OPTIONS, loadSeedFile } from "../../emulator/seed";
+import { DEFAULT_SEED_PATH } from "../../emulator/server";
 import {
+  APP_ID,
   appToken,
   graphClient,
   graphClientWithToken,
@@ -22,7 +26,7 @@ beforeAll(async () => {
 });
 beforeEach(async () => {
   await emu.admin.setOptions({
-    throttling: { enabled: false, bucketSize: 3500, windowSeconds: 10 },
+    throttling: { enabled: false, bucketSize: 3500, windowSeconds: 10, writeBucketSize: 3000, writeWindowSeconds: 150 },
     tokenLifetimeSeconds: 3600,
   });
   await emu.admin.clearFaults();
@@ -67,6 +71,73 @@ describe("throttling", () => {
     const res = (r.body as { responses: { id: string; status: number; headers: Record<string, string> }[] }).responses;
     expect(res.map((x) => x.status)).toEqual([200, 200, 429]);
     expect(Number(res[2].headers["retry-after"])).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe("identity and access quotas (https://learn.microsoft.com/graph/throttling-limits#identity-and-access-service-limits)", () => {
+  it("are on by default at Graph's figures; the demo's seed sets the S-tenant budget", () => {
+    expect(DEFAULT_OPTIONS.throttling).toEqual({
+      enabled: true,
+      bucketSize: "auto",
+      windowSeconds: 10,
+      writeBucketSize: 3000,
+      writeWindowSeconds: 150,
+    });
+    expect(loadSeedFile(DEFAULT_SEED_PATH).options?.throttling).toEqual({
+      enabled: true,
+      bucketSize: 3500,
+      windowSeconds: 10,
+      writeBucketSize: 3000,
+      writeWindowSeconds: 150,
+    });
+  });
+
+  it("'auto' picks the S/M/L quota from the tenant's user count: under 50, 50–500, above 500", () => {
+    expect([0, 49, 50, 500, 501, 200_000].map(tenantSizeQuota)).toEqual([3500, 3500, 5000, 5000, 8000, 8000]);
+    const t = new Throttle({ ...DEFAULT_OPTIONS.throttling });
+    // an M tenant: 5,000 RU at once, then 500 RU per second
+    expect(t.take("app", 5000, 0, 120, 1_000).wait).toBe(0);
+    const d = t.take("app", 2, 0, 120, 1_000);
+    expect(d).toMatchObject({ limit: "ReadWrite", information: "ResourceUnitLimitExceeded", wait: 1 });
+    expect(t.take("app", 2, 0, 120, 1_010).wait).toBe(0); // 10 ms refill 5 RU
+    // another app has its own bucket
+    expect(t.take("other", 4999, 0, 120, 1_010).wait).toBe(0);
+  });
+
+  it("the write quota: the 3rd PATCH of a 2-write bucket is 429 WriteLimitExceeded while reads still go", async () => {
+    await emu.admin.setOptions({
+      throttling: { enabled: true, bucketSize: 1000, windowSeconds: 10, writeBucketSize: 2, writeWindowSeconds: 300 },
+    });
+    const token = await appToken(emu);
+    const patch = () =>
+      raw(emu, "PATCH", "/v1.0/users/user1@corp.example.test", { token, body: { usageLocation: "US" } });
+    expect((await patch()).status).toBe(204);
+    expect((await patch()).status).toBe(204);
+    const third = await patch();
+    expect(third.status).toBe(429);
+    expect(Number(third.headers.get("retry-after"))).toBe(150); // one write refills in 300 s / 2
+    expect(third.headers.get("x-ms-throttle-information")).toBe("WriteLimitExceeded");
+    expect(third.headers.get("x-ms-throttle-scope")).toBe(`Tenant_Application/Write/${APP_ID}/${TENANT_ID}`);
+    expect((third.body as { error: { code: string } }).error.code).toBe("Request_ThrottledTemporarily");
+    expect((await raw(emu, "GET", "/v1.0/users?$top=1", { token })).status).toBe(200);
+    const writes = (await emu.admin.requests({ method: "PATCH" })).map((e) => e.status);
+    expect(writes).toEqual([204, 204, 429]);
+  });
+
+  it("resource units: a 429 names its scope; x-ms-throttle-limit-percentage appears past 80 % of the quota", async () => {
+    await emu.admin.setOptions({ throttling: { enabled: true, bucketSize: 10, windowSeconds: 1000 } });
+    const token = await appToken(emu);
+    const seen: (string | null)[] = [];
+    for (let i = 0; i < 5; i++)
+      seen.push(
+        (await raw(emu, "GET", "/v1.0/users?$top=50", { token })).headers.get("x-ms-throttle-limit-percentage"),
+      );
+    expect(seen.slice(0, 4)).toEqual([null, null, null, null]); // 2, 4, 6, 8 of 10 used: not past 0.8
+    expect(Number(seen[4])).toBe(1);
+    const r = await raw(emu, "GET", "/v1.0/users?$top=50", { token });
+    expect(r.status).toBe(429);
+    expect(r.headers.get("x-ms-throttle-scope")).toBe(`Tenant_Application/ReadWrite/${APP_ID}/${TENANT_ID}`);
+    expect(r.headers.get("x-ms-throttle-information")).toBe("ResourceUnitLimitExceeded");
   });
 });
 

@@ -1,15 +1,20 @@
 /**
  * /directory/onPremisesSynchronization: permission decisions for app-only vs delegated tokens, PATCH semantics
- * (features replaced whole by default), validation, and counting PATCHes in the request log.
+ * (a partial features object merges by default, as Entra does; replace is an option), validation, and counting
+ * PATCHes in the request log.
  */
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { FEATURE_NAMES, type RunningEmulator } from "../../emulator";
 import {
+  APP_ID,
+  APP_SECRET,
+  baseSeed,
   graphClient,
   passwordCredential,
   READER_PASSWORD,
   READER_UPN,
+  READONLY_APP_ID,
   raw,
   secretCredential,
   startTestEmulator,
@@ -51,39 +56,88 @@ describe("permissions", () => {
     expect((await emu.admin.syncObject()).features.bypassDirSyncOverridesEnabled).toBe(true);
   });
 
-  it("delegated user without the Global Administrator role → 403 even with the scope", async () => {
-    const client = graphClient(emu, passwordCredential(emu, READER_UPN, READER_PASSWORD));
-    await expect(client.api(path).get()).rejects.toMatchObject({
+  it("delegated roles follow the Entra role reference: Global Reader reads, Hybrid Identity Administrator reads and writes, no role → 403", async () => {
+    const scopes = ["OnPremDirectorySynchronization.ReadWrite.All"];
+    await emu.admin.addUsers([
+      {
+        userPrincipalName: "hybrid@corp.example.test",
+        password: "hybrid-pw",
+        scopes,
+        directoryRoles: ["Hybrid Identity Administrator"],
+      },
+      { userPrincipalName: "norole@corp.example.test", password: "norole-pw", scopes },
+    ]);
+    const denied = {
       statusCode: 403,
       code: "Authorization_RequestDenied",
       message: "Insufficient privileges to complete the operation.",
-    });
+    };
+    const reader = graphClient(emu, passwordCredential(emu, READER_UPN, READER_PASSWORD));
+    expect((await reader.api(path).get()).id).toBe(TENANT_ID);
+    await expect(reader.api(path).patch({ features: { blockSoftMatchEnabled: true } })).rejects.toMatchObject(denied);
+    const hybrid = graphClient(emu, passwordCredential(emu, "hybrid@corp.example.test", "hybrid-pw"));
+    expect((await hybrid.api(path).get()).id).toBe(TENANT_ID);
+    await hybrid
+      .api(path)
+      .patch({ features: { ...(await hybrid.api(path).get()).features, blockSoftMatchEnabled: true } });
+    expect((await emu.admin.syncObject()).features.blockSoftMatchEnabled).toBe(true);
+    const noRole = graphClient(emu, passwordCredential(emu, "norole@corp.example.test", "norole-pw"));
+    await expect(noRole.api(path).get()).rejects.toMatchObject(denied);
   });
 
-  it("app-only tokens are refused unless allowAppOnlyOnPremSync; then ReadWrite.All reads and writes", async () => {
+  it("app-only with OnPremDirectorySynchronization.ReadWrite.All reads and writes by default; allowAppOnlyOnPremSync: false refuses it", async () => {
     const client = graphClient(emu, secretCredential(emu));
+    expect((await client.api(path).get()).id).toBe(TENANT_ID);
+    expect((await client.api("/directory/onPremisesSynchronization").get()).value[0].id).toBe(TENANT_ID);
+    await client.api(path).patch({ features: { bypassDirSyncOverridesEnabled: true } });
+    expect((await emu.admin.syncObject()).features.bypassDirSyncOverridesEnabled).toBe(true);
+    await emu.admin.setOptions({ allowAppOnlyOnPremSync: false });
     await expect(client.api(path).get()).rejects.toMatchObject({
       statusCode: 403,
       code: "Authorization_RequestDenied",
     });
-    await expect(client.api(path).patch({ features: { bypassDirSyncOverridesEnabled: true } })).rejects.toMatchObject({
+    await expect(client.api(path).patch({ features: { bypassDirSyncOverridesEnabled: false } })).rejects.toMatchObject({
       statusCode: 403,
     });
-    await emu.admin.setOptions({ allowAppOnlyOnPremSync: true });
-    expect((await client.api(path).get()).id).toBe(TENANT_ID);
-    await client.api(path).patch({ features: { bypassDirSyncOverridesEnabled: true } });
     expect((await emu.admin.syncObject()).features.bypassDirSyncOverridesEnabled).toBe(true);
   });
 
-  it("app-only without the OnPremDirectorySynchronization role → 403 even when allowed", async () => {
-    await emu.admin.setOptions({ allowAppOnlyOnPremSync: true });
-    const ro = graphClient(emu, secretCredential(emu, "dddddddd-bbbb-4ccc-8ddd-eeeeeeeeeeee"));
-    await expect(ro.api(path).get()).rejects.toMatchObject({ statusCode: 403 });
+  it("app-only with only .Read.All reads but cannot PATCH; without the role → 403", async () => {
+    await emu.admin.seed(
+      baseSeed({
+        applications: [
+          {
+            displayName: "reads sync",
+            appId: APP_ID,
+            clientSecrets: [{ value: APP_SECRET }],
+            appRoles: ["OnPremDirectorySynchronization.Read.All"],
+          },
+          {
+            displayName: "read-only app",
+            appId: READONLY_APP_ID,
+            clientSecrets: [{ value: APP_SECRET }],
+            appRoles: ["User.Read.All"],
+          },
+        ],
+      }),
+    );
+    try {
+      const readsSync = graphClient(emu, secretCredential(emu));
+      expect((await readsSync.api(path).get()).id).toBe(TENANT_ID);
+      await expect(readsSync.api(path).patch({ features: { blockSoftMatchEnabled: true } })).rejects.toMatchObject({
+        statusCode: 403,
+      });
+      const ro = graphClient(emu, secretCredential(emu, READONLY_APP_ID));
+      await expect(ro.api(path).get()).rejects.toMatchObject({ statusCode: 403 });
+    } finally {
+      await emu.admin.seed(baseSeed());
+    }
   });
 });
 
 describe("PATCH semantics", () => {
-  it("a partial features object replaces features whole by default: unsent booleans become false", async () => {
+  it("with featuresPatchSemantics=replace a partial features object replaces features whole: unsent booleans become false", async () => {
+    await emu.admin.setOptions({ featuresPatchSemantics: "replace" });
     const client = graphClient(emu, passwordCredential(emu));
     expect((await emu.admin.syncObject()).features.passwordSyncEnabled).toBe(true);
     await client.api(path).patch({ features: { bypassDirSyncOverridesEnabled: true } });
@@ -93,8 +147,8 @@ describe("PATCH semantics", () => {
     expect(f.softMatchOnUpnEnabled).toBe(false);
   });
 
-  it("with featuresPatchSemantics=merge unsent booleans are kept", async () => {
-    await emu.admin.setOptions({ featuresPatchSemantics: "merge" });
+  it("by default (merge, shared/docs/facts.md) unsent booleans are kept", async () => {
+    expect((await emu.admin.getOptions()).featuresPatchSemantics).toBe("merge");
     const client = graphClient(emu, passwordCredential(emu));
     await client.api(path).patch({ features: { bypassDirSyncOverridesEnabled: true } });
     const f = (await emu.admin.syncObject()).features;
@@ -128,8 +182,13 @@ describe("PATCH semantics", () => {
     expect(await emu.admin.requests()).toEqual([]);
   });
 
-  it("configuration is replaced whole too, and validated", async () => {
+  it("configuration merges by default, is replaced whole with featuresPatchSemantics=replace, and is validated", async () => {
     const client = graphClient(emu, passwordCredential(emu));
+    await client.api(path).patch({ configuration: { accidentalDeletionPrevention: { alertThreshold: 20 } } });
+    expect((await emu.admin.syncObject()).configuration).toEqual({
+      accidentalDeletionPrevention: { alertThreshold: 20, synchronizationPreventionType: "enabledForCount" },
+    });
+    await emu.admin.setOptions({ featuresPatchSemantics: "replace" });
     await client.api(path).patch({ configuration: { accidentalDeletionPrevention: { alertThreshold: 10 } } });
     expect((await emu.admin.syncObject()).configuration).toEqual({
       accidentalDeletionPrevention: { alertThreshold: 10, synchronizationPreventionType: "disabled" },

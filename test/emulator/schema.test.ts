@@ -97,7 +97,7 @@ let app: string;
 let admin: string;
 
 beforeAll(async () => {
-  emu = await startTestEmulator({ options: { allowAppOnlyOnPremSync: true } });
+  emu = await startTestEmulator(); // app-only reads the sync object by default, as in Entra today
   await emu.admin.generateUsers({ count: 150 });
   app = await appToken(emu);
   admin = await adminToken(emu);
@@ -178,6 +178,20 @@ describe("response bodies match Microsoft's OpenAPI (v1.0)", () => {
     for (const d of o.verifiedDomains as Json[]) onlyDeclared("microsoft.graph.verifiedDomain", d);
     const one = (await raw(emu, "GET", `/v1.0/organization/${TENANT_ID}`, { token: admin })).body as Json;
     check("microsoft.graph.organization", one);
+  });
+
+  it("error bodies of /users/$count without ConsistencyLevel and of the write quota's 429", async () => {
+    const count = await raw(emu, "GET", "/v1.0/users/$count", { token: app });
+    expect(count.status).toBe(400);
+    check("microsoft.graph.ODataErrors.ODataError", count.body);
+    await emu.admin.setOptions({ throttling: { enabled: true, writeBucketSize: 1, writeWindowSeconds: 1000 } });
+    const patch = () =>
+      raw(emu, "PATCH", "/v1.0/users/user3@corp.example.test", { token: app, body: { usageLocation: "US" } });
+    const first = await patch();
+    const second = await patch();
+    await emu.admin.setOptions({ throttling: { enabled: false, writeBucketSize: 3000, writeWindowSeconds: 150 } });
+    expect([first.status, second.status]).toEqual([204, 429]);
+    check("microsoft.graph.ODataErrors.ODataError", second.body);
   });
 
   it("error bodies (400, 401, 403, 404, 405, 429)", async () => {

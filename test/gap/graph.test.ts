@@ -181,7 +181,7 @@ describe("delta mode", () => {
   it("starts a new round when Graph no longer knows the delta token", async () => {
     const state = join(stateDir, `state-expired-${Date.now()}.json`);
     await runGapAnalysis(graphSpec({ deltaStatePath: state }), { env: gapEnv(emu) });
-    await emu.admin.reset(); // a new store generation: old tokens get 410 syncStateNotFound
+    await emu.admin.reset(); // a new store generation: old tokens get 410 Gone resyncRequired (a synchronization reset)
     await syncFrom(emu, ad);
     const r = await runGapAnalysis(graphSpec({ deltaStatePath: state }), { env: gapEnv(emu) });
     expect(r.inputs.entra.mode).toBe("delta-initial");
