@@ -92,19 +92,19 @@ export async function waitForSync(client: Client, opts: WaitOptions): Promise<Wa
   }
 }
 
-/** Reads the declared value from the Pulumi stack (`pulumi stack output declaredBypassDirSyncOverridesEnabled --json`). */
+/**
+ * Reads the declared value from the Pulumi stack's outputs as JSON (`pulumi stack output --json`: the whole outputs
+ * object, the command the Automation API's `stack.outputs()` runs, without its `--show-secrets`), never the CLI's
+ * text. Why not the Automation API itself (`LocalWorkspace.selectStack(…).outputs()`): it runs the same CLI command,
+ * and would pull @pulumi/pulumi's automation module into the `syncgap` bundle (dist/syncgap.cjs) for one call.
+ * A stack without the output (never deployed, or a program that does not export it) is reported as such.
+ */
 export async function declaredBypassFromStack(opts: {
   stack?: string;
   cwd?: string;
   pulumi?: string;
 }): Promise<boolean> {
-  const args = [
-    "stack",
-    "output",
-    "declaredBypassDirSyncOverridesEnabled",
-    "--json",
-    ...(opts.stack ? ["--stack", opts.stack] : []),
-  ];
+  const args = ["stack", "output", "--json", "--non-interactive", ...(opts.stack ? ["--stack", opts.stack] : [])];
   const source = `Pulumi stack ${opts.stack ?? "(selected)"}${opts.cwd ? ` in ${opts.cwd}` : ""}`;
   const stdout = await new Promise<string>((resolve, reject) => {
     execFile(
@@ -129,15 +129,20 @@ export async function declaredBypassFromStack(opts: {
       },
     );
   });
-  let v: unknown;
+  let outputs: unknown;
   try {
-    v = JSON.parse(stdout);
+    outputs = JSON.parse(stdout);
   } catch {
+    throw new GapInputError(source, `pulumi ${args.join(" ")} did not print JSON: ${stdout.slice(0, 80)}`);
+  }
+  if (!outputs || typeof outputs !== "object" || !("declaredBypassDirSyncOverridesEnabled" in outputs)) {
     throw new GapInputError(
       source,
-      `the output declaredBypassDirSyncOverridesEnabled is not JSON: ${stdout.slice(0, 80)}`,
+      "the stack has no output declaredBypassDirSyncOverridesEnabled",
+      "run pulumi up of this stack first, or pass --expect-bypass true|false",
     );
   }
+  const v = (outputs as Record<string, unknown>).declaredBypassDirSyncOverridesEnabled;
   if (typeof v !== "boolean") {
     throw new GapInputError(
       source,

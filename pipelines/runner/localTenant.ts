@@ -5,8 +5,11 @@
  *     standing in for the pipeline identity (the Graph application permissions the bootstrap grants);
  *   - a copy of the repository as the agent's checkout (stack files and reports are written there, never into the
  *     working tree), with node_modules linked in;
- *   - what Azure DevOps would hold: the `syncgap` variable group (endpoints, file state backend, AD settings; the
- *     secrets as secret variables) and a service connection for the tenant.
+ *   - the Pulumi state in Azure Blob Storage: Azurite (test/support/azurite.ts) on 127.0.0.1 with an account key of
+ *     its own, the container created first, as docs/run-in-your-tenant.md step 3 does with a storage account;
+ *   - what Azure DevOps would hold: the `syncgap` variable group (endpoints, the `azblob://` backend URL and
+ *     storage account, AD settings; the secrets — the storage key among them — as secret variables) and a service
+ *     connection for the tenant.
  *
  * The runner does not do workload identity federation (there is no Azure DevOps token issuer here): the variable
  * group sets SYNCGAP_AUTH_METHOD=clientSecret and the app's secret, which is the pipelines' documented fallback for
@@ -33,6 +36,7 @@ import { AdminClient, ldapSyncSource, type Seed } from "../../emulator";
 import type { GraphConnectionSettings } from "../../providers/connection";
 import { type FeatureName, getDirectorySync, patchFeatures } from "../../providers/directorySync";
 import { createGraphConnection } from "../../providers/graphClient";
+import { type Azurite, startAzurite } from "../../test/support/azurite";
 import type { LocalAgent, VariableGroup } from "./run";
 import type { ServiceConnection } from "./tasks";
 
@@ -46,10 +50,14 @@ export const DELEGATED_APP_ID = "8e2a4c6d-0f1b-4d3e-9a5c-7b9d1f3a5c7e";
 export const GLOBAL_ADMIN_UPN = "ga@syncgaplocal.onmicrosoft.com";
 /** The sync scope OU of the Samba DC's demo users. */
 export const DEMO_OU = "OU=Demo,OU=Corp Users,DC=corp,DC=example,DC=test";
+/** The Blob container that holds the Pulumi state (docs/run-in-your-tenant.md step 3 names it so). */
+export const STATE_CONTAINER = "syncgap-state";
 
 export interface LocalTenantOptions {
   /** Loopback address of the Samba DC this starts (default 127.0.0.7). */
   sambaAddress?: string;
+  /** Where the Pulumi state lives: Azure Blob Storage in Azurite (default), or a local folder (`file://`). */
+  stateBackend?: "azblob" | "file";
   log?: (line: string) => void;
 }
 
@@ -169,16 +177,23 @@ export class LocalTenant {
   /** The agent's environment: Node.js 22 and the Pulumi CLI already on PATH, as on a prepared self-hosted agent. */
   readonly agentEnv: Record<string, string>;
 
+  /** The state backend URL the variable group hands the pipelines. */
+  readonly backendUrl: string;
+
   private constructor(
     readonly dir: string,
     readonly emulator: EmulatorProcess,
     readonly dc: SambaDc,
     private readonly secret: string,
+    /** The Blob endpoint of the state (undefined with stateBackend "file"). */
+    readonly azurite?: Azurite,
   ) {
     this.sourcesDir = stageSources(path.join(dir, "s"));
     this.stateDir = path.join(dir, "state");
     mkdirSync(this.stateDir);
     mkdirSync(path.join(dir, "pulumi-home"));
+    this.backendUrl = azurite ? azurite.backendUrl(STATE_CONTAINER) : `file://${this.stateDir}`;
+    const storage = azurite?.env();
     this.variableGroups = {
       syncgap: {
         variables: {
@@ -186,7 +201,9 @@ export class LocalTenant {
           SYNCGAP_GRAPH_ENDPOINT: emulator.baseUrl,
           SYNCGAP_AUTHORITY_HOST: emulator.baseUrl,
           SYNCGAP_CA_CERT: emulator.caCertPath,
-          PULUMI_BACKEND_URL: `file://${this.stateDir}`,
+          PULUMI_BACKEND_URL: this.backendUrl,
+          // The account is no secret; gocloud needs it in the environment for the shared key (common.sh).
+          ...(storage ? { AZURE_STORAGE_ACCOUNT: storage.AZURE_STORAGE_ACCOUNT } : {}),
           PULUMI_HOME: path.join(dir, "pulumi-home"),
           SYNCGAP_AD_URL: dc.url,
           SYNCGAP_AD_BIND_DN: dc.bindDN,
@@ -200,6 +217,9 @@ export class LocalTenant {
           PULUMI_CONFIG_PASSPHRASE: randomBytes(12).toString("hex"),
           AZURE_CLIENT_SECRET: secret,
           SYNCGAP_AD_PASSWORD: dc.password,
+          // The storage key stands in for what a real tenant gets from Key Vault or `az storage account keys
+          // list` (no Azure CLI login here: the runner does not run `az login`).
+          ...(storage ? { AZURE_STORAGE_KEY: storage.AZURE_STORAGE_KEY } : {}),
         },
       },
     };
@@ -272,7 +292,12 @@ export class LocalTenant {
       syncSource: ldapSyncSource(dc, [DEMO_OU]),
     };
     let emulator: EmulatorProcess | undefined;
+    let azurite: Azurite | undefined;
     try {
+      if ((opts.stateBackend ?? "azblob") === "azblob") {
+        azurite = await startAzurite({ dataDir: path.join(dir, "azurite"), log: opts.log });
+        await azurite.createContainer(STATE_CONTAINER);
+      }
       emulator = await spawnEmulator(seed, dir, opts.log);
       const first = await emulator.admin.sync("Initial");
       if (first.errors.length) throw new Error(`the first sync failed: ${JSON.stringify(first.errors)}`);
@@ -285,9 +310,10 @@ export class LocalTenant {
         mobilePhone: "+14255550101",
         dirSyncOverride: true,
       });
-      return new LocalTenant(dir, emulator, dc, secret);
+      return new LocalTenant(dir, emulator, dc, secret, azurite);
     } catch (e) {
       await emulator?.stop();
+      await azurite?.stop();
       await dc.stop();
       throw e;
     }
@@ -414,6 +440,7 @@ export class LocalTenant {
 
   async stop(): Promise<void> {
     await this.emulator.stop();
+    await this.azurite?.stop();
     await this.dc.stop();
     rmSync(this.dir, { recursive: true, force: true });
   }

@@ -572,6 +572,7 @@ class Run {
           this.record.summaries.push({ stage: stage.name, job: job.name, path: copy, markdown });
           break;
         }
+        case "task.setsecret": // registered before the line was logged (execWithStderr)
         case "task.logissue":
         case "task.setprogress":
         case "task.debug":
@@ -723,6 +724,9 @@ class Run {
             }, minutes * 60_000)
           : undefined;
       const handle = (line: string) => {
+        // ##vso[task.setsecret]value registers a secret; like the agent, mask it from this very line on.
+        const raw = /##vso\[task\.setsecret\b/i.test(line) ? parseLoggingCommand(line) : undefined;
+        if (raw?.command === "task.setsecret" && raw.message) this.secrets.add(raw.message);
         this.log(line);
         const cmd = parseLoggingCommand(maskSecrets(line, this.secrets));
         if (cmd) onCommand(cmd, opts.cwd);

@@ -31,14 +31,11 @@ set +e
 pulumi up --refresh --yes --stack "$SYNCGAP_STACK" --non-interactive --color never 2>&1 | tee "$sg_reports/up.txt"
 rc=${PIPESTATUS[0]}
 set -e
-[ "$rc" = 0 ] || sg_fail "pulumi up of stack $SYNCGAP_STACK failed (exit $rc); see up.txt in the artifact"
+# A lock held by another update, or a state backend that stopped answering, is said as such (common.sh).
+[ "$rc" = 0 ] || sg_pulumi_failed "pulumi up of stack $SYNCGAP_STACK" "$rc" "$sg_reports/up.txt"
 pulumi stack output --json --stack "$SYNCGAP_STACK" >"$sg_reports/outputs.json"
-# lastSeen… is what the provider read in up's refresh, or wrote (index.ts).
-verdict="$(node -e '
-  const o = JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8"));
-  const d = o.declaredBypassDirSyncOverridesEnabled, l = o.lastSeenBypassDirSyncOverridesEnabled;
-  process.stdout.write(typeof d === "boolean" && d === l ? `ok ${d}` : `declared ${d}, the tenant holds ${l}`);
-' "$sg_reports/outputs.json")"
+# lastSeen… is what the provider read in up's refresh, or wrote (index.ts); the JSON is read by pulumiEvents.ts.
+verdict="$(node --import tsx pipelines/scripts/pulumiEvents.ts outputs-check "$sg_reports/outputs.json" || true)"
 case "$verdict" in
 "ok "*) echo "Stack $SYNCGAP_STACK: the tenant holds bypassDirSyncOverridesEnabled = ${verdict#ok }, as declared." ;;
 *) sg_fail "after pulumi up of stack $SYNCGAP_STACK, bypassDirSyncOverridesEnabled is not the declared value ($verdict); see up.txt and outputs.json in the artifact" ;;

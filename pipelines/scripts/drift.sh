@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Nightly: drift detection. `pulumi preview --refresh --expect-no-changes` reads the tenant, compares it with the
-# declaration and exits 7 when they differ. Each differing property (a line like
-# `~ bypassDirSyncOverridesEnabled: false => true`: the tenant's value, then the declared one) becomes
+# declaration and exits 7 when they differ. The preview's event log (--event-log: JSON lines, read by
+# pulumiEvents.ts, never the CLI's text) names each differing property with the tenant's value and the declared one:
 #   ##vso[task.logissue type=error;]Drift: bypassDirSyncOverridesEnabled is false in the tenant, declared true
 # followed by ##vso[task.complete result=Failed;]. Any other non-zero exit is a failure to check, not drift.
 # Nothing is written to the tenant; the refreshed state is not saved (preview).
@@ -11,9 +11,10 @@
 # shellcheck source=pipelines/scripts/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 sg_select_stack
+events="$(sg_event_log drift)"
 set +e
-pulumi preview --refresh --expect-no-changes --diff --stack "$SYNCGAP_STACK" --non-interactive --color never 2>&1 |
-  tee "$sg_reports/drift-preview.txt"
+PULUMI_DEBUG_COMMANDS=true pulumi preview --refresh --expect-no-changes --diff --stack "$SYNCGAP_STACK" \
+  --event-log "$events" --non-interactive --color never 2>&1 | tee "$sg_reports/drift-preview.txt"
 rc=${PIPESTATUS[0]}
 set -e
 case "$rc" in
@@ -24,7 +25,7 @@ case "$rc" in
   echo "No drift in stack $SYNCGAP_STACK."
   ;;
 7)
-  node --import tsx pipelines/scripts/pulumiOutput.ts drift "$sg_reports/drift-preview.txt" \
+  node --import tsx pipelines/scripts/pulumiEvents.ts drift "$events" \
     --markdown "$sg_reports/drift.md" --stack "$SYNCGAP_STACK" >"$sg_reports/drift-issues.txt"
   found="$(sed -n 's/^found //p' "$sg_reports/drift-issues.txt")"
   grep -v '^found ' "$sg_reports/drift-issues.txt" || true
@@ -36,6 +37,9 @@ case "$rc" in
   exit 1
   ;;
 *)
+  if grep -q 'the stack is currently locked by' "$sg_reports/drift-preview.txt" || sg_backend_unreachable "$(cat "$sg_reports/drift-preview.txt")"; then
+    sg_pulumi_failed "pulumi preview --refresh of stack $SYNCGAP_STACK (drift could not be checked)" "$rc" "$sg_reports/drift-preview.txt"
+  fi
   sg_fail "pulumi preview --refresh of stack $SYNCGAP_STACK failed with exit code $rc: drift could not be checked (see the log above)"
   ;;
 esac

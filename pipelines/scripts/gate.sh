@@ -11,8 +11,12 @@
 sg_ad_args
 sg_select_stack
 # The sync that counts is one after the last successful update of this stack (the deploy job's `pulumi up`).
-since="$(pulumi stack history --json --page-size 20 --stack "$SYNCGAP_STACK" |
-  node -e 'const h=JSON.parse(require("fs").readFileSync(0,"utf8"));const u=h.find(e=>e.kind==="update"&&e.result==="succeeded");process.stdout.write(u?.endTime??"")')"
+# `pulumi stack history --json` (what the Automation API's stack.history() reads), parsed by pulumiEvents.ts.
+rc=0
+pulumi stack history --json --page-size 20 --stack "$SYNCGAP_STACK" >"$sg_reports/history.json" 2>"$sg_reports/history.err" || rc=$?
+cat "$sg_reports/history.err" >&2
+[ "$rc" = 0 ] || sg_pulumi_failed "pulumi stack history of stack $SYNCGAP_STACK" "$rc" "$sg_reports/history.err"
+since="$(node --import tsx pipelines/scripts/pulumiEvents.ts last-update "$sg_reports/history.json" || true)"
 [ -n "$since" ] || sg_fail "stack $SYNCGAP_STACK has no successful update: run the deploy job first"
 echo "last pulumi up of $SYNCGAP_STACK finished at $since"
 bin/syncgap check "${sg_ad[@]}" --stack "$SYNCGAP_STACK" --cwd . --since "$since" \

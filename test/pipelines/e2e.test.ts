@@ -12,13 +12,15 @@
  *      branch's deploy, turns it back on (its `pulumi up` refreshes first) and the next nightly finds no drift;
  *   4. main with enforcementIdentity delegated: `pulumi up` signs in with a device code that the log shows, and a
  *      Global Administrator approves it.
+ * The Pulumi state lives in Azure Blob Storage (Azurite on 127.0.0.1, an `azblob://` backend URL and the storage key
+ * as a secret variable of the variable group), as in a real tenant.
  * The test stage (`bash scripts/test.sh`) is left out of the pull-request run: it is this test suite.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { summarize } from "../../pipelines/runner/cli";
-import { LocalTenant, type TenantEntry } from "../../pipelines/runner/localTenant";
+import { LocalTenant, STATE_CONTAINER, type TenantEntry } from "../../pipelines/runner/localTenant";
 import { issues, type RunOptions, type RunRecord, runPipeline } from "../../pipelines/runner/run";
 import { PipelineSchema } from "../../pipelines/runner/schema";
 
@@ -155,6 +157,16 @@ describe("main branch: deploy, full sync on the Entra Connect server, gate", () 
     expect(sync?.result).toBe("Succeeded");
     expect(sync?.output).toContain("Start-ADSyncSyncCycle -PolicyType Initial: Success");
     expect(featuresAfterDeploy.bypassDirSyncOverridesEnabled).toBe(true);
+  });
+
+  it("keeps the stack's state in Azure Blob Storage (Azurite), with no lock left behind", async () => {
+    expect(local.backendUrl).toMatch(/^azblob:\/\/syncgap-state\?domain=127\.0\.0\.1:\d+&protocol=http&localemu=true$/);
+    const blobs = (await local.azurite?.listBlobs(STATE_CONTAINER)) ?? [];
+    expect(blobs).toContain(".pulumi/stacks/syncgap/e2e-ok.json");
+    expect(blobs.filter((b) => b.startsWith(".pulumi/locks/"))).toEqual([]);
+    expect(r.log).toContain(`Pulumi state backend: ${local.backendUrl}`);
+    const history = await local.azurite?.listBlobs(STATE_CONTAINER, ".pulumi/history/syncgap/e2e-ok/");
+    expect(history?.some((b) => b.endsWith(".history.json"))).toBe(true);
   });
 
   it("passes the post-deploy gate after a sync, with JUnit, CSV/HTML artifacts and a Markdown summary", () => {

@@ -65,6 +65,23 @@ describe("template expansion", () => {
     const tasks = (c: typeof plain) => c.stages.flatMap((s) => s.jobs.flatMap((j) => j.steps.map((x) => x.task)));
     expect(tasks(plain)).not.toContain("Pulumi@1");
     expect(tasks(withTask).filter((t) => t === "Pulumi@1")).toHaveLength(8); // every tenant job, not the test job
+    // The task only installs: a workload-identity connection gives it nothing that reaches Blob state
+    // (pulumi/pulumi#16526), so its login and PULUMI_BACKEND_URL stay in the job's temp folder.
+    for (const t of withTask.stages
+      .flatMap((s) => s.jobs.flatMap((j) => j.steps))
+      .filter((x) => x.task === "Pulumi@1")) {
+      expect((t.inputs as Record<string, string>).loginArgs).toBe("file://$(Agent.TempDirectory)");
+      expect((t.env as Record<string, string>).PULUMI_BACKEND_URL).toBe("file://$(Agent.TempDirectory)");
+      expect(t.inputs).not.toHaveProperty("command");
+    }
+    // The steps that do reach the state get the storage key (variable group or Key Vault name), through env only.
+    const cli = withTask.stages.flatMap((s) => s.jobs.flatMap((j) => j.steps)).filter((x) => x.task === "AzureCLI@2");
+    for (const c of cli) {
+      expect(c.env).toMatchObject({
+        AZURE_STORAGE_KEY: "$(AZURE_STORAGE_KEY)",
+        SYNCGAP_KV_AZURE_STORAGE_KEY: "$(azure-storage-key)",
+      });
+    }
     const deployStep = withTask.stages
       .find((s) => s.name === "deploy_contoso")
       ?.jobs[0]?.steps.find((s) => s.task === "AzureCLI@2");
@@ -81,7 +98,7 @@ describe("template expansion", () => {
     expect(kv?.inputs).toMatchObject({
       azureSubscription: "sc-fabrikam",
       KeyVaultName: "kv-syncgap",
-      SecretsFilter: "pulumi-config-passphrase,syncgap-ad-password",
+      SecretsFilter: "pulumi-config-passphrase,syncgap-ad-password,azure-storage-key",
     });
     // Before the toolchain and the tenant steps that need the secrets.
     expect(job?.steps.indexOf(kv as NonNullable<typeof kv>)).toBeLessThan(

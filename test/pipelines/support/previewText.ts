@@ -1,18 +1,9 @@
 /**
- * Reads the text output of `pulumi preview` and turns what matters into Azure DevOps logging commands and a
- * Markdown summary, for the pipeline scripts (drift.sh, preview.sh):
- *
- *   tsx pipelines/scripts/pulumiOutput.ts drift  <preview.txt> [--markdown drift.md] [--stack name]
- *   tsx pipelines/scripts/pulumiOutput.ts policy <preview.txt> [--markdown policy.md]
- *
- * drift: each property line of a resource `pulumi preview --refresh --diff` would update (after the refresh the old
- * value is the tenant's, the new one the declaration: `~ bypassDirSyncOverridesEnabled: false => true`) becomes
- * `##vso[task.logissue type=error;]Drift: bypassDirSyncOverridesEnabled is false in the tenant, declared true`.
- * policy: each violation in the preview's "Policies:" section becomes an error (mandatory) or a warning (advisory).
- * Both print the number found as the last line (`found N`); the calling script decides the step's result.
+ * The text parser the pipelines used before issue 19 (pipelines/scripts/pulumiOutput.ts, regexes over the CLI's
+ * human-readable preview), kept only as the reference the event-based reader (pipelines/scripts/pulumiEvents.ts)
+ * is compared with in test/pipelines/pulumiEvents.test.ts: same stacks, same messages. Nothing in the pipelines
+ * uses it.
  */
-import { readFileSync, writeFileSync } from "node:fs";
-import { parseArgs } from "node:util";
 
 export interface DriftItem {
   /** The resource's type and name, e.g. `pulumi-nodejs:dynamic/syncgap:DirectoryFeatureSettings directory-feature-settings`. */
@@ -127,80 +118,3 @@ export function parsePolicyViolations(text: string): PolicyViolation[] {
   }
   return out;
 }
-
-function escapeData(s: string): string {
-  return s.replace(/%/g, "%AZP25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
-}
-
-export function logIssue(type: "error" | "warning", message: string): string {
-  return `##vso[task.logissue type=${type};]${escapeData(message)}`;
-}
-
-const mdCell = (s: string | undefined) => (s ?? "—").replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
-
-export function driftMarkdown(items: DriftItem[], stack?: string): string {
-  const title = `## Drift${stack ? ` in stack \`${stack}\`` : ""}`;
-  if (!items.length) return `${title}\n\nNo drift: the tenant matches the declaration.\n`;
-  const rows = items.map(
-    (d) => `| \`${mdCell(d.property)}\` | ${mdCell(d.live)} | ${mdCell(d.declared)} | ${mdCell(d.resource)} |`,
-  );
-  return [
-    title,
-    "",
-    `${items.length} propert${items.length === 1 ? "y differs" : "ies differ"} between the tenant and the stack. ` +
-      "Run the main branch's deploy stage (`pulumi up`) to put the declared values back, or change the declaration " +
-      "in a pull request if the change in the tenant was intended.",
-    "",
-    "| Property | In the tenant | Declared | Resource |",
-    "| --- | --- | --- | --- |",
-    ...rows,
-    "",
-  ].join("\n");
-}
-
-export function policyMarkdown(violations: PolicyViolation[]): string {
-  if (!violations.length) return "## Policy pack\n\nNo policy violations.\n";
-  return [
-    "## Policy pack",
-    "",
-    "| Level | Policy | Resource | Message |",
-    "| --- | --- | --- | --- |",
-    ...violations.map((v) => `| ${v.level} | \`${mdCell(v.policy)}\` | ${mdCell(v.resource)} | ${mdCell(v.message)} |`),
-    "",
-  ].join("\n");
-}
-
-function main(argv: string[]): number {
-  const { positionals, values } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: { markdown: { type: "string" }, stack: { type: "string" } },
-  });
-  const [mode, file] = positionals;
-  if ((mode !== "drift" && mode !== "policy") || !file) {
-    process.stderr.write(
-      "usage: pulumiOutput.ts drift|policy <preview output file> [--markdown file] [--stack name]\n",
-    );
-    return 2;
-  }
-  const text = readFileSync(file, "utf8");
-  if (mode === "drift") {
-    const items = parseDrift(text);
-    for (const d of items) process.stdout.write(`${logIssue("error", driftMessage(d))}\n`);
-    if (values.markdown) writeFileSync(values.markdown, driftMarkdown(items, values.stack));
-    process.stdout.write(`found ${items.length}\n`);
-  } else {
-    const violations = parsePolicyViolations(text);
-    for (const v of violations) {
-      const type = v.level === "advisory" ? "warning" : "error";
-      process.stdout.write(
-        `${logIssue(type, `Policy ${v.policy}${v.resource ? ` (${v.resource})` : ""}: ${v.message}`)}\n`,
-      );
-    }
-    if (values.markdown) writeFileSync(values.markdown, policyMarkdown(violations));
-    process.stdout.write(`found ${violations.length}\n`);
-  }
-  return 0;
-}
-
-if (require.main === module) process.exitCode = main(process.argv.slice(2));
