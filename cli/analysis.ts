@@ -70,6 +70,7 @@ export async function analyse(
     return await runGapAnalysis(spec, {
       graphConnection: conn,
       graph: graphOptions,
+      ...(o.cloudManaged ? { cloudManaged: true } : {}),
       onProgress: (p) => ctx.progress.update(p.side, p.users, p.pages, p.done),
     });
   } finally {

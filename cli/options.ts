@@ -60,6 +60,7 @@ export interface CommonOptions {
   quiet?: boolean;
   impact?: boolean;
   adTimeoutSeconds: number;
+  cloudManaged?: boolean;
   requestTimeoutSeconds: number;
   minMatched: number;
   maxNotInAd: number;
@@ -160,6 +161,10 @@ export function addCommonOptions(cmd: Command): Command {
         DEFAULT_REQUEST_TIMEOUT_MS / 1000,
       )
       .option(
+        "--cloud-managed",
+        "also find synced users moved to cloud management (beta onPremisesSyncBehavior; needs User-OnPremisesSyncBehavior.ReadWrite.All) and report them as CloudManaged",
+      )
+      .option(
         "--delta-state <file>",
         "delta mode: keep the Graph deltaLink and snapshots here; re-runs read only changes",
       )
@@ -252,11 +257,19 @@ export function entraSpec(o: CommonOptions, forceGraph = false): EntraSourceSpec
     throw new UsageError("choose one Entra ID source, not --entra-graph and --entra-json");
   if (o.entraJson && !forceGraph) {
     if (o.deltaState) throw new UsageError("--delta-state works with --entra-graph only");
+    if (o.cloudManaged) {
+      throw new UsageError(
+        "--cloud-managed reads Graph: an export says it itself when it carries onPremisesSyncBehavior.isCloudManaged",
+      );
+    }
     return { kind: "json", path: resolve(o.entraJson) };
   }
   if (o.entraJson && forceGraph)
     throw new UsageError("check reads the live tenant: use --entra-graph, not --entra-json");
   if (!o.entraGraph && !forceGraph) throw new UsageError("no Entra ID source: give --entra-graph or --entra-json");
+  if (o.cloudManaged && o.deltaState) {
+    throw new UsageError("--cloud-managed does not work with --delta-state yet: run without --delta-state");
+  }
   return {
     kind: "graph",
     connection: connection(o),
