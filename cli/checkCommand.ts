@@ -7,8 +7,9 @@ import { isAzureDevOps } from "../gap/azdo";
 import { declaredBypassFromStack, readBypassFlag, waitForSync } from "../gap/check";
 import { writeReports } from "../gap/reports";
 import type { EntraSourceSpec, GapResult } from "../gap/types";
-import { judge, type SwitchState, type SyncWait } from "../gap/verdict";
+import { type AuditEvidence, judge, type SwitchState, type SyncWait } from "../gap/verdict";
 import { createGraphConnection } from "../providers/graphClient";
+import { readSwitchChanges } from "../providers/switchAudit";
 import { analyse, bodyCache, CouldNotRun, progressFor, sourceNames, writeUnreadReports } from "./analysis";
 import {
   adSpec,
@@ -49,11 +50,19 @@ export async function checkCommand(o: CheckOptions): Promise<number> {
 
   let switchState: SwitchState;
   let sync: SyncWait | undefined;
+  let audit: AuditEvidence | undefined;
   let result: GapResult;
   try {
     const conn = createGraphConnection(entra.connection, graphClientOptions(o));
     const live = await readBypassFlag(conn.client);
     switchState = { live, expected };
+    // Who set the switch last, and when: evidence for the reports (never a failure; a note without AuditLog.Read.All)
+    const read = await readSwitchChanges(conn.client, { top: 50 });
+    audit = read.ok
+      ? read.changes[0]
+        ? { lastChange: read.changes[0] }
+        : { note: "the directory audit log holds no change of bypassDirSyncOverridesEnabled" }
+      : { note: read.note };
     const flagOk = live === expected;
     say(`bypassDirSyncOverridesEnabled: live ${live}, declared ${expected} — ${flagOk ? "ok" : "WRONG"}`);
     if (flagOk && o.wait) {
@@ -79,7 +88,7 @@ export async function checkCommand(o: CheckOptions): Promise<number> {
   } catch (e) {
     throw new CouldNotRun(e, await writeUnreadReports(o, fmts, sourceNames(o, entra), e, impact));
   }
-  const verdict = judge({ result, thresholds: th, coverage: cov, switchState, sync });
+  const verdict = judge({ result, thresholds: th, coverage: cov, switchState, sync, ...(audit ? { audit } : {}) });
   const files = await writeReports(result, {
     outDir: o.out,
     formats: fmts,

@@ -78,6 +78,33 @@ export interface CheckOptions extends CommonOptions {
   wait: boolean;
 }
 
+/** How to reach Microsoft Graph: cloud, tenant, client, credential type, endpoints, trust, retries, timeouts. */
+export function addGraphConnectionOptions(cmd: Command): Command {
+  return cmd
+    .option("--cloud <name>", "national cloud: global, usgov, usgovDoD, china")
+    .option("--tenant-id <id>", "tenant id or verified domain")
+    .option("--client-id <id>", "app (client) id")
+    .addOption(new Option("--auth-method <method>", "credential type").choices([...AUTH_METHODS]))
+    .option("--graph-endpoint <url>", "Graph origin override (e.g. the local tenant emulator)")
+    .option("--authority-host <url>", "identity platform origin override")
+    .option("--ca-cert <file>", "PEM CA certificate to trust for Graph and the authority")
+    .option("--certificate-path <file>", "clientCertificate: PEM with certificate and key")
+    .option("--service-connection-id <id>", "azurePipelines: the service connection id")
+    .option("--username <upn>", "usernamePassword (emulator and test tenants only)")
+    .option(
+      "--max-retry-seconds <n>",
+      "longest time one Graph request may spend retrying",
+      positiveNumber("--max-retry-seconds"),
+      120,
+    )
+    .option(
+      "--request-timeout-seconds <n>",
+      "longest wait for one Graph attempt (headers and body); a timeout is retried within --max-retry-seconds",
+      positiveNumber("--request-timeout-seconds"),
+      DEFAULT_REQUEST_TIMEOUT_MS / 1000,
+    );
+}
+
 /** A usage problem: exit 2, like any other reason the analysis could not run. */
 export class UsageError extends Error {
   override name = "UsageError";
@@ -100,66 +127,42 @@ export const bool = (name: string) => (v: string) => {
 };
 
 export function addCommonOptions(cmd: Command): Command {
+  cmd
+    // AD
+    .addOption(
+      new Option("--ad-url <url>", "live AD over LDAP(S), e.g. ldaps://dc1.corp.example:636").env("SYNCGAP_AD_URL"),
+    )
+    .addOption(
+      new Option("--ad-bind-dn <dn>", "bind DN for --ad-url (password from the environment)").env("SYNCGAP_AD_BIND_DN"),
+    )
+    .option("--ad-base-dn <dn>", "search base (repeatable: one per OU in sync scope)", collect, [])
+    .addOption(new Option("--ad-ca-cert <file>", "PEM CA certificate to trust for ldaps://").env("SYNCGAP_AD_CA_CERT"))
+    .option("--ad-start-tls", "ldap:// URLs: upgrade with StartTLS before binding (plain binds are refused)")
+    .option("--ad-filter <filter>", "LDAP filter for users in scope (default: the AD reader's user filter)")
+    .addOption(
+      new Option(
+        "--ad-read-mode <mode>",
+        "auto: DirSync when the DC offers it, else paged · dirsync: one DirSync search of the domain, kept to the base DNs · paged: a paged search per base DN",
+      )
+        .choices(["auto", "dirsync", "paged"])
+        .default("auto")
+        .env("SYNCGAP_AD_READ_MODE"),
+    )
+    .option(
+      "--ad-timeout-seconds <n>",
+      "longest wait for the DC per LDAP request (bind, one page, one DirSync reply)",
+      positiveNumber("--ad-timeout-seconds"),
+      DEFAULT_LDAP_TIMEOUT_MS / 1000,
+    )
+    .option("--ad-password-env <name>", "environment variable holding the bind password", "SYNCGAP_AD_PASSWORD")
+    .option("--ad-ldif <file>", "AD from an LDIF export (ldifde, ldapsearch)")
+    .option("--ad-csv <file>", "AD from a PowerShell CSV export (Get-ADUser … | Export-Csv)")
+    // Entra ID
+    .option("--entra-graph", "Entra ID from Microsoft Graph (credentials from the environment, as for the provider)")
+    .option("--entra-json <file>", "Entra ID from a Graph JSON export (array of users or array of pages)");
+  addGraphConnectionOptions(cmd);
   return (
     cmd
-      // AD
-      .addOption(
-        new Option("--ad-url <url>", "live AD over LDAP(S), e.g. ldaps://dc1.corp.example:636").env("SYNCGAP_AD_URL"),
-      )
-      .addOption(
-        new Option("--ad-bind-dn <dn>", "bind DN for --ad-url (password from the environment)").env(
-          "SYNCGAP_AD_BIND_DN",
-        ),
-      )
-      .option("--ad-base-dn <dn>", "search base (repeatable: one per OU in sync scope)", collect, [])
-      .addOption(
-        new Option("--ad-ca-cert <file>", "PEM CA certificate to trust for ldaps://").env("SYNCGAP_AD_CA_CERT"),
-      )
-      .option("--ad-start-tls", "ldap:// URLs: upgrade with StartTLS before binding (plain binds are refused)")
-      .option("--ad-filter <filter>", "LDAP filter for users in scope (default: the AD reader's user filter)")
-      .addOption(
-        new Option(
-          "--ad-read-mode <mode>",
-          "auto: DirSync when the DC offers it, else paged · dirsync: one DirSync search of the domain, kept to the base DNs · paged: a paged search per base DN",
-        )
-          .choices(["auto", "dirsync", "paged"])
-          .default("auto")
-          .env("SYNCGAP_AD_READ_MODE"),
-      )
-      .option(
-        "--ad-timeout-seconds <n>",
-        "longest wait for the DC per LDAP request (bind, one page, one DirSync reply)",
-        positiveNumber("--ad-timeout-seconds"),
-        DEFAULT_LDAP_TIMEOUT_MS / 1000,
-      )
-      .option("--ad-password-env <name>", "environment variable holding the bind password", "SYNCGAP_AD_PASSWORD")
-      .option("--ad-ldif <file>", "AD from an LDIF export (ldifde, ldapsearch)")
-      .option("--ad-csv <file>", "AD from a PowerShell CSV export (Get-ADUser … | Export-Csv)")
-      // Entra ID
-      .option("--entra-graph", "Entra ID from Microsoft Graph (credentials from the environment, as for the provider)")
-      .option("--entra-json <file>", "Entra ID from a Graph JSON export (array of users or array of pages)")
-      .option("--cloud <name>", "national cloud: global, usgov, usgovDoD, china")
-      .option("--tenant-id <id>", "tenant id or verified domain")
-      .option("--client-id <id>", "app (client) id")
-      .addOption(new Option("--auth-method <method>", "credential type").choices([...AUTH_METHODS]))
-      .option("--graph-endpoint <url>", "Graph origin override (e.g. the local tenant emulator)")
-      .option("--authority-host <url>", "identity platform origin override")
-      .option("--ca-cert <file>", "PEM CA certificate to trust for Graph and the authority")
-      .option("--certificate-path <file>", "clientCertificate: PEM with certificate and key")
-      .option("--service-connection-id <id>", "azurePipelines: the service connection id")
-      .option("--username <upn>", "usernamePassword (emulator and test tenants only)")
-      .option(
-        "--max-retry-seconds <n>",
-        "longest time one Graph request may spend retrying",
-        positiveNumber("--max-retry-seconds"),
-        120,
-      )
-      .option(
-        "--request-timeout-seconds <n>",
-        "longest wait for one Graph attempt (headers and body); a timeout is retried within --max-retry-seconds",
-        positiveNumber("--request-timeout-seconds"),
-        DEFAULT_REQUEST_TIMEOUT_MS / 1000,
-      )
       .option(
         "--cloud-managed",
         "also find synced users moved to cloud management (beta onPremisesSyncBehavior; needs User-OnPremisesSyncBehavior.ReadWrite.All) and report them as CloudManaged",

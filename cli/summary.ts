@@ -1,6 +1,7 @@
 /** What `gap`, `impact` and `check` print when they are done: the summary, the impact list, the Azure DevOps commands. */
 import { complete, logIssue, uploadSummary } from "../gap/azdo";
 import { impactOf } from "../gap/impact";
+import { auditLine } from "../gap/reports/markdown";
 import { CATEGORIES, type GapResult } from "../gap/types";
 import { EXIT, type Verdict } from "../gap/verdict";
 import { TOOL } from "../gap/version";
@@ -25,6 +26,8 @@ export function printSummary(result: GapResult, verdict: Verdict, files: Record<
   out.push(`  note: ${result.otherMobileNote}`);
   for (const n of result.notes) out.push(`  note: ${n}`);
   if (verdict.coverage) out.push(`  coverage: ${verdict.coverage.summary}`);
+  const audit = auditLine(verdict);
+  if (audit) out.push(`  audit: ${audit}`);
   if (gated || verdict.status !== "pass") out.push(`${verdict.label}: ${verdict.reason}`);
   for (const c of verdict.checks) {
     if (c.status !== "pass" && c.fix && !verdict.reason.includes(c.fix))

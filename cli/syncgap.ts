@@ -21,6 +21,7 @@ import { errorText, GapInputError } from "../gap/errors";
 import { EXIT } from "../gap/verdict";
 import { TOOL } from "../gap/version";
 import { CouldNotRun } from "./analysis";
+import { registerAudit } from "./auditCommand";
 import { registerBackfill } from "./backfill";
 import { checkCommand } from "./checkCommand";
 import { gapCommand } from "./gapCommand";
@@ -110,6 +111,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     });
 
   registerBackfill(program, run);
+  registerAudit(program, run);
 
   return program;
 }

@@ -11,6 +11,8 @@
  *
  * First match wins, in that order. A run never passes on a check it could not make.
  */
+
+import type { SwitchChange } from "../providers/switchAudit";
 import { type Authority, LEARN, nextStep } from "./advice";
 import { type Coverage, type CoverageThresholds, coverageOf, DEFAULT_COVERAGE } from "./coverage";
 import { DEFAULT_THRESHOLDS, evaluateGate, type GateOutcome, type Thresholds } from "./thresholds";
@@ -53,6 +55,18 @@ export interface Verdict {
   authority: Authority;
   coverage?: Coverage;
   gate?: GateOutcome;
+  /**
+   * `check`: the switch's last change in the directory audit log (who and when), or a note saying why it could not be
+   * read. Evidence for the reports; it never changes the status.
+   */
+  audit?: AuditEvidence;
+}
+
+export interface AuditEvidence {
+  /** The newest change of the switch the log holds, when one was found. */
+  lastChange?: SwitchChange;
+  /** One line, when there is no lastChange: why (no permission, nothing recorded). */
+  note?: string;
 }
 
 const LABEL: Record<VerdictStatus, string> = {
@@ -93,6 +107,8 @@ export interface JudgeInput {
   switchState?: SwitchState;
   /** `check`: the wait for a sync (absent with --no-wait or when the switch was wrong). */
   sync?: SyncWait;
+  /** `check`: the audit evidence of the switch's last change. */
+  audit?: AuditEvidence;
 }
 
 function authorityOf(s?: SwitchState): Authority {
@@ -206,6 +222,7 @@ export function judge(input: JudgeInput): Verdict {
     authority,
     coverage,
     gate,
+    ...(input.audit ? { audit: input.audit } : {}),
   };
 }
 

@@ -10,6 +10,7 @@ import { impactOf } from "../impact";
 import { CATEGORIES, CATEGORY_DESCRIPTIONS, type Category, type GapResult } from "../types";
 import type { Verdict } from "../verdict";
 import { count, num } from "../wording";
+import { auditLine } from "./markdown";
 
 export const CATEGORY_COLORS: Record<Category, string> = {
   MissingInEntra: "#d9480f",
@@ -228,7 +229,8 @@ export function gapHtml(result: GapResult, verdict?: Verdict, rowsData?: string)
   const authority = verdict?.authority ?? "unknown";
   const verdictHtml = verdict
     ? `<p><span class="verdict ${verdict.status}" id="verdict" data-exit-code="${verdict.exitCode}">${e(verdict.label)}</span> <span id="verdict-reason">${e(verdict.reason)}</span></p>` +
-      (verdict.coverage ? `<p id="coverage">Coverage: ${e(verdict.coverage.summary)}</p>` : "")
+      (verdict.coverage ? `<p id="coverage">Coverage: ${e(verdict.coverage.summary)}</p>` : "") +
+      (auditLine(verdict) ? `<p id="audit">Audit evidence: ${e(auditLine(verdict) ?? "")}</p>` : "")
     : "";
   const checksHtml = verdict
     ? `<h2>Checks</h2><table class="checks" id="checks"><thead><tr><th scope="col">Check</th><th scope="col">Result</th><th scope="col">Seen</th><th scope="col">What to do</th></tr></thead><tbody>${verdict.checks

@@ -26,7 +26,7 @@ export interface GapReportDocument {
     notes: string[];
     impact: { overwrites: number; clears: number; formatRewrites: number; cloudNumbersLost: number; fills: number };
     gate?: { passed: boolean; gaps: number; failOn: string[]; maxGaps: number; summary: string };
-    verdict?: Pick<Verdict, "status" | "exitCode" | "label" | "reason" | "authority" | "checks"> & {
+    verdict?: Pick<Verdict, "status" | "exitCode" | "label" | "reason" | "authority" | "checks" | "audit"> & {
       coverage?: Omit<Coverage, "summary" | "problems" | "fix">;
     };
   };
@@ -71,6 +71,7 @@ export function gapReportDocument(result: GapResult, verdict?: Verdict): GapRepo
               reason: verdict.reason,
               authority: verdict.authority,
               checks: verdict.checks,
+              ...(verdict.audit ? { audit: verdict.audit } : {}),
               ...(verdict.coverage ? { coverage: coverageFigures(verdict.coverage) } : {}),
             },
           }

@@ -2,6 +2,7 @@
  * Markdown summary, for people and for the Azure DevOps build summary (`##vso[task.uploadsummary]<path>.md`):
  * verdict, counts per category, inputs, the first users out of sync, and where the full reports are.
  */
+import { describeSwitchChange } from "../../providers/switchAudit";
 import { nextStep } from "../advice";
 import { impactOf } from "../impact";
 import { printable } from "../printable";
@@ -29,10 +30,19 @@ function rowLine(r: GapRow): string {
   return `| ${mdCell(r.userPrincipalName)} | ${r.category} | ${mdCell(r.adMobile)} | ${mdCell(r.entraMobile)} | ${r.matchedBy ?? "—"} |`;
 }
 
+/** The audit evidence in one line (check only): the switch's last change, or why it is not known. */
+export function auditLine(verdict: Verdict): string | undefined {
+  const a = verdict.audit;
+  if (!a) return undefined;
+  return a.lastChange ? describeSwitchChange(a.lastChange) : a.note;
+}
+
 /** The verdict line and the checks, as the top of a Markdown summary (shared by the gap and impact summaries). */
 function verdictLines(verdict: Verdict): string[] {
   const out = [`**${verdict.label}** (exit ${verdict.exitCode}) — ${mdCell(verdict.reason)}`, ""];
   if (verdict.coverage) out.push(`Coverage: ${mdCell(verdict.coverage.summary)}.`, "");
+  const audit = auditLine(verdict);
+  if (audit) out.push(`Audit evidence: ${mdCell(audit)}.`, "");
   out.push("| Check | Result | Seen |", "| --- | --- | --- |");
   for (const c of verdict.checks) {
     const mark = c.status === "pass" ? "pass" : c.status === "fail" ? "**fail**" : "**not judged**";

@@ -260,9 +260,6 @@ export class LocalTenant {
         verifiedDomains: ["corp.example.test"],
         defaultDomain: "corp.example.test",
       },
-      // Microsoft documents the sync-settings API as delegated-only; this tenant accepts the app-only calls the
-      // appOnly enforcement identity makes (docs/run-in-your-tenant.md explains both).
-      options: { allowAppOnlyOnPremSync: true },
       onPremisesSynchronization: { features: { bypassDirSyncOverridesEnabled: false, passwordSyncEnabled: true } },
       organization: { onPremisesSyncEnabled: true, onPremisesLastSyncDateTime: "2025-01-01T00:00:00Z" },
       applications: [
@@ -369,7 +366,15 @@ export class LocalTenant {
   }
 
   /** Changes a feature through Graph, outside Pulumi (someone in the portal or with PowerShell). */
-  async changeOutOfBand(feature: FeatureName, value: boolean): Promise<void> {
+  /**
+   * Changes a feature outside Pulumi: through Graph as the pipeline's app, or (`as`) as a named user of the tenant, the
+   * way a person does in the portal — the directory audit log then names that user.
+   */
+  async changeOutOfBand(feature: FeatureName, value: boolean, as?: { userPrincipalName: string }): Promise<void> {
+    if (as) {
+      await this.emulator.admin.setFeatures({ [feature]: value }, as);
+      return;
+    }
     const { client } = createGraphConnection(this.connection(), { clientSecret: this.secret });
     await patchFeatures(client, await getDirectorySync(client, "write"), { [feature]: value });
   }

@@ -25,8 +25,15 @@ case "$rc" in
   echo "No drift in stack $SYNCGAP_STACK."
   ;;
 7)
+  # Who changed it, and when: the directory audit log's last "Set DirSync feature" record (`syncgap audit`), or the one
+  # note saying which permission would tell. Evidence only: a failure here never hides the drift.
+  # Only with a tenant to ask (the tenant step's identity); at most 30 s of retries.
+  evidence=""
+  if [ -n "${SYNCGAP_TENANT_ID:-}" ]; then
+    evidence="$(bin/syncgap audit --max 1 --max-retry-seconds 30 2>/dev/null | head -n 1 || true)"
+  fi
   node --import tsx pipelines/scripts/pulumiEvents.ts drift "$events" \
-    --markdown "$sg_reports/drift.md" --stack "$SYNCGAP_STACK" >"$sg_reports/drift-issues.txt"
+    --markdown "$sg_reports/drift.md" --stack "$SYNCGAP_STACK" ${evidence:+--evidence "$evidence"} >"$sg_reports/drift-issues.txt"
   found="$(sed -n 's/^found //p' "$sg_reports/drift-issues.txt")"
   grep -v '^found ' "$sg_reports/drift-issues.txt" || true
   if [ "$found" = 0 ]; then

@@ -32,6 +32,8 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+// syncgap's one builder of logging commands: messages made printable (policy messages quote directory data)
+import { logIssue } from "../../gap/azdo";
 
 export interface DriftItem {
   /** The resource's type and name, e.g. `pulumi-nodejs:dynamic/syncgap:DirectoryFeatureSettings directory-feature-settings`. */
@@ -277,14 +279,6 @@ export function outputsVerdict(outputs: unknown): { ok: true; value: boolean } |
   return { ok: false, detail: `declared ${d}, the tenant holds ${l}` };
 }
 
-function escapeData(s: string): string {
-  return s.replace(/%/g, "%AZP25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
-}
-
-export function logIssue(type: "error" | "warning", message: string): string {
-  return `##vso[task.logissue type=${type};]${escapeData(message)}`;
-}
-
 const mdCell = (s: string | undefined) => (s ?? "—").replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
 
 export function driftMarkdown(items: DriftItem[], stack?: string): string {
@@ -328,7 +322,7 @@ export function changesMarkdown(changes: Record<string, number> | undefined): st
 }
 
 const USAGE =
-  "usage: pulumiEvents.ts drift|policy|changes <event log> [--markdown file] [--stack name]\n" +
+  "usage: pulumiEvents.ts drift|policy|changes <event log> [--markdown file] [--stack name] [--evidence text]\n" +
   "       pulumiEvents.ts last-update <stack history --json file>\n" +
   "       pulumiEvents.ts outputs-check <stack output --json file>\n";
 
@@ -336,7 +330,7 @@ export function main(argv: string[], out: (s: string) => void = (s) => process.s
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { markdown: { type: "string" }, stack: { type: "string" } },
+    options: { markdown: { type: "string" }, stack: { type: "string" }, evidence: { type: "string" } },
   });
   const [mode, file] = positionals;
   if (!file || !["drift", "policy", "changes", "last-update", "outputs-check"].includes(mode ?? "")) {
@@ -357,8 +351,18 @@ export function main(argv: string[], out: (s: string) => void = (s) => process.s
   const events = parseEventLog(text);
   if (mode === "drift") {
     const items = driftFromEvents(events);
-    for (const d of items) out(`${logIssue("error", driftMessage(d))}\n`);
-    if (values.markdown) writeFileSync(values.markdown, driftMarkdown(items, values.stack));
+    // --evidence: who changed the switch and when, from the directory audit log (`syncgap audit`), or why it is unknown
+    const evidence = values.evidence?.trim();
+    for (const d of items) {
+      const withEvidence = evidence && d.property === "bypassDirSyncOverridesEnabled" ? ` — ${evidence}` : "";
+      out(`${logIssue("error", `${driftMessage(d)}${withEvidence}`)}\n`);
+    }
+    if (values.markdown) {
+      writeFileSync(
+        values.markdown,
+        `${driftMarkdown(items, values.stack)}${evidence ? `\nAudit evidence: ${mdCell(evidence)}\n` : ""}`,
+      );
+    }
     out(`found ${items.length}\n`);
   } else if (mode === "policy") {
     const violations = policyFromEvents(events);

@@ -11,8 +11,10 @@
  *   - the smoke project (test/fixtures/smoke) is run here and now with the real CLI, text and events side by side.
  */
 import { readFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { logIssue } from "../../gap/azdo";
 import {
   changesFromEvents,
   changesMarkdown,
@@ -21,7 +23,6 @@ import {
   driftMessage,
   type EngineEvent,
   lastSuccessfulUpdate,
-  logIssue,
   main,
   outputsVerdict,
   parseEventLog,
@@ -202,7 +203,23 @@ describe("JSON output: stack history and stack outputs", () => {
       `${logIssue("error", "Drift: blockSoftMatchEnabled is false in the tenant, declared true")}\n` +
         `${logIssue("error", "Drift: bypassDirSyncOverridesEnabled is false in the tenant, declared true")}\nfound 2\n`,
     );
-    expect(logIssue("error", "a%b\nc")).toBe("##vso[task.logissue type=error;]a%AZP25b%0Ac");
+    expect(logIssue("error", "a%b\nc")).toBe("##vso[task.logissue type=error;]a%AZP25b␊c");
+  });
+
+  it("--evidence adds who changed the switch and when to its drift line and the summary", () => {
+    const lines: string[] = [];
+    const md = path.join(os.tmpdir(), `syncgap-drift-${process.pid}.md`);
+    const evidence =
+      "bypassDirSyncOverridesEnabled true → false changed at 2026-12-02T01:00:00.000Z by user eve@corp.example.test";
+    main(["drift", fixturePath("syncgap-drift-exit7.jsonl"), "--evidence", evidence, "--markdown", md], (s) =>
+      lines.push(s),
+    );
+    const [soft, bypass] = lines.join("").split("\n");
+    expect(soft).not.toContain("eve@");
+    expect(bypass).toBe(
+      logIssue("error", `Drift: bypassDirSyncOverridesEnabled is false in the tenant, declared true — ${evidence}`),
+    );
+    expect(readFileSync(md, "utf8")).toContain(`Audit evidence: ${evidence}`);
   });
 });
 
