@@ -3,6 +3,7 @@
  */
 import { GapInputError } from "./errors";
 import { CATEGORIES, type Category, DEFAULT_FAIL_ON, type GapResult, isCategory } from "./types";
+import { count, num } from "./wording";
 
 export interface Thresholds {
   failOn: readonly Category[];
@@ -45,9 +46,9 @@ export function evaluateGate(result: GapResult, thresholds: Thresholds = DEFAULT
     gaps += result.counts[c];
   }
   const passed = gaps <= thresholds.maxGaps;
-  const parts = thresholds.failOn.map((c) => `${c} ${result.counts[c]}`).join(", ");
+  const parts = thresholds.failOn.map((c) => `${c} ${num(result.counts[c])}`).join(", ");
   const summary = passed
-    ? `${gaps} gap(s) in ${thresholds.failOn.join(", ") || "no category"} (${parts || "none"}): within the limit of ${thresholds.maxGaps}.`
-    : `${gaps} gap(s) in ${thresholds.failOn.join(", ")} (${parts}): more than the ${thresholds.maxGaps} allowed.`;
+    ? `${count(gaps, "gap")} in ${thresholds.failOn.join(", ") || "no category"} (${parts || "none"}): within the limit of ${num(thresholds.maxGaps)}.`
+    : `${count(gaps, "gap")} in ${thresholds.failOn.join(", ")} (${parts}): more than the ${num(thresholds.maxGaps)} allowed.`;
   return { passed, gaps, thresholds, byCategory, summary };
 }

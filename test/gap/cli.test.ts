@@ -39,7 +39,7 @@ describe("syncgap gap (export files)", () => {
     const r = await runCli(["gap", "--ad-ldif", ldif, "--entra-json", entraJson, "--out", out("a")]);
     expect(r.code, r.stderr).toBe(1);
     expect(r.stdout).toMatch(/MissingInEntra\s+1/);
-    expect(r.stdout).toMatch(/FAIL: 3 gap\(s\) in MissingInEntra, ValueMismatch, CloudOnly/);
+    expect(r.stdout).toMatch(/FAIL: 3 gaps in MissingInEntra, ValueMismatch, CloudOnly/);
     for (const f of files(out("a"))) expect(existsSync(f), f).toBe(true);
     const doc = JSON.parse(readFileSync(join(out("a"), "gap-report.json"), "utf8"));
     expect(doc.summary.gate).toMatchObject({ passed: false, gaps: 3 });
@@ -61,7 +61,7 @@ describe("syncgap gap (export files)", () => {
       "NotInAD",
     ]);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/FAIL: 1 gap\(s\) in NotInAD/);
+    expect(r.stdout).toMatch(/FAIL: 1 gap in NotInAD/);
   });
 
   it("reads an array of Graph pages the same as an array of users", async () => {

@@ -207,7 +207,7 @@ describe("Samba AD + local tenant, end to end", () => {
     expect(cycle.errors).toEqual([]);
     const after = await gate;
     expect(after.code, `${after.stdout}\n${after.stderr}`).toBe(0);
-    expect(after.stdout).toMatch(/PASS: 0 gap\(s\)/);
+    expect(after.stdout).toMatch(/PASS: 0 gaps/);
     const doc = JSON.parse(readFileSync(join(out, "check2", "gap-report.json"), "utf8"));
     // AD authority restored every number; the ghost (no AD account) is still reported, outside the default gate.
     expect(doc.summary.counts).toMatchObject({

@@ -209,7 +209,7 @@ describe("Markdown summary", () => {
   it("shows the verdict with its exit code, coverage, the checks and a next step per category", async () => {
     const r = await crafted();
     const md = gapMarkdown(r, judge({ result: r }));
-    expect(md).toMatch(/\*\*FAIL\*\* \(exit 1\) — 3 gap\(s\)/);
+    expect(md).toMatch(/\*\*FAIL\*\* \(exit 1\) — 3 gaps/);
     expect(md).toMatch(/Coverage: 6 users matched of 7 AD users and 7 synced Entra ID users/);
     expect(md).toContain("| MissingInEntra users within the threshold | **fail** | 1 user MissingInEntra |");
     expect(md).toMatch(
