@@ -40,7 +40,7 @@ const without = (f: Record<string, unknown>, key: string) =>
 beforeAll(async () => {
   emu = await startEmulator();
   // scripts/ and pipelines/ too: test 2c runs the deploy stage's own script (pipelines/scripts/deploy.sh) here.
-  session = new PulumiSession(stageRootProgram(["scripts", "pipelines"]), {
+  session = new PulumiSession(stageRootProgram(["scripts", "pipelines", "gap"]), {
     ...emulatorEnv(emu, SIGN_IN),
     AZURE_PASSWORD: ADMIN.password,
   });
@@ -190,6 +190,17 @@ describe("DirectoryFeatureSettings with the real Pulumi CLI against the local te
     await session.expect(["up", "--yes", "--skip-preview"]);
   });
 
+  it("6. app-only (the pipeline's workload-identity path): up repairs drift with a client credential, no user signs in", async () => {
+    await turnOffOutOfBand();
+    const appOnly = { env: { SYNCGAP_AUTH_METHOD: "clientSecret", AZURE_CLIENT_SECRET: APP.clientSecrets[0].value } };
+    const up = await session.run(["up", "--yes", "--skip-preview"], appOnly);
+    expect(up.code, up.output).toBe(0);
+    expect(up.output).toMatch(/1 updated/);
+    expect((await features()).bypassDirSyncOverridesEnabled).toBe(true);
+    const clean = await session.run(["preview", "--refresh", "--expect-no-changes"], appOnly);
+    expect(clean.code, clean.output).toBe(0);
+  });
+
   it("7. stack export and the CLI output hold no password, client secret or token", async () => {
     const exported = await session.expect(["stack", "export"]);
     const history = await session.expect(["stack", "history", "--show-secrets=false"]);
@@ -278,7 +289,7 @@ describe("the same on Azure Blob state (Azurite): up, drift, repair, locks, a ba
     az = await startAzurite();
     await az.createContainer(CONTAINER);
     blob = new PulumiSession(
-      stageRootProgram(["scripts", "pipelines"]), // B7 runs the deploy stage's script
+      stageRootProgram(["scripts", "pipelines", "gap"]), // B7 runs the deploy stage's script
       { ...emulatorEnv(emu, SIGN_IN), AZURE_PASSWORD: ADMIN.password },
       { url: az.backendUrl(CONTAINER), env: az.env() },
     );
