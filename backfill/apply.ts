@@ -13,10 +13,10 @@
  * attempted. Every run writes that report (`--dry-run` writes nothing, not even the report).
  */
 import { dirname, join } from "node:path";
+import { createFileDurably, writeFileDurably } from "../gap/privateFiles";
 import { TOOL } from "../gap/version";
 import { type GuardedChange, inverse } from "./changes";
 import { BackfillError } from "./errors";
-import { createFileDurably, writeFileDurably } from "./files";
 import { type AdWriter, type AdWriteTarget, AdWriter as Writer } from "./ldap";
 import { changeFile } from "./ldif";
 import {

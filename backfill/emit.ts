@@ -19,10 +19,10 @@
  */
 import { join } from "node:path";
 import { isGuidString } from "../ad/ids";
+import { writeFileDurably } from "../gap/privateFiles";
 import { planChanges } from "./apply";
 import { type GuardedChange, inverse } from "./changes";
 import { BackfillError } from "./errors";
-import { writeFileDurably } from "./files";
 import { changeFile } from "./ldif";
 import type { BackfillPlan } from "./types";
 import { mobileProblem } from "./values";

@@ -6,12 +6,13 @@
  * The reports hold directory data (names, phone numbers), so each file is created readable by its owner only (mode
  * 0600, narrowed further by the umask) and the folder, when syncgap creates it, 0700. Each is written to a temporary
  * file and renamed into place: a reader sees the old report or the new one, and an existing file's looser mode is not
- * kept. Report files of an earlier run that this run does not write are removed, so the folder holds only this run's.
+ * kept (../privateFiles.ts). Report files of an earlier run that this run does not write are removed, so the folder
+ * holds only this run's.
  */
 import { mkdirSync, rmSync } from "node:fs";
-import { open, rename, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { impactOf } from "../impact";
+import { writePrivateFile } from "../privateFiles";
 import type { GapResult } from "../types";
 import type { Verdict } from "../verdict";
 import { impactCsv } from "./csv";
@@ -89,7 +90,7 @@ export async function writeReports(result: GapResult, opts: WriteOptions): Promi
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const writes: Promise<void>[] = [];
   const put = (path: string, data: string | Buffer) => {
-    writes.push(writePrivate(path, data));
+    writes.push(writePrivateFile(path, data));
   };
   const verdict = opts.verdict;
   const formats = opts.formats ?? REPORT_FORMATS;
@@ -151,21 +152,4 @@ export async function writeReports(result: GapResult, opts: WriteOptions): Promi
   }
   await Promise.all(writes);
   return written;
-}
-
-/** Writes a file readable by its owner only, through a temporary file renamed into place (see the file comment). */
-async function writePrivate(path: string, data: string | Buffer): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fh = await open(tmp, "w", 0o600);
-  try {
-    await fh.writeFile(data);
-  } finally {
-    await fh.close();
-  }
-  try {
-    await rename(tmp, path);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
 }

@@ -1,7 +1,9 @@
 /**
- * Files that must survive a crash: the plan, the undo file (written before the first write to AD, so that a process
- * killed mid-apply still leaves the way back), the reports. Each is written to a temporary file, fsync'd, renamed
- * into place and its folder fsync'd (a rename is durable only once the directory entry is), readable by its owner only.
+ * Files that hold directory data, created readable by their owner only (0600, narrowed by the umask) and written to a
+ * temporary file renamed into place, so a reader sees the old file or the new one and an old file's looser mode is not
+ * kept: the reports (gap/reports), the back-fill's plan and undo files. Those that must survive a crash — the undo file
+ * is written before the first write to AD, so a process killed mid-apply still leaves the way back — are also fsync'd,
+ * and so is their folder (a rename is durable only once the directory entry is).
  */
 import { constants } from "node:fs";
 import { open, rename, rm } from "node:fs/promises";
@@ -16,13 +18,17 @@ async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-/** Writes `data` to `path` durably (see the file comment), replacing what was there. */
-export async function writeFileDurably(path: string, data: string | Buffer): Promise<void> {
+/** Writes `data` to `path`, owner-only, through a temporary file renamed into place (see the file comment). */
+export async function writePrivateFile(
+  path: string,
+  data: string | Buffer,
+  opts: { durable?: boolean } = {},
+): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`;
   const fh = await open(tmp, "w", 0o600);
   try {
     await fh.writeFile(data);
-    await fh.sync();
+    if (opts.durable) await fh.sync();
   } finally {
     await fh.close();
   }
@@ -32,7 +38,12 @@ export async function writeFileDurably(path: string, data: string | Buffer): Pro
     await rm(tmp, { force: true });
     throw e;
   }
-  await fsyncDir(dirname(path));
+  if (opts.durable) await fsyncDir(dirname(path));
+}
+
+/** writePrivateFile, fsync'd with its folder: for files that must survive a crash. */
+export function writeFileDurably(path: string, data: string | Buffer): Promise<void> {
+  return writePrivateFile(path, data, { durable: true });
 }
 
 /**
