@@ -57,6 +57,10 @@ export function readBootstrapConfig(config: ConfigReader): PipelineIdentityArgs 
   if (!Array.isArray(audiences) || audiences.length === 0 || audiences.some((a) => typeof a !== "string" || !a)) {
     problems.push("federationAudiences must be a non-empty list of strings");
   }
+  const auditEvidence = config.get("auditEvidence") ?? "false";
+  if (auditEvidence !== "true" && auditEvidence !== "false") {
+    problems.push(`auditEvidence is "${auditEvidence}"; use true or false`);
+  }
   const owners = config.getObject<string[]>("owners") ?? [];
   for (const o of owners) if (!GUID.test(o)) problems.push(`owners: "${o}" is not an object id (GUID)`);
   if (problems.length) {
@@ -68,6 +72,7 @@ export function readBootstrapConfig(config: ConfigReader): PipelineIdentityArgs 
   return {
     displayName: config.get("displayName") ?? "syncgap pipeline",
     enforcementIdentity: enforcement,
+    ...(auditEvidence === "true" ? { auditEvidence: true } : {}),
     federation: { issuer: issuer as string, subject: subject as string, audiences },
     ...(owners.length ? { owners } : {}),
   };

@@ -9,7 +9,12 @@
  * if one differs, so a wrong constant cannot grant the wrong permission.
  */
 
-import { GRAPH_PERMISSIONS, MICROSOFT_GRAPH_APP_ID, type PermissionKind } from "../policies/lib/graphPermissions";
+import {
+  AUDIT_EVIDENCE_PERMISSIONS,
+  GRAPH_PERMISSIONS,
+  MICROSOFT_GRAPH_APP_ID,
+  type PermissionKind,
+} from "../policies/lib/graphPermissions";
 
 export { MICROSOFT_GRAPH_APP_ID };
 
@@ -49,6 +54,16 @@ export const APP_ROLES = {
     id: idOf("OnPremDirectorySynchronization.ReadWrite.All", "Role"),
     why: "enforcement: pulumi up PATCHes onPremisesDirectorySynchronization features (includes reading them)",
   },
+  "AuditLog.Read.All": {
+    value: "AuditLog.Read.All",
+    id: idOf("AuditLog.Read.All", "Role"),
+    why: "audit evidence (auditEvidence: true): drift and gate name who changed the switch (GET /auditLogs/directoryAudits)",
+  },
+  "Directory.Read.All": {
+    value: "Directory.Read.All",
+    id: idOf("Directory.Read.All", "Role"),
+    why: "audit evidence (auditEvidence: true): GET /auditLogs/directoryAudits takes it with AuditLog.Read.All",
+  },
 } as const satisfies Record<string, GraphPermission>;
 
 /** Delegated permissions (OAuth2 permission scopes). */
@@ -65,14 +80,17 @@ export type EnforcementIdentity = "appOnly" | "delegated";
 /**
  * The application permissions of the pipeline identity. appOnly: it enforces, so it gets ReadWrite on the sync
  * settings. delegated: it only reads them; writing is left to a Global Administrator's delegated sign-in.
+ * auditEvidence: also what reading the directory audit log takes (AUDIT_EVIDENCE_PERMISSIONS), opt-in because
+ * Directory.Read.All reads the whole directory.
  */
-export function pipelineAppRoles(mode: EnforcementIdentity): GraphPermission[] {
+export function pipelineAppRoles(mode: EnforcementIdentity, opts: { auditEvidence?: boolean } = {}): GraphPermission[] {
   return [
     APP_ROLES["User.Read.All"],
     APP_ROLES["Organization.Read.All"],
     mode === "appOnly"
       ? APP_ROLES["OnPremDirectorySynchronization.ReadWrite.All"]
       : APP_ROLES["OnPremDirectorySynchronization.Read.All"],
+    ...(opts.auditEvidence ? AUDIT_EVIDENCE_PERMISSIONS.map((name) => APP_ROLES[name]) : []),
   ];
 }
 

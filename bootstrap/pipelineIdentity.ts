@@ -34,6 +34,11 @@ export interface PipelineIdentityArgs {
   displayName: string;
   federation: FederationSettings;
   enforcementIdentity: EnforcementIdentity;
+  /**
+   * Also grant what reading the directory audit log takes (AuditLog.Read.All, Directory.Read.All), so the nightly
+   * drift check and the gate name who changed the switch; the stacks' policy config then sets auditEvidence: true.
+   */
+  auditEvidence?: boolean;
   /** Object ids of the users who own the app registrations (besides whoever runs the bootstrap). */
   owners?: string[];
 }
@@ -70,7 +75,7 @@ export class PipelineIdentity extends pulumi.ComponentResource {
   constructor(name: string, args: PipelineIdentityArgs, opts?: pulumi.ComponentResourceOptions) {
     super("syncgap:bootstrap:PipelineIdentity", name, {}, opts);
     const parent = { parent: this };
-    const roles = pipelineAppRoles(args.enforcementIdentity);
+    const roles = pipelineAppRoles(args.enforcementIdentity, { auditEvidence: args.auditEvidence });
     this.grantedAppRoles = roles.map((r) => r.value);
 
     // Looked up, never managed: the bootstrap must not own (or ever delete) Microsoft Graph's service principal.

@@ -44,6 +44,13 @@ export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 export const LOCAL_TENANT_ID = "2b7e4f1a-9c3d-4e5f-8a6b-7c8d9e0f1a2b";
 export const PIPELINE_APP_ID = "6d1f3a5b-7c9e-4b2d-8f0a-1c3e5a7b9d2f";
 export const SERVICE_CONNECTION = "syncgap-local";
+/**
+ * The pipeline identity as the bootstrap makes it with `auditEvidence: true` (AuditLog.Read.All and Directory.Read.All
+ * besides), behind a service connection of its own, so one local tenant shows both nightly drift messages: with the
+ * name of who changed the switch, and with the note on the permission that would tell.
+ */
+export const AUDIT_APP_ID = "4c8e0a2b-6d1f-4e3a-9b5c-0d2f4a6c8e1b";
+export const AUDIT_SERVICE_CONNECTION = "syncgap-local-audit";
 /** The public-client app for delegated enforcement (the bootstrap's delegatedClientId). */
 export const DELEGATED_APP_ID = "8e2a4c6d-0f1b-4d3e-9a5c-7b9d1f3a5c7e";
 /** A cloud-only Global Administrator who signs in with the device code (delegated enforcement). */
@@ -229,6 +236,11 @@ export class LocalTenant {
         tenantId: emulator.tenantId,
         servicePrincipalId: PIPELINE_APP_ID,
       },
+      [AUDIT_SERVICE_CONNECTION]: {
+        id: "5a7c9e1b-3d5f-4a6c-8e0b-2d4f6a8c0e3d",
+        tenantId: emulator.tenantId,
+        servicePrincipalId: AUDIT_APP_ID,
+      },
     };
     const pulumiDir = (process.env.PATH ?? "")
       .split(":")
@@ -268,6 +280,19 @@ export class LocalTenant {
           appId: PIPELINE_APP_ID,
           clientSecrets: [{ value: secret }],
           appRoles: ["User.Read.All", "Organization.Read.All", "OnPremDirectorySynchronization.ReadWrite.All"],
+        },
+        {
+          displayName: "syncgap pipeline (local, audit evidence)",
+          appId: AUDIT_APP_ID,
+          // the variable group holds one AZURE_CLIENT_SECRET for the tenant's pipeline identities
+          clientSecrets: [{ value: secret }],
+          appRoles: [
+            "User.Read.All",
+            "Organization.Read.All",
+            "OnPremDirectorySynchronization.ReadWrite.All",
+            "AuditLog.Read.All",
+            "Directory.Read.All",
+          ],
         },
         {
           displayName: "syncgap pipeline (local, delegated enforcement)",
@@ -320,7 +345,11 @@ export class LocalTenant {
    * A tenant entry for the pipeline's `tenants` parameter, with its stack file (Pulumi.<stack>.yaml) and policy
    * configuration written into the checkout. `authority: "cloud"` makes a stack the policy pack rejects.
    */
-  tenant(stack: string, authority: "onPremises" | "cloud" = "onPremises"): TenantEntry {
+  tenant(
+    stack: string,
+    authority: "onPremises" | "cloud" = "onPremises",
+    opts: { auditEvidence?: boolean } = {},
+  ): TenantEntry {
     writeFileSync(
       path.join(this.sourcesDir, `Pulumi.${stack}.yaml`),
       `config:\n  syncgap:mobilePhoneAuthority: ${authority}\n`,
@@ -331,6 +360,7 @@ export class LocalTenant {
       `${JSON.stringify(
         {
           "mobile-authority-flag": { enforcementLevel: "mandatory", authority: "onPremises" },
+          ...(opts.auditEvidence ? { "pipeline-identity-least-privilege": { auditEvidence: true } } : {}),
           "one-settings-resource-per-tenant": { enforcementLevel: "mandatory" },
           "mobile-gap-impact": {
             enforcementLevel: "advisory",
@@ -349,7 +379,12 @@ export class LocalTenant {
         2,
       )}\n`,
     );
-    return { stack, serviceConnection: SERVICE_CONNECTION, environment: `syncgap-${stack}`, policyPackConfig };
+    return {
+      stack,
+      serviceConnection: opts.auditEvidence ? AUDIT_SERVICE_CONNECTION : SERVICE_CONNECTION,
+      environment: `syncgap-${stack}`,
+      policyPackConfig,
+    };
   }
 
   /** The pipeline identity's Graph connection (what an administrator's tool would use for an out-of-band change). */

@@ -40,6 +40,9 @@ const rows: [name: string, application: string | null, delegated: string | null]
     "c22a92cc-79bf-4bb1-8b6c-e0a05d3d80ce",
     "c2d95988-7604-4ba1-aaed-38a5f82a51c7",
   ],
+  // Optional, for audit evidence (who changed the switch): GET /auditLogs/directoryAudits needs both AuditLog.Read.All
+  // and Directory.Read.All (https://learn.microsoft.com/graph/api/directoryaudit-list#permissions).
+  ["AuditLog.Read.All", "b0afded3-3588-46d8-8b3d-9842eff778da", "e4c9e354-4dc5-45b8-9e7c-e1393b0b1a20"],
   // Sign-in scopes.
   ["openid", null, "37f7f235-527c-4136-accd-4a02d197296e"],
   ["profile", null, "14dad69e-099b-42c9-810b-d002981feec1"],
@@ -116,6 +119,13 @@ export const SYNCGAP_GRAPH_PERMISSIONS = [
   "OnPremDirectorySynchronization.Read.All",
   "OnPremDirectorySynchronization.ReadWrite.All",
 ] as const;
+
+/**
+ * What reading the directory audit log takes (https://learn.microsoft.com/graph/api/directoryaudit-list#permissions):
+ * optional, so that the nightly drift check and the post-deploy gate can name who changed the switch and when.
+ * Directory.Read.All reads the whole directory, so it is opt-in (bootstrap `auditEvidence`, policy `auditEvidence`).
+ */
+export const AUDIT_EVIDENCE_PERMISSIONS = ["AuditLog.Read.All", "Directory.Read.All"] as const;
 
 /** Delegated sign-in scopes that grant no directory access of their own. */
 export const SIGN_IN_SCOPES = ["openid", "profile", "offline_access"] as const;

@@ -7,7 +7,10 @@
  * (OnPremDirectorySynchronization.ReadWrite.All): https://learn.microsoft.com/graph/api/onpremisesdirectorysynchronization-update,
  * https://learn.microsoft.com/graph/api/user-list. Anything else (Directory.ReadWrite.All,
  * RoleManagement.ReadWrite.Directory, Application.ReadWrite.All, AppRoleAssignment.ReadWrite.All, …) is a violation
- * that names the permission. Ids come from policies/lib/graphPermissions.ts; an id that table does not know is a
+ * that names the permission. `auditEvidence: true` also allows what reading the directory audit log takes
+ * (AuditLog.Read.All and Directory.Read.All, https://learn.microsoft.com/graph/api/directoryaudit-list#permissions), for
+ * a pipeline identity the bootstrap made with `auditEvidence` so that drift and gate reports name who changed the
+ * switch. Ids come from policies/lib/graphPermissions.ts; an id that table does not know is a
  * violation ("cannot verify"), never a pass.
  *
  * Checked resources (@pulumi/azuread v6):
@@ -24,6 +27,7 @@
  */
 import type { PolicyConfigSchema, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
 import {
+  AUDIT_EVIDENCE_PERMISSIONS,
   type GraphPermission,
   isKnownGraphPermissionId,
   MICROSOFT_GRAPH_APP_ID,
@@ -52,6 +56,7 @@ export const DEFAULT_ACCESS_ROLE_ID = "00000000-0000-0000-0000-000000000000";
 export interface PipelineIdentityConfig {
   allowedApplicationPermissions: string[];
   allowedDelegatedPermissions: string[];
+  auditEvidence: boolean;
   graphServicePrincipalObjectIds: string[];
   nonGraphResourceObjectIds: string[];
   knownPermissions: GraphPermission[];
@@ -74,6 +79,12 @@ export const configSchema: PolicyConfigSchema = {
       uniqueItems: true,
       default: [...SYNCGAP_GRAPH_PERMISSIONS, ...SIGN_IN_SCOPES],
       description: "Microsoft Graph delegated permissions (scopes, type Scope) the pipeline identity may hold.",
+    },
+    auditEvidence: {
+      type: "boolean",
+      default: false,
+      description:
+        "Also allow AuditLog.Read.All and Directory.Read.All (application and delegated), which reading the directory audit log takes, so drift and gate reports can name who changed the switch.",
     },
     graphServicePrincipalObjectIds: {
       type: "array",
@@ -231,9 +242,10 @@ export function pipelineIdentityViolations(
 ): { messages: string[]; unknowns: Error[] } {
   const index = permissionIndex(cfg.knownPermissions);
   const { refs, unknowns, unverifiable } = graphPermissionRefs(args, cfg, index);
+  const audit = cfg.auditEvidence ? AUDIT_EVIDENCE_PERMISSIONS : [];
   const allowed: Record<string, Set<string>> = {
-    Role: new Set(cfg.allowedApplicationPermissions),
-    Scope: new Set(cfg.allowedDelegatedPermissions),
+    Role: new Set([...cfg.allowedApplicationPermissions, ...audit]),
+    Scope: new Set([...cfg.allowedDelegatedPermissions, ...audit]),
   };
   const allowList = (kind: string) =>
     kind === "Role" ? "allowedApplicationPermissions" : "allowedDelegatedPermissions";
@@ -267,7 +279,11 @@ export function pipelineIdentityViolations(
     messages.push(
       `${subject} grants the Microsoft Graph ${kindWords(ref.kind)} ${permission.name}` +
         `${permission.id ? ` (${permission.id})` : ""} at ${ref.at}, which syncgap does not need. The pipeline identity ` +
-        `may hold only ${[...allowed[ref.kind]].join(", ")} (policy config ${allowList(ref.kind)}). Remove ${permission.name}. ${see}`,
+        `may hold only ${[...allowed[ref.kind]].join(", ")} (policy config ${allowList(ref.kind)}${
+          (AUDIT_EVIDENCE_PERMISSIONS as readonly string[]).includes(permission.name) && !cfg.auditEvidence
+            ? "; it is one of the audit-evidence permissions: set the policy config auditEvidence: true if the bootstrap granted them for that"
+            : ""
+        }). Remove ${permission.name}. ${see}`,
     );
   }
   for (const what of unverifiable) {

@@ -77,9 +77,14 @@ const federation = {
 };
 
 /** Creates a component and waits until every child resource is registered with the mocks. */
-async function build(name: string, enforcementIdentity: "appOnly" | "delegated") {
+async function build(name: string, enforcementIdentity: "appOnly" | "delegated", auditEvidence?: boolean) {
   const before = registered.length;
-  const identity = new PipelineIdentity(name, { displayName: `syncgap ${name}`, federation, enforcementIdentity });
+  const identity = new PipelineIdentity(name, {
+    displayName: `syncgap ${name}`,
+    federation,
+    enforcementIdentity,
+    ...(auditEvidence ? { auditEvidence } : {}),
+  });
   await value(
     pulumi
       .all([
@@ -201,7 +206,7 @@ describe("permission ids", () => {
     for (const p of Object.values(DELEGATED_SCOPES)) {
       expect(GRAPH_PERMISSIONS.find((g) => g.name === p.value && g.kind === "Scope")?.id).toBe(p.id);
     }
-    expect(ALLOWED_APP_ROLE_IDS).toHaveLength(4);
+    expect(ALLOWED_APP_ROLE_IDS).toHaveLength(6);
   });
 
   it("refuse to deploy when the tenant's Graph publishes another id, or none, for a permission", () => {
@@ -233,6 +238,33 @@ describe("least privilege (policies/rules/pipeline-identity-least-privilege.ts)"
     });
   }
 
+  it("with auditEvidence, grants AuditLog.Read.All and Directory.Read.All, which the policy allows only with auditEvidence: true", async () => {
+    const { mine, identity } = await build("policy-audit", "appOnly", true);
+    expect(identity.grantedAppRoles).toEqual([
+      "User.Read.All",
+      "Organization.Read.All",
+      "OnPremDirectorySynchronization.ReadWrite.All",
+      "AuditLog.Read.All",
+      "Directory.Read.All",
+    ]);
+    const app = mine.find((r) => r.type === T.app) as Registered;
+    const ids = (app.inputs.requiredResourceAccesses as { resourceAccesses: { id: string }[] }[])[0]?.resourceAccesses;
+    expect(ids?.map((a) => a.id)).toEqual(
+      expect.arrayContaining(["b0afded3-3588-46d8-8b3d-9842eff778da", "7ab1d382-f21e-4acd-a863-ba3e13f7da61"]),
+    );
+    const allowed = { auditEvidence: true };
+    for (const r of mine.filter((x) => checked.includes(x.type))) {
+      expect(
+        await runResourcePolicy(
+          pipelineIdentityLeastPrivilege,
+          createResourceValidationArgs(r.inputs, { type: r.type, name: r.name, config: allowed }),
+        ),
+        `${r.type} ${r.name}`,
+      ).toEqual({ violations: [] });
+    }
+    expect((await violations(app)).violations.map((v) => v.message).join("\n")).toMatch(/auditEvidence: true/);
+  });
+
   it("would catch a broader permission added to the bootstrap's application (the check is live)", async () => {
     const { of } = await build("policy-control", "appOnly");
     const app = structuredClone(of(T.app)[0] as Registered);
@@ -249,15 +281,15 @@ describe("bootstrap configuration", () => {
     getObject: <T>(k: string) => values[k] as T | undefined,
   });
 
+  const base = {
+    azureDevOpsOrganization: "contoso",
+    azureDevOpsOrganizationId: "7f3b1c52-0d6e-4f4a-9b8e-2a1c3d4e5f60",
+    azureDevOpsProject: "identity",
+    serviceConnectionName: "syncgap-contoso",
+  };
+
   it("builds the classic issuer and subject from the organization, project and service connection", () => {
-    const args = readBootstrapConfig(
-      reader({
-        azureDevOpsOrganization: "contoso",
-        azureDevOpsOrganizationId: "7f3b1c52-0d6e-4f4a-9b8e-2a1c3d4e5f60",
-        azureDevOpsProject: "identity",
-        serviceConnectionName: "syncgap-contoso",
-      }),
-    );
+    const args = readBootstrapConfig(reader(base));
     expect(args.federation).toEqual({
       issuer: "https://vstoken.dev.azure.com/7f3b1c52-0d6e-4f4a-9b8e-2a1c3d4e5f60",
       subject: "sc://contoso/identity/syncgap-contoso",
@@ -265,6 +297,9 @@ describe("bootstrap configuration", () => {
     });
     expect(args.enforcementIdentity).toBe("appOnly");
     expect(args.displayName).toBe("syncgap pipeline");
+    expect(args.auditEvidence).toBeUndefined();
+    expect(readBootstrapConfig(reader({ ...base, auditEvidence: "true" })).auditEvidence).toBe(true);
+    expect(() => readBootstrapConfig(reader({ ...base, auditEvidence: "yes" }))).toThrow(/auditEvidence is "yes"/);
   });
 
   it("takes the issuer and subject as Azure DevOps shows them, when given", () => {

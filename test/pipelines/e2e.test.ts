@@ -20,7 +20,13 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { summarize } from "../../pipelines/runner/cli";
-import { GLOBAL_ADMIN_UPN, LocalTenant, STATE_CONTAINER, type TenantEntry } from "../../pipelines/runner/localTenant";
+import {
+  AUDIT_SERVICE_CONNECTION,
+  GLOBAL_ADMIN_UPN,
+  LocalTenant,
+  STATE_CONTAINER,
+  type TenantEntry,
+} from "../../pipelines/runner/localTenant";
 import { issues, type RunOptions, type RunRecord, runPipeline } from "../../pipelines/runner/run";
 import { PipelineSchema } from "../../pipelines/runner/schema";
 
@@ -252,6 +258,35 @@ describe("nightly", () => {
     const nightly = await run({ reason: "Schedule", parameters: { tenants: [ok] } });
     expect(step(nightly, "nightly_e2e_ok", "nightly", "Drift")?.result).toBe("Succeeded");
     expect(step(nightly, "nightly_e2e_ok", "nightly", "Drift")?.output).toContain("No drift in stack e2e-ok.");
+  }, 900_000);
+});
+
+describe("nightly with audit evidence (bootstrap auditEvidence: true)", () => {
+  it("names who turned the switch off, and when, in the drift line and the drift summary", async () => {
+    const audited = local.tenant("e2e-ok", "onPremises", { auditEvidence: true });
+    expect(audited.serviceConnection).toBe(AUDIT_SERVICE_CONNECTION);
+    const before = new Date();
+    await local.changeOutOfBand("bypassDirSyncOverridesEnabled", false, { userPrincipalName: GLOBAL_ADMIN_UPN });
+    const r = await run({ reason: "Schedule", parameters: { tenants: [audited] } });
+    const drift = step(r, "nightly_e2e_ok", "nightly", "Drift");
+    expect(drift?.result).toBe("Failed");
+    const lines = issues(r, "error")
+      .map((c) => c.message)
+      .filter((m) => m.startsWith("Drift: bypassDirSyncOverridesEnabled"));
+    expect(lines).toHaveLength(1);
+    const m =
+      /^Drift: bypassDirSyncOverridesEnabled is false in the tenant, declared true — bypassDirSyncOverridesEnabled true → false changed at (\S+) by user ga@syncgaplocal\.onmicrosoft\.com \(directory audit record [^)]+\)$/.exec(
+        lines[0] as string,
+      );
+    expect(m, lines[0]).not.toBeNull();
+    const at = new Date(m?.[1] as string).getTime();
+    expect(at).toBeGreaterThanOrEqual(before.getTime() - 1000);
+    expect(at).toBeLessThanOrEqual(Date.now());
+    expect(lines[0]).not.toContain("note:");
+    const nightly = r.artifacts.find((a) => a.name === "nightly-e2e-ok");
+    const md = readFileSync(path.join(nightly?.path as string, "drift.md"), "utf8");
+    expect(md).toContain("Audit evidence: bypassDirSyncOverridesEnabled true → false changed at");
+    expect(md).toContain("ga@syncgaplocal.onmicrosoft.com");
   }, 900_000);
 });
 

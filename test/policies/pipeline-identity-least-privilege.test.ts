@@ -108,6 +108,23 @@ describe("pipeline-identity-least-privilege", () => {
     ).toEqual([]);
   });
 
+  it("allows the audit-evidence permissions only with auditEvidence: true, and says so when they are refused", async () => {
+    const props = applicationProps([
+      { id: id("AuditLog.Read.All", "Role"), type: "Role" },
+      { id: id("Directory.Read.All", "Role"), type: "Role" },
+    ]);
+    const refused = (await check(props)).violations.map((v) => v.message);
+    expect(refused).toHaveLength(2);
+    expect(refused[0]).toContain("AuditLog.Read.All");
+    expect(refused[0]).toContain("set the policy config auditEvidence: true");
+    expect((await check(props, AZUREAD_TYPES.application, { auditEvidence: true })).violations).toEqual([]);
+    // it does not open anything else
+    const broader = applicationProps([{ id: id("Directory.ReadWrite.All", "Role"), type: "Role" }]);
+    const r = await check(broader, AZUREAD_TYPES.application, { auditEvidence: true });
+    expect(r.violations).toHaveLength(1);
+    expect(r.violations[0].message).not.toContain("auditEvidence");
+  });
+
   it("names ids added through knownPermissions (knowing is not allowing)", async () => {
     const props = applicationProps([{ id: UNKNOWN_ID, type: "Role" }]);
     const config = { knownPermissions: [{ name: "Example.ReadWrite.All", kind: "Role", id: UNKNOWN_ID }] };
