@@ -5,6 +5,7 @@ export { emitFiles, emitTexts, psLine, psLiteral } from "./emit";
 export { BackfillError } from "./errors";
 export { AdWriter, type AdWriteTarget, delegationAdvice } from "./ldap";
 export { changeFile, parseChangeFile } from "./ldif";
+export { LOSS_REMEDIES, LOSS_STANDINGS, type LossReview, type LossStanding, reviewLosses } from "./losses";
 export { planFromGapResult, rowDigest, runBackfillPlan, tapAdSource } from "./plan";
 export { checkPlan, planCsv, planJson, readDecisionsCsv, readPlanJson, writePlanFiles } from "./planFiles";
 export * from "./types";

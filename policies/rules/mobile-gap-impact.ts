@@ -8,6 +8,12 @@
  * The gap library's impact summary counts them: `overwrites` (AD has another number) + `clears` (AD has none).
  * Format-only differences are reported, not counted.
  *
+ * No-loss mode (`noLoss: { plan, decisions? }`, the back-fill's reviewed plan: docs/backfill.md): each number the
+ * switch would lose must be settled by the plan — written into AD by it (the deploy stage applies the plan before
+ * `pulumi up`; once applied the user is no longer lost) or decided `ad` (knowingly given up). A user still to review,
+ * changed since the plan, or not in it is a violation naming what to do (backfill/losses.ts); maxOverwrites does not
+ * apply. A plan that cannot be read or was edited other than in its decisions is a violation too, never a pass.
+ *
  * Never a silent pass: when the directories cannot be read (no AD source configured, a connection refused, a 403,
  * a timeout) the policy reports that as a violation, which fails the preview when the policy is mandatory.
  *
@@ -19,6 +25,7 @@
  * The gap library is loaded lazily, inside the check, so the policy pack still loads (and the other policies still
  * run) if the library fails to import; that failure is then reported like any other unreadable directory.
  */
+import { existsSync } from "node:fs";
 import path from "node:path";
 import type { PolicyConfigSchema, PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
@@ -61,8 +68,16 @@ export interface EntraSourceConfig {
   path?: string;
 }
 
+export interface NoLossConfig {
+  /** backfill-plan.json (relative paths: from the policy pack's working directory). */
+  plan: string;
+  /** The reviewed backfill-plan.csv; default: the one next to the plan, when there is one. */
+  decisions?: string;
+}
+
 export interface MobileGapImpactConfig {
   maxOverwrites: number;
+  noLoss?: NoLossConfig;
   ad?: AdSourceConfig;
   entra?: EntraSourceConfig;
   defaultRegion: string;
@@ -96,6 +111,20 @@ export const configSchema: PolicyConfigSchema = {
       default: 0,
       description:
         "Most cloud-entered mobile numbers (overwritten + cleared) the change may overwrite before it is a violation.",
+    },
+    noLoss: {
+      type: "object",
+      additionalProperties: false,
+      required: ["plan"],
+      description:
+        "No-loss mode: every cloud number the switch would lose must be settled by this reviewed back-fill plan (written into AD, or decided ad); maxOverwrites does not apply. See docs/backfill.md.",
+      properties: {
+        plan: { type: "string", description: "Path of backfill-plan.json." },
+        decisions: {
+          type: "string",
+          description: "Path of the reviewed backfill-plan.csv (default: the one next to the plan, when present).",
+        },
+      },
     },
     ad: {
       type: "object",
@@ -172,27 +201,45 @@ export class GapConfigError extends Error {
   override name = "GapConfigError";
 }
 
+/** The part of backfill/index.ts the no-loss mode uses. */
+export interface BackfillLibrary {
+  readPlanJson: typeof import("../../backfill").readPlanJson;
+  readDecisionsCsv: typeof import("../../backfill").readDecisionsCsv;
+  reviewLosses: typeof import("../../backfill").reviewLosses;
+  LOSS_REMEDIES: typeof import("../../backfill").LOSS_REMEDIES;
+}
+
 /**
- * Loads gap/index.ts through tsx (esbuild, no type check), as the provider loads its implementation. Pulumi's
+ * Loads one of syncgap's own modules (gap/index.ts, backfill/index.ts) through tsx (esbuild, no type check), as the
+ * provider loads its implementation. Pulumi's
  * policy-pack runner has ts-node registered with type checking on, which would type-check the whole library on
  * every preview (slow, and a type error anywhere in it would stop the analysis); `tsc` in CI is where types are
  * checked. Without tsx (a compiled install), a plain require.
  */
-function requireGap(): unknown {
+function requireOwn(id: "../../gap" | "../../backfill"): unknown {
   let tsx: { require(id: string, fromFile: string): unknown };
   try {
     tsx = require("tsx/cjs/api");
   } catch {
-    return require("../../gap");
+    return require(id);
   }
-  return tsx.require("../../gap", __filename);
+  return tsx.require(id, __filename);
+}
+
+/** Loads backfill/index.ts at call time (only in no-loss mode). */
+export function loadBackfillLibrary(): BackfillLibrary {
+  try {
+    return requireOwn("../../backfill") as BackfillLibrary;
+  } catch (e) {
+    throw new Error(`the back-fill library (backfill/index.ts) failed to load: ${errorText(e)}`);
+  }
 }
 
 /** Loads gap/index.ts at call time: a library that throws on import must not take the policy pack down. */
 export function loadGapLibrary(): GapLibrary {
   let mod: Partial<GapLibrary>;
   try {
-    mod = requireGap() as Partial<GapLibrary>;
+    mod = requireOwn("../../gap") as Partial<GapLibrary>;
   } catch (e) {
     throw new Error(`the gap library (gap/index.ts) failed to load: ${errorText(e)}`);
   }
@@ -287,6 +334,8 @@ export interface MobileGapImpactDeps {
   log?: (line: string) => void;
   /** Directory that relative paths in the config are resolved against (default: the policy pack's directory). */
   baseDir?: string;
+  /** The back-fill library for no-loss mode (default: backfill/index.ts, loaded when first needed). */
+  loadBackfill?: () => BackfillLibrary;
 }
 
 export function createMobileGapImpactPolicy(deps: MobileGapImpactDeps = {}): StackValidationPolicy {
@@ -357,6 +406,11 @@ export function createMobileGapImpactPolicy(deps: MobileGapImpactDeps = {}): Sta
       return;
     }
 
+    if (cfg.noLoss) {
+      checkNoLoss(result, cfg.noLoss, cfg.listUsers, label, baseDir, r.urn, report);
+      return;
+    }
+
     const { overwrites, clears, formatRewrites } = result.impact;
     const lost = overwrites + clears;
     const read = result.totals
@@ -385,6 +439,61 @@ export function createMobileGapImpactPolicy(deps: MobileGapImpactDeps = {}): Sta
     );
   }
 
+  function checkNoLoss(
+    result: GapImpact,
+    noLoss: NoLossConfig,
+    listUsers: number,
+    label: string,
+    baseDir: string,
+    urn: string,
+    report: (message: string, urn?: string) => void,
+  ): void {
+    const planPath = resolvePath(noLoss.plan, baseDir);
+    const nextToPlan = path.join(path.dirname(planPath), "backfill-plan.csv");
+    const decisionsPath = noLoss.decisions
+      ? resolvePath(noLoss.decisions, baseDir)
+      : existsSync(nextToPlan)
+        ? nextToPlan
+        : undefined;
+    let review: ReturnType<BackfillLibrary["reviewLosses"]>;
+    let lib: BackfillLibrary;
+    try {
+      lib = (deps.loadBackfill ?? loadBackfillLibrary)();
+      let { plan } = lib.readPlanJson(planPath);
+      if (decisionsPath) plan = lib.readDecisionsCsv(decisionsPath, plan).plan;
+      review = lib.reviewLosses(result.impact.rows, plan);
+    } catch (e) {
+      report(
+        `Cannot hold ${label}'s lost cloud numbers against the back-fill plan (policy config noLoss): ${errorText(e)}. ` +
+          `Unsettled numbers are unknown, so this is reported rather than passed. See ${docLink(name)}.`,
+        urn,
+      );
+      return;
+    }
+    const c = review.counts;
+    const lost = review.users.length;
+    const summary =
+      `${label}: AD authority (bypassDirSyncOverridesEnabled = true) would lose ${plural(lost, "cloud-entered mobile number")} ` +
+      `as things stand; the back-fill plan ${path.basename(planPath)}${decisionsPath ? ` with ${path.basename(decisionsPath)}` : ""} ` +
+      `writes ${c.keptByPlan} into AD first and gives up ${c.acceptedLoss} by decision (ad)`;
+    log(`[${name}] ${summary}; ${review.unsettled} unsettled.`);
+    if (review.unsettled === 0) return;
+    const parts: string[] = [];
+    for (const standing of ["review", "changedSincePlan", "notInPlan"] as const) {
+      const users = review.users.filter((u) => u.standing === standing).map((u) => u.row.userPrincipalName);
+      if (!users.length) continue;
+      const shown = users.slice(0, listUsers);
+      const who = shown.length
+        ? ` (${shown.join(", ")}${users.length > shown.length ? `, +${users.length - shown.length} more` : ""})`
+        : "";
+      parts.push(`${users.length} ${lib.LOSS_REMEDIES[standing].what}${who}: ${lib.LOSS_REMEDIES[standing].fix}`);
+    }
+    report(
+      `${summary}, but ${plural(review.unsettled, "number")} would be lost without a decision: ${parts.join("; ")}. ` +
+        `Microsoft: ${HOWTO_URL}. See ${docLink(name)}.`,
+      urn,
+    );
+  }
   return {
     name,
     description:

@@ -1,5 +1,9 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rowDigest, runBackfillPlan, writePlanFiles } from "../../backfill";
+import { recount } from "../../backfill/planFiles";
 import type { GapRunSpec, ImpactRow, ImpactSummary } from "../../gap/types";
 import {
   type AnalyzeFn,
@@ -257,5 +261,102 @@ describe("mobile-gap-impact with the real gap library (export files)", () => {
       "Users: ben.ng@corp.example.test, cat.ode@corp.example.test, dan.fox@corp.example.test.",
     );
     expect(lines.join("\n")).toContain("Read 6 AD users and 6 synced Entra ID users (6 matched)");
+  });
+});
+
+describe("mobile-gap-impact in no-loss mode (noLoss: a reviewed back-fill plan)", () => {
+  const fixtures = path.resolve(__dirname, "..", "fixtures", "policies");
+  const sources = {
+    ad: { kind: "ldif", path: path.join(fixtures, "ad-users.ldif") },
+    entra: { kind: "json", path: path.join(fixtures, "entra-users.json") },
+  } as const;
+  let dir: string;
+  let planPath: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), "syncgap-noloss-"));
+    // the plan `syncgap backfill plan` makes from the same exports: ben and cat to review, dan written, eve FormatOnly
+    const { plan } = await runBackfillPlan({ ad: sources.ad, entra: sources.entra });
+    planPath = (await writePlanFiles(dir, plan)).json;
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const check = async (noLoss: Record<string, unknown>) => {
+    const lines: string[] = [];
+    const policy = createMobileGapImpactPolicy({ log: (l) => lines.push(l), baseDir: dir });
+    const { violations } = await runStackPolicy(
+      policy,
+      createStackValidationArgs([createPolicyResource(settingsProps())], { ...sources, noLoss }),
+    );
+    return { violations: violations.map((v) => v.message), lines };
+  };
+
+  /** The CSV as an admin hands it back from Excel, with some decisions changed. */
+  const decide = (decisions: Record<string, string>, name: string) => {
+    const csv = readFileSync(path.join(dir, "backfill-plan.csv"), "utf8")
+      .split("\r\n")
+      .map((line) => {
+        const upn = Object.keys(decisions).find((u) => line.includes(`,${u},`));
+        return upn ? line.replace(/^[a-z]+,/, `${decisions[upn]},`) : line;
+      })
+      .join("\r\n");
+    const file = path.join(dir, name);
+    writeFileSync(file, csv);
+    return file;
+  };
+
+  it("fails while numbers the switch would lose are still to review, naming them and what to do", async () => {
+    const { violations, lines } = await check({ plan: planPath });
+    expect(violations).toHaveLength(1);
+    expect(violations[0]).toContain("would lose 3 cloud-entered mobile numbers");
+    expect(violations[0]).toContain("writes 1 into AD first and gives up 0 by decision (ad)");
+    expect(violations[0]).toContain(
+      "2 still to review (ben.ng@corp.example.test, cat.ode@corp.example.test): decide cloud or ad in the plan's Decision column",
+    );
+    expect(lines.join("\n")).toContain("2 unsettled");
+  });
+
+  it("passes once each lost number is decided: written into AD by the plan, or knowingly given up", async () => {
+    const decisions = decide({ "ben.ng@corp.example.test": "ad", "cat.ode@corp.example.test": "cloud" }, "decided.csv");
+    const { violations, lines } = await check({ plan: planPath, decisions });
+    expect(violations).toEqual([]);
+    expect(lines.join("\n")).toContain("writes 2 into AD first and gives up 1 by decision (ad); 0 unsettled");
+  });
+
+  it("takes the reviewed backfill-plan.csv next to the plan by default", async () => {
+    const { violations } = await check({ plan: planPath });
+    expect(violations[0]).toContain("with backfill-plan.csv");
+  });
+
+  it("counts users the plan does not hold, or whose numbers changed since it, as unsettled", async () => {
+    const other = mkdtempSync(path.join(tmpdir(), "syncgap-noloss-stale-"));
+    try {
+      const { plan } = await runBackfillPlan({ ad: sources.ad, entra: sources.entra }, { prefer: "cloud" });
+      const stale = {
+        ...plan,
+        rows: plan.rows
+          .filter((r) => r.userPrincipalName !== "dan.fox@corp.example.test")
+          .map((r) => {
+            if (r.userPrincipalName !== "ben.ng@corp.example.test") return r;
+            const changed = { ...r, entraMobile: "+14255550000" };
+            return { ...changed, rowDigest: rowDigest(changed) };
+          }),
+      };
+      const file = (await writePlanFiles(other, recount(stale))).json;
+      const { violations } = await check({ plan: file });
+      expect(violations).toHaveLength(1);
+      expect(violations[0]).toContain("1 changed since the plan (ben.ng@corp.example.test): make a new plan");
+      expect(violations[0]).toContain("1 not in the plan (dan.fox@corp.example.test)");
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+  });
+
+  it("is a violation, never a pass, when the plan is missing or its CSV was edited beyond Decision", async () => {
+    const missing = await check({ plan: path.join(dir, "nope.json") });
+    expect(missing.violations[0]).toMatch(/^Cannot hold .* against the back-fill plan .*cannot read the plan/);
+    const csv = readFileSync(path.join(dir, "backfill-plan.csv"), "utf8").replace("+442079460000", "+442079469999");
+    writeFileSync(path.join(dir, "tampered.csv"), csv);
+    const tampered = await check({ plan: planPath, decisions: path.join(dir, "tampered.csv") });
+    expect(tampered.violations[0]).toMatch(/EntraIDMobile was changed .* only Decision may be edited/);
   });
 });
