@@ -219,11 +219,15 @@ export class LocalTenant {
           SYNCGAP_SYNC_TIMEOUT: "120",
           SYNCGAP_POLL_INTERVAL: "1",
           SYNCGAP_DELEGATED_CLIENT_ID: DELEGATED_APP_ID,
+          // The back-fill's writer (backfill-apply.sh). Here the reader's account, which may write mobile only once
+          // a test grants it "Write mobile" (test/support/backfillDc.ts); a real tenant uses an account of its own.
+          SYNCGAP_BACKFILL_BIND_DN: dc.bindDN,
         },
         secrets: {
           PULUMI_CONFIG_PASSPHRASE: randomBytes(12).toString("hex"),
           AZURE_CLIENT_SECRET: secret,
           SYNCGAP_AD_PASSWORD: dc.password,
+          SYNCGAP_BACKFILL_PASSWORD: dc.password,
           // The storage key stands in for what a real tenant gets from Key Vault or `az storage account keys
           // list` (no Azure CLI login here: the runner does not run `az login`).
           ...(storage ? { AZURE_STORAGE_KEY: storage.AZURE_STORAGE_KEY } : {}),
@@ -348,7 +352,7 @@ export class LocalTenant {
   tenant(
     stack: string,
     authority: "onPremises" | "cloud" = "onPremises",
-    opts: { auditEvidence?: boolean } = {},
+    opts: { auditEvidence?: boolean; noLoss?: boolean } = {},
   ): TenantEntry {
     writeFileSync(
       path.join(this.sourcesDir, `Pulumi.${stack}.yaml`),
@@ -363,7 +367,11 @@ export class LocalTenant {
           ...(opts.auditEvidence ? { "pipeline-identity-least-privilege": { auditEvidence: true } } : {}),
           "one-settings-resource-per-tenant": { enforcementLevel: "mandatory" },
           "mobile-gap-impact": {
-            enforcementLevel: "advisory",
+            // no-loss mode: the preview fails until every number the switch would lose is settled by the reviewed
+            // plan committed as backfill-plans/<stack>/ (relative to the policy pack's folder, policies/)
+            ...(opts.noLoss
+              ? { enforcementLevel: "mandatory", noLoss: { plan: `../backfill-plans/${stack}/backfill-plan.json` } }
+              : { enforcementLevel: "advisory" }),
             maxOverwrites: 0,
             ad: {
               kind: "ldap",

@@ -20,7 +20,7 @@ for _sg_name in $(compgen -e); do
 done
 unset _sg_name
 # Secrets read from a Key Vault arrive under the vault's names (no '_' allowed there): see tenant-step.yml.
-for _sg_name in PULUMI_CONFIG_PASSPHRASE SYNCGAP_AD_PASSWORD AZURE_CLIENT_SECRET AZURE_STORAGE_KEY; do
+for _sg_name in PULUMI_CONFIG_PASSPHRASE SYNCGAP_AD_PASSWORD SYNCGAP_BACKFILL_PASSWORD AZURE_CLIENT_SECRET AZURE_STORAGE_KEY; do
   _sg_kv="SYNCGAP_KV_$_sg_name"
   if [ -z "${!_sg_name:-}" ] && [ -n "${!_sg_kv:-}" ]; then export "$_sg_name=${!_sg_kv}"; fi
   unset "$_sg_kv"

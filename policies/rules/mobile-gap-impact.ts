@@ -455,6 +455,16 @@ export function createMobileGapImpactPolicy(deps: MobileGapImpactDeps = {}): Sta
       : existsSync(nextToPlan)
         ? nextToPlan
         : undefined;
+    if (!existsSync(planPath)) {
+      report(
+        `${label}: no back-fill plan at ${planPath} (policy config noLoss), so nothing settles the cloud-entered ` +
+          "mobile numbers bypassDirSyncOverridesEnabled = true would lose; this is reported rather than passed. Make one " +
+          "with `syncgap backfill plan` (the pull request's preview artifact has one under backfill/), review its CSV, " +
+          `and commit both files there. See ${docLink(name)}.`,
+        urn,
+      );
+      return;
+    }
     let review: ReturnType<BackfillLibrary["reviewLosses"]>;
     let lib: BackfillLibrary;
     try {

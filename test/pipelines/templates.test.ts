@@ -46,6 +46,7 @@ describe("template expansion", () => {
     ]);
     const tenantSteps = deploy?.jobs.flatMap((j) => j.steps).filter((s) => s.task === "AzureCLI@2");
     expect(tenantSteps?.map((s) => (s.inputs as Record<string, string>).scriptPath)).toEqual([
+      "pipelines/scripts/backfill-apply.sh",
       "pipelines/scripts/deploy.sh",
       "pipelines/scripts/gate.sh",
     ]);
@@ -82,10 +83,21 @@ describe("template expansion", () => {
         SYNCGAP_KV_AZURE_STORAGE_KEY: "$(azure-storage-key)",
       });
     }
-    const deployStep = withTask.stages
-      .find((s) => s.name === "deploy_contoso")
-      ?.jobs[0]?.steps.find((s) => s.task === "AzureCLI@2");
+    const script = (x: { inputs?: unknown }) => (x.inputs as Record<string, string> | undefined)?.scriptPath;
+    const deploySteps = withTask.stages.find((s) => s.name === "deploy_contoso")?.jobs[0]?.steps ?? [];
+    const deployStep = deploySteps.find((s) => script(s) === "pipelines/scripts/deploy.sh");
     expect((deployStep?.inputs as Record<string, string> | undefined)?.arguments).toBe("delegated");
+    // the reviewed back-fill plan is applied in the same approved job, before pulumi up; the preview makes the plan
+    expect(deploySteps.map(script).filter(Boolean)).toEqual([
+      "pipelines/scripts/backfill-apply.sh",
+      "pipelines/scripts/deploy.sh",
+    ]);
+    const previewSteps = withTask.stages.find((s) => s.name === "preview_contoso")?.jobs[0]?.steps ?? [];
+    expect(previewSteps.map(script).filter(Boolean)).toEqual([
+      "pipelines/scripts/preview.sh",
+      "pipelines/scripts/impact.sh",
+      "pipelines/scripts/backfill-plan.sh",
+    ]);
     expect(() => compilePipeline(pipeline, { rootDir: root, parameters: { enforcementIdentity: "both" } })).toThrow(
       PipelineError,
     );
@@ -98,7 +110,7 @@ describe("template expansion", () => {
     expect(kv?.inputs).toMatchObject({
       azureSubscription: "sc-fabrikam",
       KeyVaultName: "kv-syncgap",
-      SecretsFilter: "pulumi-config-passphrase,syncgap-ad-password,azure-storage-key",
+      SecretsFilter: "pulumi-config-passphrase,syncgap-ad-password,syncgap-backfill-password,azure-storage-key",
     });
     // Before the toolchain and the tenant steps that need the secrets.
     expect(job?.steps.indexOf(kv as NonNullable<typeof kv>)).toBeLessThan(
