@@ -13,7 +13,9 @@
  */
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { MOBILE_SCHEMA_GUID, USER_CLASS_GUID } from "../../backfill/types";
 
 const ROOT = resolve(__dirname, "../..");
 const SCRIPT = resolve(ROOT, "scripts/samba-dc.sh");
@@ -173,6 +175,33 @@ export async function startSambaDc(opts: SambaDcOptions = {}): Promise<SambaDc> 
   const { stdout, stderr } = await runScript(args, opts);
   const reused = /already running/.test(stderr);
   return describe(parseSambaEnv(stdout), reused, opts);
+}
+
+/**
+ * Grants the account with `trusteeSid` "Write mobile" on user objects below `ouDn` — the ACE the Delegation of
+ * Control Wizard writes, (OA;CI;WP;<mobile>;<user>;SID)
+ * (https://learn.microsoft.com/windows/win32/ad/setting-rights-to-specific-properties-of-specific-types-of-objects)
+ * — with `samba-tool dsacl set` as the domain's Administrator. What the back-fill's writer needs (docs/backfill.md).
+ * The password goes through the environment
+ * (PASSWD), never the command line.
+ */
+export async function grantWriteMobile(dc: SambaDc, ouDn: string, trusteeSid: string): Promise<void> {
+  await promisify(execFile)(
+    "samba-tool",
+    [
+      "dsacl",
+      "set",
+      "-s",
+      join(dc.dir, "smb.conf"),
+      "-H",
+      `ldap://${dc.host}`,
+      "-U",
+      "Administrator",
+      `--objectdn=${ouDn}`,
+      `--sddl=(OA;CI;WP;${MOBILE_SCHEMA_GUID};${USER_CLASS_GUID};${trusteeSid})`,
+    ],
+    { env: { ...process.env, PASSWD: readFileSync(join(dc.dir, "admin-password"), "utf8").trim() }, timeout: 60_000 },
+  );
 }
 
 /** Stops the DC on an address (default 127.0.0.1) by its PID file, whoever started it. */

@@ -11,8 +11,7 @@ import { promisify } from "node:util";
 import { Attribute, Change, Client } from "ldapts";
 import { escapeDnValue } from "../../ad/escape";
 import { guidBytesToString, sidBytesToString } from "../../ad/ids";
-import type { SambaDc } from "../../ad/testing/sambaDc";
-import { MOBILE_SCHEMA_GUID, USER_CLASS_GUID } from "../../backfill/types";
+import { grantWriteMobile, type SambaDc } from "../../ad/testing/sambaDc";
 import { adminLdap } from "../ad/helpers/adminLdap";
 
 const run = promisify(execFile);
@@ -77,25 +76,7 @@ export async function backfillAdmin(dc: SambaDc): Promise<BackfillAdmin> {
     },
     async grantWriteMobile(ouDn, trusteeDn) {
       const sid = sidBytesToString((await read(trusteeDn, ["objectSid"])).objectSid as Buffer);
-      // (OA;CI;WP;<mobile>;<user>;SID): allow Write Property on mobile, inherited by user objects below the OU
-      // (https://learn.microsoft.com/windows/win32/ad/setting-rights-to-specific-properties-of-specific-types-of-objects).
-      // The password goes through the environment (PASSWD), not the command line.
-      await run(
-        "samba-tool",
-        [
-          "dsacl",
-          "set",
-          "-s",
-          join(dc.dir, "smb.conf"),
-          "-H",
-          `ldap://${dc.host}`,
-          "-U",
-          "Administrator",
-          `--objectdn=${ouDn}`,
-          `--sddl=(OA;CI;WP;${MOBILE_SCHEMA_GUID};${USER_CLASS_GUID};${sid})`,
-        ],
-        { env: { ...process.env, PASSWD: adminPassword(dc) }, timeout: 60_000 },
-      );
+      await grantWriteMobile(dc, ouDn, sid);
     },
     remove: (dn) => helper.remove(dn),
     async close() {
