@@ -199,12 +199,41 @@ describe("PipelineIdentity, delegated enforcement", () => {
 });
 
 describe("permission ids", () => {
-  it("agree with the policy pack's table, taken from the same permissions reference", () => {
-    for (const p of Object.values(APP_ROLES)) {
-      expect(GRAPH_PERMISSIONS.find((g) => g.name === p.value && g.kind === "Role")?.id).toBe(p.id);
-    }
-    for (const p of Object.values(DELEGATED_SCOPES)) {
-      expect(GRAPH_PERMISSIONS.find((g) => g.name === p.value && g.kind === "Scope")?.id).toBe(p.id);
+  // Typed in from Microsoft's permissions reference (https://learn.microsoft.com/graph/permissions-reference, each
+  // permission's Application / Delegated identifier), not from syncgap's table, so a wrong id in the table fails here.
+  const REFERENCE: Record<string, { Role?: string; Scope?: string }> = {
+    "User.Read.All": { Role: "df021288-bdef-4463-88db-98f22de89214", Scope: "a154be20-db9c-4678-8ab7-66f6cc099a59" },
+    "Organization.Read.All": {
+      Role: "498476ce-e0fe-48b0-b801-37ba7e2685c6",
+      Scope: "4908d5b9-3fb2-4b1e-9336-1888b7937185",
+    },
+    "OnPremDirectorySynchronization.Read.All": {
+      Role: "bb70e231-92dc-4729-aff5-697b3f04be95",
+      Scope: "f6609722-4100-44eb-b747-e6ca0536989d",
+    },
+    "OnPremDirectorySynchronization.ReadWrite.All": {
+      Role: "c22a92cc-79bf-4bb1-8b6c-e0a05d3d80ce",
+      Scope: "c2d95988-7604-4ba1-aaed-38a5f82a51c7",
+    },
+    "AuditLog.Read.All": {
+      Role: "b0afded3-3588-46d8-8b3d-9842eff778da",
+      Scope: "e4c9e354-4dc5-45b8-9e7c-e1393b0b1a20",
+    },
+    "Directory.Read.All": {
+      Role: "7ab1d382-f21e-4acd-a863-ba3e13f7da61",
+      Scope: "06da0dbc-49e2-44d2-8312-53f166ab848a",
+    },
+  };
+
+  it("are Microsoft's, as its permissions reference lists them, in the bootstrap and in the policy pack's table", () => {
+    for (const p of Object.values(APP_ROLES)) expect(p.id, p.value).toBe(REFERENCE[p.value]?.Role);
+    for (const p of Object.values(DELEGATED_SCOPES)) expect(p.id, p.value).toBe(REFERENCE[p.value]?.Scope);
+    for (const [name, ids] of Object.entries(REFERENCE)) {
+      for (const kind of ["Role", "Scope"] as const) {
+        expect(GRAPH_PERMISSIONS.find((g) => g.name === name && g.kind === kind)?.id, `${name} ${kind}`).toBe(
+          ids[kind],
+        );
+      }
     }
     expect(ALLOWED_APP_ROLE_IDS).toHaveLength(6);
   });
