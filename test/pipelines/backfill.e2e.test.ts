@@ -13,16 +13,14 @@
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { summarize } from "../../pipelines/runner/cli";
 import { DEMO_OU, LocalTenant, type TenantEntry } from "../../pipelines/runner/localTenant";
-import { issues, type RunOptions, type RunRecord, runPipeline } from "../../pipelines/runner/run";
-import { PipelineSchema } from "../../pipelines/runner/schema";
+import { issues, type RunOptions } from "../../pipelines/runner/run";
 import { backfillAdmin } from "../support/backfillDc";
+import { pipelineRuns, step } from "../support/pipelineRuns";
 
 let local: LocalTenant;
 let entry: TenantEntry;
-let schema: PipelineSchema;
-const logs: string[] = [];
+const runs = pipelineRuns(() => local, "pipelines-backfill-e2e");
 /** Entra ID's mobile numbers of the synced users before anything ran, by UPN. */
 let cloudBefore: Map<string, string>;
 
@@ -33,7 +31,6 @@ async function entraMobiles(): Promise<Map<string, string>> {
 }
 
 beforeAll(async () => {
-  schema = new PipelineSchema();
   local = await LocalTenant.start({ sambaAddress: "127.0.0.9" });
   entry = local.tenant("bf", "onPremises", { noLoss: true });
   // the writer may write mobile on the users' OU, as the Delegation of Control Wizard grants it ("Write mobile")
@@ -47,32 +44,11 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
-  const out = path.resolve(__dirname, "..", "..", "out");
-  mkdirSync(out, { recursive: true });
-  writeFileSync(path.join(out, "pipelines-backfill-e2e.log"), `${logs.join("\n")}\n`);
+  runs.saveLog();
   await local?.stop();
 });
 
-async function run(options: Partial<RunOptions>): Promise<RunRecord> {
-  const record = await runPipeline({
-    pipeline: path.join(local.sourcesDir, "azure-pipelines.yml"),
-    sourcesDir: local.sourcesDir,
-    variableGroups: local.variableGroups,
-    serviceConnections: local.serviceConnections,
-    agentEnv: local.agentEnv,
-    schema,
-    log: (line) => logs.push(line),
-    ...options,
-  });
-  logs.push(summarize(record));
-  return record;
-}
-
-const step = (r: RunRecord, stageName: string, job: string, display: string) =>
-  r.stages
-    .find((s) => s.name === stageName)
-    ?.jobs.find((j) => j.name === job)
-    ?.steps.find((s) => s.displayName.startsWith(display));
+const run = (options: Partial<RunOptions>) => runs.run(options);
 
 const pullRequest = () =>
   run({

@@ -16,10 +16,9 @@
  * as a secret variable of the variable group), as in a real tenant.
  * The test stage (`bash scripts/test.sh`) is left out of the pull-request run: it is this test suite.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { summarize } from "../../pipelines/runner/cli";
 import {
   AUDIT_SERVICE_CONNECTION,
   GLOBAL_ADMIN_UPN,
@@ -27,51 +26,26 @@ import {
   STATE_CONTAINER,
   type TenantEntry,
 } from "../../pipelines/runner/localTenant";
-import { issues, type RunOptions, type RunRecord, runPipeline } from "../../pipelines/runner/run";
-import { PipelineSchema } from "../../pipelines/runner/schema";
+import { issues, type RunOptions, type RunRecord } from "../../pipelines/runner/run";
+import { pipelineRuns, stage, step, steps } from "../support/pipelineRuns";
 
 let local: LocalTenant;
 let ok: TenantEntry;
 let bad: TenantEntry;
-let schema: PipelineSchema;
-const logs: string[] = [];
+const runs = pipelineRuns(() => local, "pipelines-e2e");
 
 beforeAll(async () => {
-  schema = new PipelineSchema();
   local = await LocalTenant.start({ sambaAddress: "127.0.0.7" });
   ok = local.tenant("e2e-ok", "onPremises");
   bad = local.tenant("e2e-bad", "cloud");
 }, 600_000);
 
 afterAll(async () => {
-  // The runs' logs (secrets masked), for reading after a failure.
-  const out = path.resolve(__dirname, "..", "..", "out");
-  mkdirSync(out, { recursive: true });
-  writeFileSync(path.join(out, "pipelines-e2e.log"), `${logs.join("\n")}\n`);
+  runs.saveLog();
   await local?.stop();
 });
 
-async function run(options: Partial<RunOptions>): Promise<RunRecord> {
-  const record = await runPipeline({
-    pipeline: path.join(local.sourcesDir, "azure-pipelines.yml"),
-    sourcesDir: local.sourcesDir,
-    variableGroups: local.variableGroups,
-    serviceConnections: local.serviceConnections,
-    agentEnv: local.agentEnv,
-    schema,
-    log: (line) => logs.push(line),
-    ...options,
-  });
-  // On a failure the assertion message carries the run's summary; the whole log is in record.log.
-  logs.push(summarize(record));
-  return record;
-}
-
-const stage = (r: RunRecord, name: string) => r.stages.find((s) => s.name === name);
-const steps = (r: RunRecord, stageName: string, job: string) =>
-  stage(r, stageName)?.jobs.find((j) => j.name === job)?.steps ?? [];
-const step = (r: RunRecord, stageName: string, job: string, display: string) =>
-  steps(r, stageName, job).find((s) => s.displayName.startsWith(display));
+const run = (options: Partial<RunOptions>) => runs.run(options);
 
 describe("pull request", () => {
   let r: RunRecord;
