@@ -80,11 +80,6 @@ export interface LdapAdSourceOptions {
    */
   readMode?: LdapReadMode;
   /**
-   * Called once per read, on a later turn of the event loop, when the first search for the users has been sent: from
-   * then on the reader only waits for the DC until the entries arrive. (gap/run.ts starts the Graph read then.)
-   */
-  onSearchSent?: () => void;
-  /**
    * Turn entries into users as they arrive (default true; see ad/ldaptsDecoding.ts, tapSearchEntries). false lets
    * ldapts collect each search's entries first, which is also what happens with an ldapts the tap does not fit.
    */
@@ -215,15 +210,6 @@ export class LdapAdSource implements AdSource {
     return this.#connection.fail(e, during, baseDN, this.#outsideNcs);
   }
 
-  #searchSentCalled = false;
-
-  /** options.onSearchSent, once per read, after the request's write (a pending search writes on a microtask). */
-  #searchSent(): void {
-    if (this.#searchSentCalled || !this.options.onSearchSent) return;
-    this.#searchSentCalled = true;
-    setImmediate(this.options.onSearchSent);
-  }
-
   /** Attribute map with lower-cased names from an ldapts entry. */
   static #rawAttributes(entry: Record<string, unknown>): RawAttributes {
     const attrs: RawAttributes = new Map();
@@ -256,7 +242,6 @@ export class LdapAdSource implements AdSource {
   async *pages(): AsyncGenerator<AdUser[]> {
     const t0 = performance.now();
     Object.assign(this.stats, freshStats(), { method: undefined, fallback: undefined });
-    this.#searchSentCalled = false;
     this.#received = 0;
     this.#outsideNcs = undefined;
     const client = await this.#connection.connect();
@@ -484,11 +469,7 @@ export class LdapAdSource implements AdSource {
           const before = this.#received + collected.length;
           let res: { searchEntries: Record<string, unknown>[]; searchReferences: string[] };
           try {
-            const pending = client.search(nc, { scope: "sub", filter, attributes, explicitBufferAttributes }, [
-              control,
-            ]);
-            this.#searchSent();
-            res = await pending;
+            res = await client.search(nc, { scope: "sub", filter, attributes, explicitBufferAttributes }, [control]);
           } catch (e) {
             throw this.#fail(e, `run a DirSync search of ${nc}`, nc);
           }
@@ -548,9 +529,7 @@ export class LdapAdSource implements AdSource {
         for (;;) {
           let step: IteratorResult<{ searchEntries: Record<string, unknown>[]; searchReferences: string[] }>;
           try {
-            const pending = it.next();
-            this.#searchSent();
-            step = await pending;
+            step = await it.next();
           } catch (e) {
             throw this.#fail(e, `search ${base.given}`, base.given);
           }

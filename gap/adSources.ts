@@ -62,11 +62,7 @@ export function ldapPassword(spec: Extract<AdSourceSpec, { kind: "ldap" }>, env:
   return pw;
 }
 
-export async function openAdSource(
-  spec: AdSourceSpec,
-  env: NodeJS.ProcessEnv = process.env,
-  hooks: { onSearchSent?: () => void } = {},
-): Promise<AdSource> {
+export async function openAdSource(spec: AdSourceSpec, env: NodeJS.ProcessEnv = process.env): Promise<AdSource> {
   const source = adSourceName(spec);
   switch (spec.kind) {
     case "source":
@@ -99,7 +95,6 @@ export async function openAdSource(
         ...(spec.filter ? { filter: spec.filter } : {}),
         ...(spec.readMode ? { readMode: spec.readMode } : {}),
         ...(spec.timeoutMs !== undefined ? { timeoutMs: spec.timeoutMs } : {}),
-        ...(hooks.onSearchSent ? { onSearchSent: hooks.onSearchSent } : {}),
       };
       try {
         return createLdapAdSource(options);

@@ -117,25 +117,8 @@ async function run(spec: GapRunSpec, options: GapRunOptions, useState: boolean):
   }
 
   const abort = new AbortController();
-  // A live DC goes first. Connecting, TLS, the bind and the search request take a few round trips, each needing this
-  // thread, and creating the Graph client loads @azure/identity and the Graph SDK (tens of ms of synchronous module
-  // loading) that would hold them up. So the Graph read starts once the DC has the search (or the AD side ended) and
-  // runs while the DC prepares its answer: Graph waits for the DC's handshake round trips, AD waits for nothing.
-  let adSearchSent = () => {};
-  const adWaiting = new Promise<void>((resolve) => {
-    adSearchSent = resolve;
-  });
-  const adTask = readAd(spec, env, statePath ? state : undefined, Boolean(statePath), abort.signal, options, {
-    onSearchSent: adSearchSent,
-  });
-  const startEntra = () => {
-    abort.signal.throwIfAborted();
-    return readEntra(spec, env, state, abort.signal, options);
-  };
-  const entraTask =
-    spec.ad.kind === "ldap"
-      ? Promise.race([adWaiting, adTask.then(noop, noop)]).then(startEntra)
-      : readEntra(spec, env, state, abort.signal, options);
+  const adTask = readAd(spec, env, statePath ? state : undefined, Boolean(statePath), abort.signal, options);
+  const entraTask = readEntra(spec, env, state, abort.signal, options);
 
   // Both sides run at once; the first failure stops the other (no partial data is ever analysed) and is the one
   // reported, under its own side's name (the other side then fails with the same error, through the abort).
@@ -280,8 +263,6 @@ async function run(spec: GapRunSpec, options: GapRunOptions, useState: boolean):
   };
 }
 
-function noop(): void {}
-
 function writeState(path: string, state: GapState): void {
   try {
     saveState(path, state);
@@ -309,7 +290,6 @@ async function readAd(
   delta: boolean,
   signal: AbortSignal,
   options: GapRunOptions,
-  hooks: { onSearchSent?: () => void },
 ): Promise<AdSide> {
   const t = performance.now();
   const name = adSourceName(spec.ad);
@@ -331,7 +311,7 @@ async function readAd(
       };
     }
   }
-  const source = await openAdSource(spec.ad, env, hooks);
+  const source = await openAdSource(spec.ad, env);
   const read = await readAdSource(source, name, {
     signal,
     onProgress: (p) => options.onProgress?.({ side: "ad", ...p }),
