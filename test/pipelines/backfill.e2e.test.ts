@@ -13,8 +13,8 @@
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEMO_OU, LocalTenant, type TenantEntry } from "../../pipelines/runner/localTenant";
-import { issues, type RunOptions } from "../../pipelines/runner/run";
+import { DEMO_OU, LocalTenant, type TenantEntry } from "../../tools/pipelines-runner/localTenant";
+import { issues, type RunOptions } from "../../tools/pipelines-runner/run";
 import { backfillAdmin } from "../support/backfillDc";
 import { pipelineRuns, step } from "../support/pipelineRuns";
 

@@ -1,6 +1,6 @@
 /**
  * The pipelines end to end, on this machine: the local runner reads azure-pipelines.yml and runs its stages
- * against a Samba AD DC and the local Entra ID tenant (pipelines/runner/localTenant.ts), with the real Pulumi CLI,
+ * against a Samba AD DC and the local Entra ID tenant (tools/pipelines-runner/localTenant.ts), with the real Pulumi CLI,
  * the real policy pack and the real `syncgap` command. One checkout and one state backend serve the whole file, in
  * the order a tenant lives through them:
  *   1. pull request: the compliant stack passes the preview (policy pack) and gets an impact report; the
@@ -25,8 +25,8 @@ import {
   LocalTenant,
   STATE_CONTAINER,
   type TenantEntry,
-} from "../../pipelines/runner/localTenant";
-import { issues, type RunOptions, type RunRecord } from "../../pipelines/runner/run";
+} from "../../tools/pipelines-runner/localTenant";
+import { issues, type RunOptions, type RunRecord } from "../../tools/pipelines-runner/run";
 import { pipelineRuns, stage, step, steps } from "../support/pipelineRuns";
 
 let local: LocalTenant;

@@ -6,7 +6,7 @@ import {
   evaluateCondition,
   toText,
   type Value,
-} from "../../pipelines/runner/expressions";
+} from "../../tools/pipelines-runner/expressions";
 
 const ctx = (names: Record<string, Value>, status?: ExpressionContext["status"]): ExpressionContext => ({
   lookup: (n) => names[n],

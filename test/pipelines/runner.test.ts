@@ -6,8 +6,8 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { issues, type RunOptions, type RunRecord, runPipeline } from "../../pipelines/runner/run";
-import { PipelineSchema } from "../../pipelines/runner/schema";
+import { issues, type RunOptions, type RunRecord, runPipeline } from "../../tools/pipelines-runner/run";
+import { PipelineSchema } from "../../tools/pipelines-runner/schema";
 
 const fixtures = path.join(__dirname, "fixtures");
 let schema: PipelineSchema;

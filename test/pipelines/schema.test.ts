@@ -3,8 +3,8 @@ import { globSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import YAML from "yaml";
-import type { Value } from "../../pipelines/runner/expressions";
-import { DEFAULT_SCHEMA, PipelineSchema, type SchemaKind } from "../../pipelines/runner/schema";
+import type { Value } from "../../tools/pipelines-runner/expressions";
+import { DEFAULT_SCHEMA, PipelineSchema, type SchemaKind } from "../../tools/pipelines-runner/schema";
 
 const root = path.resolve(__dirname, "..", "..");
 const files = [

@@ -9,7 +9,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileS
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseLoggingCommand } from "../../pipelines/runner/logging";
+import { parseLoggingCommand } from "../../tools/pipelines-runner/logging";
 
 const root = path.resolve(__dirname, "..", "..");
 const outputs = path.join(__dirname, "fixtures", "pulumi-output");

@@ -1,6 +1,6 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { compilePipeline, PipelineError } from "../../pipelines/runner/templates";
+import { compilePipeline, PipelineError } from "../../tools/pipelines-runner/templates";
 
 const root = path.resolve(__dirname, "..", "..");
 const tiny = path.join(__dirname, "fixtures", "tiny", "azure-pipelines.yml");

@@ -353,7 +353,9 @@ describe("mobile-gap-impact in no-loss mode (noLoss: a reviewed back-fill plan)"
 
   it("is a violation, never a pass, when the plan is missing or its CSV was edited beyond Decision", async () => {
     const missing = await check({ plan: path.join(dir, "nope.json") });
-    expect(missing.violations[0]).toMatch(/: no back-fill plan at .*nope\.json .*Make one with `syncgap backfill plan`/);
+    expect(missing.violations[0]).toMatch(
+      /: no back-fill plan at .*nope\.json .*Make one with `syncgap backfill plan`/,
+    );
     const csv = readFileSync(path.join(dir, "backfill-plan.csv"), "utf8").replace("+442079460000", "+442079469999");
     writeFileSync(path.join(dir, "tampered.csv"), csv);
     const tampered = await check({ plan: planPath, decisions: path.join(dir, "tampered.csv") });

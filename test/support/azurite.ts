@@ -3,7 +3,7 @@
  * project's own code: `node_modules/.bin/azurite-blob` on 127.0.0.1, a free port, its data in a folder of its own,
  * and an account with a random key of its own (AZURITE_ACCOUNTS, so Azurite's well-known `devstoreaccount1` key does
  * not open it). Used by the provider and pipeline end-to-end tests and by the local runner
- * (pipelines/runner/localTenant.ts); `scripts/azurite.sh` starts one by hand.
+ * (tools/pipelines-runner/localTenant.ts); `scripts/azurite.sh` starts one by hand.
  *
  * How Pulumi reaches it (read in the pinned CLI's sources: pulumi v3.274.1 pkg/backend/diy/backend.go, which opens
  * `azblob://` URLs with gocloud.dev v0.46.1-0.20260810195832-b5401c07b5f1 blob/azureblob):

@@ -5,10 +5,10 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { summarize } from "../../pipelines/runner/cli";
-import type { LocalTenant } from "../../pipelines/runner/localTenant";
-import { type RunOptions, type RunRecord, runPipeline } from "../../pipelines/runner/run";
-import { PipelineSchema } from "../../pipelines/runner/schema";
+import { summarize } from "../../tools/pipelines-runner/cli";
+import type { LocalTenant } from "../../tools/pipelines-runner/localTenant";
+import { type RunOptions, type RunRecord, runPipeline } from "../../tools/pipelines-runner/run";
+import { PipelineSchema } from "../../tools/pipelines-runner/schema";
 
 export interface PipelineRuns {
   run(options: Partial<RunOptions>): Promise<RunRecord>;

@@ -1,12 +1,12 @@
 /**
  * The local Azure Pipelines runner's command line (docs/pipelines.md).
  *
- *   npx tsx pipelines/runner/cli.ts --local                       the whole story against a local tenant (below)
- *   npx tsx pipelines/runner/cli.ts --local --reason PullRequest  one trigger against a local tenant
- *   npx tsx pipelines/runner/cli.ts --reason PullRequest --config local.json
- *   npx tsx pipelines/runner/cli.ts --plan                        compile + validate, print what would run
+ *   npx tsx tools/pipelines-runner/cli.ts --local                       the whole story against a local tenant (below)
+ *   npx tsx tools/pipelines-runner/cli.ts --local --reason PullRequest  one trigger against a local tenant
+ *   npx tsx tools/pipelines-runner/cli.ts --reason PullRequest --config local.json
+ *   npx tsx tools/pipelines-runner/cli.ts --plan                        compile + validate, print what would run
  *
- * --local starts a Samba AD DC and the local Entra ID tenant (pipelines/runner/localTenant.ts), stages a copy of the
+ * --local starts a Samba AD DC and the local Entra ID tenant (tools/pipelines-runner/localTenant.ts), stages a copy of the
  * repository as the checkout, and runs the pipeline for a compliant stack `local` (and, for pull requests, a
  * non-compliant `local-cloud`). Without --reason it runs what test/pipelines/e2e.test.ts asserts: pull request,
  * main (deploy, a sync, the gate), nightly, an out-of-band change of the switch, nightly again. The test stage
@@ -125,7 +125,7 @@ async function main(argv: string[]): Promise<number> {
   if (values.help) {
     process.stdout.write(
       [
-        "usage: tsx pipelines/runner/cli.ts [options]",
+        "usage: tsx tools/pipelines-runner/cli.ts [options]",
         "  --pipeline FILE     pipeline YAML (default azure-pipelines.yml)",
         "  --sources DIR       Build.SourcesDirectory (default: the pipeline's folder)",
         "  --config FILE       parameters, variable groups, service connections (JSON; see the file header)",
