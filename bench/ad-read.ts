@@ -20,9 +20,9 @@ import { readAdCsvFile, readLdifFile } from "../ad/exportFiles";
 import { guidBytesToString, guidStringToBytes, sidBytesToString, UAC_ACCOUNTDISABLE } from "../ad/ids";
 import { createLdapAdSource } from "../ad/ldapReader";
 import { ldifAttr } from "../ad/ldifWriter";
-import { startSambaDc } from "../ad/testing/sambaDc";
 import type { AdSource } from "../ad/types";
 import { generatedUser, prng, seedUserDn } from "../test/fixtures/ad/seedData";
+import { startSambaDc } from "../test/support/sambaDc";
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);

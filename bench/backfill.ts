@@ -21,13 +21,14 @@ import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
-import { guidStringToBytes, sidStringToBytes } from "../ad/ids";
+import { Client } from "ldapts";
+import { guidStringToBytes, sidBytesToString, sidStringToBytes } from "../ad/ids";
 import { createLdapAdSource } from "../ad/ldapReader";
 import { ldifAttr } from "../ad/ldifWriter";
-import { grantWriteMobile, type SambaDc, startSambaDc } from "../ad/testing/sambaDc";
 import { applyPlan, emitFiles, rowDigest, undoFromFile } from "../backfill";
 import { planJson, recount, sha256 } from "../backfill/planFiles";
 import { type BackfillPlan, PLAN_FORMAT, PLAN_VERSION, type PlanRow } from "../backfill/types";
+import { grantWriteMobile, type SambaDc, startSambaDc } from "../test/support/sambaDc";
 import { benchUsers } from "./data";
 
 const run = promisify(execFile);
@@ -186,7 +187,6 @@ async function writePlan(dc: SambaDc, n: number): Promise<BackfillPlan> {
       rows.push({ ...row, decision: "cloud", rowDigest: rowDigest(row) });
     }
   }
-  await src.close?.();
   if (rows.length < n)
     throw new Error(`the DC holds ${rows.length} users with an objectGUID; --writes ${n} needs more`);
   return recount({
@@ -215,7 +215,6 @@ async function applyRates(log: string[]): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), "syncgap-bench-apply-"));
   try {
     const { searchEntries } = await (async () => {
-      const { Client } = await import("ldapts");
       const c = new Client({ url: dc.url, tlsOptions: { ca: dc.caPem }, timeout: 30_000 });
       await c.bind(dc.bindDN, dc.password);
       try {
@@ -228,7 +227,6 @@ async function applyRates(log: string[]): Promise<string> {
         await c.unbind();
       }
     })();
-    const { sidBytesToString } = await import("../ad/ids");
     await grantWriteMobile(dc, dc.usersDN, sidBytesToString(searchEntries[0]?.objectSid as Buffer));
     const plan = await writePlan(dc, WRITES);
     const text = planJson(plan);

@@ -423,13 +423,15 @@ const NULL_BODY = new Set([101, 204, 205, 304]);
  * built by other code, a fetch replacement).
  */
 function within<T>(signal: AbortSignal, work: Promise<T>): Promise<T> {
+  // a late failure of `work` after the deadline (or after the caller gave up) is not an unhandled rejection: the
+  // attempt has already started when this is called, so even an already-aborted signal leaves it to settle
+  work.catch(() => undefined);
   if (signal.aborted) return Promise.reject(signal.reason);
   let onAbort = () => {};
   const aborted = new Promise<never>((_resolve, reject) => {
     onAbort = () => reject(signal.reason);
     signal.addEventListener("abort", onAbort, { once: true });
   });
-  work.catch(() => undefined); // a late failure after the deadline is not an unhandled rejection
   return Promise.race([work, aborted]).finally(() => signal.removeEventListener("abort", onAbort));
 }
 

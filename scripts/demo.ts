@@ -24,11 +24,11 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, write
 import path from "node:path";
 import { Client } from "ldapts";
 import { sidBytesToString } from "../ad/ids";
-import { grantWriteMobile, type SambaDc, startSambaDc } from "../ad/testing/sambaDc";
 import { emulatorConnection, emulatorEnv, ldapSyncSource, startEmulator } from "../emulator";
 import { PhoneNormalizer } from "../gap/phone";
 import { validateConnection } from "../providers/connection";
 import { createGraphConnection } from "../providers/graphClient";
+import { grantWriteMobile, type SambaDc, startSambaDc } from "../test/support/sambaDc";
 
 const root = path.resolve(__dirname, "..");
 const out = path.join(root, "out", "demo");

@@ -10,7 +10,7 @@
 #   scripts/samba-dc.sh seed FILE...                                               ldbadd more LDIF into the stopped DC
 #
 # `start` prints `export NAME='value'` lines on stdout (logs go to stderr), so `eval "$(scripts/samba-dc.sh start)"`
-# works; `ad/testing/sambaDc.ts` wraps it for TypeScript. Everything it writes stays in two folders:
+# works; `test/support/sambaDc.ts` wraps it for TypeScript. Everything it writes stays in two folders:
 #   - the run folder, SYNCGAP_SAMBA_DIR (default /tmp/syncgap-samba-dc-<address>): smb.conf, databases, TLS, log, pid;
 #   - the template cache, $SYNCGAP_CACHE/samba-dc/templates/<hash>: a provisioned and seeded domain that was never
 #     started, keyed by a hash of the seed LDIF, this recipe's version and Samba's version. `start` copies it into the

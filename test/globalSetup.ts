@@ -1,4 +1,4 @@
-import { exportSambaDcEnv, type SambaDc, sambaDcFromEnv, startSambaDc } from "../ad/testing/sambaDc";
+import { exportSambaDcEnv, type SambaDc, sambaDcFromEnv, startSambaDc } from "./support/sambaDc";
 
 /**
  * Starts the real Samba AD domain controller once for the whole suite (scripts/samba-dc.sh: installs the Debian

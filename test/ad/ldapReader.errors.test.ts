@@ -12,8 +12,8 @@ import { createLdapAdSource, type LdapAdSourceOptions } from "../../ad/ldapReade
 import { adFingerprint, adSourceName, openAdSource, readAdSource } from "../../gap/adSources";
 import { GapInputError } from "../../gap/errors";
 import type { AdSourceSpec } from "../../gap/types";
-import { makeTestCa } from "./helpers/certs";
-import { type FakeEntry, type FakeLdap, startFakeLdap } from "./helpers/fakeLdap";
+import { makeTestCa } from "../support/certs";
+import { type FakeEntry, type FakeLdap, startFakeLdap } from "../support/fakeLdap";
 
 const ca = makeTestCa("fake DC CA");
 const PASSWORD = "S3cret-Pa55word!";

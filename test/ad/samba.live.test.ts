@@ -13,12 +13,12 @@ import { guidStringToBytes } from "../../ad/ids";
 import { createLdapAdSource, DEFAULT_USER_FILTER, type LdapAdSourceOptions } from "../../ad/ldapReader";
 import { tapSearchEntries } from "../../ad/ldaptsDecoding";
 import { parseLdif } from "../../ad/ldif";
-import type { SambaDc } from "../../ad/testing/sambaDc";
 import type { AdUser } from "../../ad/types";
 import { DEMO_OU, DEMO_USERS, generatedUser, OUT_OF_SCOPE_USERS, seedUserDn } from "../fixtures/ad/seedData";
-import { type AdminLdap, adminLdap } from "./helpers/adminLdap";
-import { makeTestCa } from "./helpers/certs";
-import { acquireDc } from "./helpers/dc";
+import { type AdminLdap, adminLdap } from "../support/adminLdap";
+import { makeTestCa } from "../support/certs";
+import { acquireDc } from "../support/dc";
+import type { SambaDc } from "../support/sambaDc";
 
 let dc: SambaDc;
 beforeAll(async () => {

@@ -11,7 +11,6 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { immutableIdFromGuidString } from "../../ad/ids";
-import type { SambaDc } from "../../ad/testing/sambaDc";
 import { applyPlan } from "../../backfill/apply";
 import { emitTexts } from "../../backfill/emit";
 import { AdWriter, type AdWriteTarget } from "../../backfill/ldap";
@@ -22,8 +21,9 @@ import { type BackfillPlan, targetValue } from "../../backfill/types";
 import { undoFromFile } from "../../backfill/undo";
 import { buildProgram } from "../../cli/syncgap";
 import type { GapRunSpec } from "../../gap/types";
-import { acquireDc } from "../ad/helpers/dc";
 import { type BackfillAdmin, backfillAdmin, ldbMobiles } from "../support/backfillDc";
+import { acquireDc } from "../support/dc";
+import type { SambaDc } from "../support/sambaDc";
 
 const run = promisify(execFile);
 const PW_ENV = "SYNCGAP_TEST_BACKFILL_PASSWORD";

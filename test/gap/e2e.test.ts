@@ -1,5 +1,5 @@
 /**
- * End to end with real parts on both sides: a Samba AD DC holding the demo users (ad/testing/sambaDc), and the local
+ * End to end with real parts on both sides: a Samba AD DC holding the demo users (test/support/sambaDc), and the local
  * tenant in its own process syncing from that DC over LDAPS the way Entra Connect does. Cloud edits make one user
  * per category; `syncgap gap` (the real command) must find each; then the post-deploy loop: `syncgap check` fails
  * on the wrong switch, the switch is flipped through Graph, a sync runs, `syncgap check` passes.
@@ -8,11 +8,11 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type SambaDc, startSambaDc } from "../../ad/testing/sambaDc";
 import { ldapSyncSource } from "../../emulator";
 import type { GapRow } from "../../gap/types";
 import { getDirectorySync, patchFeatures } from "../../providers/directorySync";
 import { createGraphConnection } from "../../providers/graphClient";
+import { type SambaDc, startSambaDc } from "../support/sambaDc";
 import { runCli } from "./cli";
 import { APP_ID, cloudEdit, emulatorConnection, gapEnv, gapSeed } from "./emulator";
 import { type EmulatorProcess, spawnEmulator } from "./emulatorProcess";

@@ -24,7 +24,7 @@ import {
   startGapEmulator,
   syncFrom,
 } from "./emulator";
-import { adUser, memorySource, ONE_GAP_PER_CATEGORY } from "./helpers";
+import { adUser, failingSource, memorySource, ONE_GAP_PER_CATEGORY } from "./helpers";
 
 let emu: RunningEmulator;
 let ad: AdUser[];
@@ -110,6 +110,30 @@ describe("full Graph read", () => {
     );
     expect(err).toBeInstanceOf(GapInputError);
     expect(err.message).toMatch(/GET \/users \(synced users\) failed with HTTP 403.*User\.Read\.All/);
+  });
+
+  it("an AD side that fails while Graph is still signing in or reading leaves nothing behind to crash the process", async () => {
+    // Both sides start at once; the AD failure aborts the Graph read wherever it is (token request, first page).
+    // A fetch left unobserved by that abort would reach the CLI's unhandledRejection handler, which exits 2 before
+    // the reports are written.
+    const unhandled: unknown[] = [];
+    const record = (e: unknown) => unhandled.push(e);
+    process.on("unhandledRejection", record);
+    try {
+      for (const okPages of [0, 1]) {
+        const spec: GapRunSpec = {
+          ...graphSpec(),
+          ad: { kind: "source", source: failingSource(ad, okPages, "DC went away") },
+        };
+        const err = await runGapAnalysis(spec, { env: gapEnv(emu) }).catch((e) => e);
+        expect(err).toBeInstanceOf(GapInputError);
+        expect(err.message).toMatch(/DC went away/);
+      }
+      await new Promise((r) => setTimeout(r, 500)); // the aborted requests settle
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", record);
+    }
   });
 
   it("fails on a page that cannot be read, instead of reporting a partial directory", async () => {

@@ -13,11 +13,11 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { createLdapAdSource } from "../../ad/ldapReader";
-import { type SambaDc, startSambaDc } from "../../ad/testing/sambaDc";
 import type { AdUser } from "../../ad/types";
 import { DEFAULT_SEED_PATH, loadSeedFile, type RunningEmulator, startEmulator } from "../../emulator";
 import { DEMO_USERS, USERS_OU } from "../fixtures/ad/seedData";
 import { type PulumiResult, PulumiSession } from "../support/pulumi";
+import { type SambaDc, startSambaDc } from "../support/sambaDc";
 import { stageRootProgram } from "../support/stack";
 
 const repoRoot = path.resolve(__dirname, "..", "..");

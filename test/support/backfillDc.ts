@@ -11,8 +11,8 @@ import { promisify } from "node:util";
 import { Attribute, Change, Client } from "ldapts";
 import { escapeDnValue } from "../../ad/escape";
 import { guidBytesToString, sidBytesToString } from "../../ad/ids";
-import { grantWriteMobile, type SambaDc } from "../../ad/testing/sambaDc";
-import { adminLdap } from "../ad/helpers/adminLdap";
+import { adminLdap } from "./adminLdap";
+import { grantWriteMobile, type SambaDc } from "./sambaDc";
 
 const run = promisify(execFile);
 

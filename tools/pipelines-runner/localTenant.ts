@@ -1,6 +1,6 @@
 /**
  * Everything the pipelines need, on this machine, so the local runner can prove them (docs/pipelines.md):
- *   - a Samba AD domain controller with the demo users (ad/testing/sambaDc.ts);
+ *   - a Samba AD domain controller with the demo users (test/support/sambaDc.ts);
  *   - the local Entra ID tenant (emulator/) syncing from that DC as Entra Connect would, with an app registration
  *     standing in for the pipeline identity (the Graph application permissions the bootstrap grants);
  *   - a copy of the repository as the agent's checkout (stack files and reports are written there, never into the
@@ -31,12 +31,12 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { type SambaDc, startSambaDc } from "../../ad/testing/sambaDc";
 import { AdminClient, ldapSyncSource, type Seed } from "../../emulator";
 import type { GraphConnectionSettings } from "../../providers/connection";
 import { type FeatureName, getDirectorySync, patchFeatures } from "../../providers/directorySync";
 import { createGraphConnection } from "../../providers/graphClient";
 import { type Azurite, startAzurite } from "../../test/support/azurite";
+import { type SambaDc, startSambaDc } from "../../test/support/sambaDc";
 import type { LocalAgent, VariableGroup } from "./run";
 import type { ServiceConnection } from "./tasks";
 

@@ -6,9 +6,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Client } from "ldapts";
-import { parseDn } from "../../../ad/dn";
-import { escapeDnValue } from "../../../ad/escape";
-import type { SambaDc } from "../../../ad/testing/sambaDc";
+import { parseDn } from "../../ad/dn";
+import { escapeDnValue } from "../../ad/escape";
+import type { SambaDc } from "./sambaDc";
 
 export interface AdminLdap {
   /** Adds an OU `name` under `parent` and returns its DN. */

@@ -2,7 +2,7 @@
  * The Samba DC for test/ad: the one the suite's globalSetup exported (SYNCGAP_SAMBA_* variables), or one started
  * here (and stopped by release()) when the variables are not set.
  */
-import { type SambaDc, sambaDcFromEnv, startSambaDc } from "../../../ad/testing/sambaDc";
+import { type SambaDc, sambaDcFromEnv, startSambaDc } from "./sambaDc";
 
 export async function acquireDc(): Promise<SambaDc> {
   const shared = sambaDcFromEnv();
