@@ -27,7 +27,7 @@ import { ldapSyncSource } from "../emulator";
 import { createGraphConnection } from "../providers/graphClient";
 import { writeAdLdif } from "../test/fixtures/gap/adLdif";
 import { APP_ID, emulatorConnection, gapEnv, gapSeed } from "../test/gap/emulator";
-import { type EmulatorProcess, spawnEmulator } from "../test/gap/emulatorProcess";
+import { type EmulatorProcess, spawnEmulator } from "../test/support/emulatorProcess";
 import { type SambaDc, startSambaDc } from "../test/support/sambaDc";
 import { benchUsers, expectedCounts } from "./data";
 import { type DelayProxy, startDelayProxy } from "./delayProxy";

@@ -12,10 +12,10 @@ import { ldapSyncSource } from "../../emulator";
 import type { GapRow } from "../../gap/types";
 import { getDirectorySync, patchFeatures } from "../../providers/directorySync";
 import { createGraphConnection } from "../../providers/graphClient";
+import { type EmulatorProcess, spawnEmulator } from "../support/emulatorProcess";
 import { type SambaDc, startSambaDc } from "../support/sambaDc";
 import { runCli } from "./cli";
 import { APP_ID, cloudEdit, emulatorConnection, gapEnv, gapSeed } from "./emulator";
-import { type EmulatorProcess, spawnEmulator } from "./emulatorProcess";
 import { ONE_GAP_PER_CATEGORY } from "./helpers";
 
 let dc: SambaDc;

@@ -15,10 +15,8 @@
  * group sets SYNCGAP_AUTH_METHOD=clientSecret and the app's secret, which is the pipelines' documented fallback for
  * tenants without federation. Everything else — the steps, scripts, policy pack, Pulumi CLI — is what a real run uses.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import {
-  chmodSync,
   copyFileSync,
   cpSync,
   existsSync,
@@ -31,11 +29,12 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { AdminClient, ldapSyncSource, type Seed } from "../../emulator";
+import { ldapSyncSource, type Seed } from "../../emulator";
 import type { GraphConnectionSettings } from "../../providers/connection";
 import { type FeatureName, getDirectorySync, patchFeatures } from "../../providers/directorySync";
 import { createGraphConnection } from "../../providers/graphClient";
 import { type Azurite, startAzurite } from "../../test/support/azurite";
+import { type EmulatorProcess, spawnEmulator } from "../../test/support/emulatorProcess";
 import { type SambaDc, startSambaDc } from "../../test/support/sambaDc";
 import type { LocalAgent, VariableGroup } from "./run";
 import type { ServiceConnection } from "./tasks";
@@ -74,82 +73,6 @@ export type TenantEntry = {
   environment: string;
   policyPackConfig: string;
 };
-
-/** The local tenant, running in a process of its own as a real tenant would (`emulator/cli.ts start --json`). */
-export interface EmulatorProcess {
-  baseUrl: string;
-  caCertPath: string;
-  tenantId: string;
-  admin: AdminClient;
-  stop(): Promise<void>;
-}
-
-export async function spawnEmulator(seed: Seed, dir: string, log?: (line: string) => void): Promise<EmulatorProcess> {
-  // The seed holds the LDAP bind password: a private file.
-  const seedPath = path.join(dir, "seed.json");
-  writeFileSync(seedPath, JSON.stringify(seed), { mode: 0o600 });
-  chmodSync(seedPath, 0o600);
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [
-      "--import",
-      path.join(REPO_ROOT, "node_modules/tsx/dist/loader.mjs"),
-      path.join(REPO_ROOT, "emulator/cli.ts"),
-      "start",
-      "--json",
-      "--seed",
-      seedPath,
-      "--state-dir",
-      path.join(dir, "emulator-state"),
-    ],
-    { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  let stderr = "";
-  child.stderr?.on("data", (d: Buffer) => {
-    stderr += d;
-    for (const line of String(d).split("\n").filter(Boolean)) log?.(`[emulator] ${line}`);
-  });
-  const info = await new Promise<Record<string, string>>((resolve, reject) => {
-    let out = "";
-    const fail = (why: string) => reject(new Error(`the local tenant did not start: ${why}\n${stderr.slice(-2000)}`));
-    const timer = setTimeout(() => fail("no answer within 60 s"), 60_000);
-    child.stdout?.on("data", (d: Buffer) => {
-      out += d;
-      const nl = out.indexOf("\n");
-      if (nl < 0) return;
-      clearTimeout(timer);
-      try {
-        resolve(JSON.parse(out.slice(0, nl)));
-      } catch (e) {
-        fail(`unexpected output ${out.slice(0, 200)}: ${(e as Error).message}`);
-      }
-    });
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      fail(`exited with ${code}`);
-    });
-  });
-  const need = (k: string) => {
-    const v = info[k];
-    if (!v) throw new Error(`the local tenant did not report ${k}`);
-    return v;
-  };
-  const baseUrl = need("SYNCGAP_EMULATOR_URL");
-  const caCertPath = need("SYNCGAP_EMULATOR_CA");
-  return {
-    baseUrl,
-    caCertPath,
-    tenantId: need("AZURE_TENANT_ID"),
-    admin: new AdminClient(baseUrl, need("SYNCGAP_EMULATOR_ADMIN_KEY"), { caCertPath }),
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((r) => child.once("exit", r));
-        child.kill("SIGTERM");
-        await exited;
-      }
-    },
-  };
-}
 
 /**
  * Copies the repository into `dest` the way a checkout looks (no node_modules, .git, build output or stack
@@ -324,7 +247,7 @@ export class LocalTenant {
         azurite = await startAzurite({ dataDir: path.join(dir, "azurite"), log: opts.log });
         await azurite.createContainer(STATE_CONTAINER);
       }
-      emulator = await spawnEmulator(seed, dir, opts.log);
+      emulator = await spawnEmulator(seed, { log: (line) => opts.log?.(`[emulator] ${line}`) });
       const first = await emulator.admin.sync("Initial");
       if (first.errors.length) throw new Error(`the first sync failed: ${JSON.stringify(first.errors)}`);
       // Numbers edited in the cloud while AD was not authoritative (DirSync overrides): what AD authority fixes.
