@@ -17,6 +17,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { GraphConnectionSettings } from "./connection";
 import { FEATURE_NAMES, type FeatureName, type Features } from "./directorySync";
+import { inputsSchema } from "./inputsSchema";
 
 export interface SettingsInputs {
   bypassDirSyncOverridesEnabled: boolean;
@@ -62,7 +63,7 @@ let validator: ((v: unknown) => boolean) & {
 export async function check(_olds: unknown, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
   if (!validator) {
     const Ajv = require("ajv/dist/2020").default as typeof import("ajv").default;
-    const schema = require("../schemas/directory-feature-settings.inputs.schema.json");
+    const schema = inputsSchema();
     validator = new Ajv({ allErrors: true, strict: true }).compile(schema);
   }
   // The engine's own keys (`__provider`, the serialized provider) are not the user's declaration.

@@ -32,13 +32,8 @@ import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
 import type { Coverage } from "../../gap/coverage";
 import { printable } from "../../gap/printable";
 import type { GapResult, GapRunSpec, ImpactSummary } from "../../gap/types";
-import {
-  AUTH_METHODS,
-  type GraphConnectionSettings,
-  runtimeConnection,
-  validateConnection,
-} from "../../providers/connection";
-import { CLOUDS } from "../../providers/endpoints";
+import { type GraphConnectionSettings, runtimeConnection, validateConnection } from "../../providers/connection";
+import { CONNECTION_PROPERTIES } from "../../providers/inputsSchema";
 import {
   DIRECTORY_FEATURE_SETTINGS_TYPE,
   type DirectoryFeatureSettingsProps,
@@ -89,18 +84,7 @@ const connectionSchema: PolicyConfigJSONSchema = {
   type: "object",
   additionalProperties: false,
   description: "Graph connection settings (providers/connection.ts). Never secrets: those come from the environment.",
-  properties: {
-    cloud: { type: "string", enum: Object.keys(CLOUDS) },
-    tenantId: { type: "string" },
-    clientId: { type: "string" },
-    authMethod: { type: "string", enum: [...AUTH_METHODS] },
-    authorityHost: { type: "string" },
-    graphEndpoint: { type: "string" },
-    caCertPath: { type: "string" },
-    certificatePath: { type: "string" },
-    serviceConnectionId: { type: "string" },
-    username: { type: "string" },
-  },
+  properties: CONNECTION_PROPERTIES as unknown as Record<string, PolicyConfigJSONSchema>,
 };
 
 export const configSchema: PolicyConfigSchema = {
