@@ -16,10 +16,10 @@
  * loudly, so a reviewer sees it in the preview.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { type AuthMethod, connectionFromEnv, type GraphConnectionSettings } from "./providers/connection";
+import type { CloudName } from "./graph/clouds";
+import { type AuthMethod, connectionFromEnv, type GraphConnectionSettings } from "./graph/connection";
+import type { FeatureName } from "./graph/onPremisesSynchronization";
 import { DirectoryFeatureSettings } from "./providers/directoryFeatureSettings";
-import type { FeatureName } from "./providers/directorySync";
-import type { CloudName } from "./providers/endpoints";
 
 const config = new pulumi.Config("syncgap");
 

@@ -24,7 +24,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { availableParallelism, cpus, loadavg } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { ldapSyncSource } from "../emulator";
-import { createGraphConnection } from "../providers/graphClient";
+import { createGraphConnection } from "../graph/client";
 import { writeAdLdif } from "../test/fixtures/gap/adLdif";
 import { APP_ID, emulatorConnection, gapEnv, gapSeed } from "../test/gap/emulator";
 import { type EmulatorProcess, spawnEmulator } from "../test/support/emulatorProcess";

@@ -38,7 +38,7 @@
 import { stringify } from "csv-stringify/sync";
 import { Client } from "ldapts";
 import { escapeFilterValue } from "../ad/escape";
-import type { GraphConnection } from "../providers/graphClient";
+import type { GraphConnection } from "../graph/client";
 
 export interface SeedLdap {
   url: string;

@@ -14,14 +14,14 @@ import {
   GRAPH_PERMISSIONS,
   MICROSOFT_GRAPH_APP_ID,
   type PermissionKind,
-} from "../policies/lib/graphPermissions";
+} from "../graph/permissions";
 
 export { MICROSOFT_GRAPH_APP_ID };
 
-/** Ids come from the one table the least-privilege policy also checks against (policies/lib/graphPermissions.ts). */
+/** Ids come from the one table the least-privilege policy also checks against (graph/permissions.ts). */
 function idOf(name: string, kind: PermissionKind): string {
   const p = GRAPH_PERMISSIONS.find((x) => x.name === name && x.kind === kind);
-  if (!p) throw new Error(`no ${kind} id for Microsoft Graph permission ${name} in policies/lib/graphPermissions.ts`);
+  if (!p) throw new Error(`no ${kind} id for Microsoft Graph permission ${name} in graph/permissions.ts`);
   return p.id;
 }
 

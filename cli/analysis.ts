@@ -11,7 +11,7 @@ import type { EntraSourceSpec, GapResult, GapRunSpec } from "../gap/types";
 import { unreadResult } from "../gap/unread";
 import { couldNotRead } from "../gap/verdict";
 import { TOOL } from "../gap/version";
-import { createGraphConnection, type GraphConnection } from "../providers/graphClient";
+import { createGraphConnection, type GraphConnection } from "../graph/client";
 import { adSpec, type CommonOptions, graphClientOptions, UsageError } from "./options";
 import { createProgress, isInteractive, type Progress } from "./progress";
 

@@ -1,11 +1,11 @@
 /**
  * `syncgap audit`: who changed bypassDirSyncOverridesEnabled, and when, from Entra's directory audit log
- * (providers/switchAudit.ts). One line per change, newest first; the nightly drift check puts the first into its
+ * (graph/switchAudit.ts). One line per change, newest first; the nightly drift check puts the first into its
  * message. Evidence, never a verdict: a log it cannot read is one note line and still exit 0.
  */
 import type { Command } from "commander";
-import { createGraphConnection } from "../providers/graphClient";
-import { describeSwitchChange, readSwitchChanges } from "../providers/switchAudit";
+import { createGraphConnection } from "../graph/client";
+import { describeSwitchChange, readSwitchChanges } from "../graph/switchAudit";
 import { addGraphConnectionOptions, type CommonOptions, entraSpec, graphClientOptions, UsageError } from "./options";
 import { printLines } from "./output";
 

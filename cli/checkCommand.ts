@@ -8,8 +8,8 @@ import { declaredBypassFromStack, readBypassFlag, waitForSync } from "../gap/che
 import { writeReports } from "../gap/reports";
 import type { EntraSourceSpec, GapResult } from "../gap/types";
 import { type AuditEvidence, judge, type SwitchState, type SyncWait } from "../gap/verdict";
-import { createGraphConnection } from "../providers/graphClient";
-import { readSwitchChanges } from "../providers/switchAudit";
+import { createGraphConnection } from "../graph/client";
+import { readSwitchChanges } from "../graph/switchAudit";
 import { analyse, bodyCache, CouldNotRun, progressFor, sourceNames, writeUnreadReports } from "./analysis";
 import {
   adSpec,

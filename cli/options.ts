@@ -12,14 +12,9 @@ import { parseFormats, type ReportFormat } from "../gap/reports";
 import { JUNIT_USERS_MAX } from "../gap/reports/junit";
 import { parseCategories, type Thresholds } from "../gap/thresholds";
 import { type AdSourceSpec, CATEGORIES, DEFAULT_FAIL_ON, type EntraSourceSpec } from "../gap/types";
-import {
-  AUTH_METHODS,
-  type AuthMethod,
-  connectionFromEnv,
-  type GraphConnectionSettings,
-} from "../providers/connection";
-import type { CloudName } from "../providers/endpoints";
-import { DEFAULT_REQUEST_TIMEOUT_MS, type GraphClientOptions } from "../providers/graphClient";
+import { DEFAULT_REQUEST_TIMEOUT_MS, type GraphClientOptions } from "../graph/client";
+import type { CloudName } from "../graph/clouds";
+import { AUTH_METHODS, type AuthMethod, connectionFromEnv, type GraphConnectionSettings } from "../graph/connection";
 
 /** The Graph client's retry budget and per-attempt timeout, from the command line. */
 export function graphClientOptions(o: CommonOptions): GraphClientOptions {

@@ -1,4 +1,4 @@
-import type { AuthMethod, GraphConnectionSettings } from "../providers/connection";
+import type { AuthMethod, GraphConnectionSettings } from "../graph/connection";
 
 /** What reaching a local tenant takes: an in-process RunningEmulator or the `emulator/cli.ts start` output. */
 export interface TenantEndpoint {

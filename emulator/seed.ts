@@ -9,7 +9,7 @@ import type { AdUser } from "../ad/types";
 import { USER_PROPS } from "./users";
 
 /**
- * The 20 properties of onPremisesDirectorySynchronizationFeature. Kept apart from providers/directorySync.ts on
+ * The 20 properties of onPremisesDirectorySynchronizationFeature. Kept apart from graph/onPremisesSynchronization.ts on
  * purpose: the emulator stands in for Microsoft and must not take the product's word for the schema. Both lists are
  * checked against Microsoft's OpenAPI description (test/emulator/onprem-sync-object.test.ts,
  * test/providers/directoryFeatureSettingsProvider.test.ts).

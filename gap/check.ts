@@ -1,7 +1,7 @@
 /**
  * The post-deploy gate (`syncgap check`): after `pulumi up`, is the tenant's switch what the stack declares, has a
  * sync run since, and are the mobile numbers in line?
- *   1. read `features.bypassDirSyncOverridesEnabled` (providers/directorySync) and compare with the declared value
+ *   1. read `features.bypassDirSyncOverridesEnabled` (graph/onPremisesSynchronization) and compare with the declared value
  *      (`--expect-bypass`, or the stack output `declaredBypassDirSyncOverridesEnabled`);
  *   2. wait for the next sync: poll `GET /organization` until `onPremisesLastSyncDateTime` is later than `since`
  *      (sync runs every 30 minutes by default; https://learn.microsoft.com/graph/api/resources/organization);
@@ -9,8 +9,8 @@
  */
 import { execFile } from "node:child_process";
 import type { Client } from "@microsoft/microsoft-graph-client";
-import { getDirectorySync } from "../providers/directorySync";
-import { describeGraphError } from "../providers/graphErrors";
+import { describeGraphError } from "../graph/errors";
+import { getDirectorySync } from "../graph/onPremisesSynchronization";
 import { errorText, GapInputError } from "./errors";
 
 export { EXIT } from "./verdict";

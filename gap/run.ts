@@ -7,13 +7,8 @@
  * last result is reused as it is; otherwise the saved snapshot is brought up to date and joined again.
  */
 import { performance } from "node:perf_hooks";
-import { ConnectionSettingsError } from "../providers/connection";
-import {
-  checkGraphLink,
-  createGraphConnection,
-  type GraphClientOptions,
-  type GraphConnection,
-} from "../providers/graphClient";
+import { checkGraphLink, createGraphConnection, type GraphClientOptions, type GraphConnection } from "../graph/client";
+import { ConnectionSettingsError } from "../graph/connection";
 import { adFingerprint, adSourceName, openAdSource, readAdSource, sameAdContent } from "./adSources";
 import {
   applyDelta,

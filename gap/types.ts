@@ -4,7 +4,7 @@
  * Data flows one way: readers (AD, Graph, export files) → join → classify → reporters.
  */
 import type { AdSource } from "../ad/types";
-import type { GraphConnectionSettings } from "../providers/connection";
+import type { GraphConnectionSettings } from "../graph/connection";
 
 /** Categories, in report order. These names are the report contract (CSV, JSON, JUnit, policies). */
 export const CATEGORIES = [

@@ -12,7 +12,7 @@
  * First match wins, in that order. A run never passes on a check it could not make.
  */
 
-import type { SwitchChange } from "../providers/switchAudit";
+import type { SwitchChange } from "../graph/switchAudit";
 import { type Authority, LEARN, nextStep } from "./advice";
 import { type Coverage, type CoverageThresholds, coverageOf, DEFAULT_COVERAGE } from "./coverage";
 import { DEFAULT_THRESHOLDS, evaluateGate, type GateOutcome, type Thresholds } from "./thresholds";

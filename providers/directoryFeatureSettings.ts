@@ -1,7 +1,7 @@
 import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import type { GraphConnectionSettings } from "./connection";
-import type { FeatureName } from "./directorySync";
+import type { GraphConnectionSettings } from "../graph/connection";
+import type { FeatureName } from "../graph/onPremisesSynchronization";
 
 /**
  * DirectoryFeatureSettings: the tenant's `onPremisesDirectorySynchronization.features`, declared as a Pulumi

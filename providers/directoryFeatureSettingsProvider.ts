@@ -15,8 +15,8 @@
  *  - delete: `retain` leaves the tenant as it is; `restore` puts back the prior values.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import type { GraphConnectionSettings } from "./connection";
-import { FEATURE_NAMES, type FeatureName, type Features } from "./directorySync";
+import type { GraphConnectionSettings } from "../graph/connection";
+import { FEATURE_NAMES, type FeatureName, type Features } from "../graph/onPremisesSynchronization";
 import { inputsSchema } from "./inputsSchema";
 
 export interface SettingsInputs {
@@ -88,8 +88,8 @@ export async function check(_olds: unknown, news: Record<string, unknown>): Prom
 }
 
 async function connect(inputs: SettingsInputs) {
-  const { runtimeConnection } = require("./connection") as typeof import("./connection");
-  const { createGraphConnection } = require("./graphClient") as typeof import("./graphClient");
+  const { runtimeConnection } = require("../graph/connection") as typeof import("../graph/connection");
+  const { createGraphConnection } = require("../graph/client") as typeof import("../graph/client");
   return createGraphConnection(runtimeConnection(inputs.connection));
 }
 
@@ -133,7 +133,8 @@ function outputs(
 }
 
 async function apply(inputs: SettingsInputs, priorValues: Record<string, boolean | null>) {
-  const { getDirectorySync, patchFeatures } = require("./directorySync") as typeof import("./directorySync");
+  const { getDirectorySync, patchFeatures } =
+    require("../graph/onPremisesSynchronization") as typeof import("../graph/onPremisesSynchronization");
   const { client } = await connect(inputs);
   const current = await getDirectorySync(client, "write");
   assertTenant(inputs, current.id);
@@ -153,7 +154,8 @@ export async function create(inputs: SettingsInputs): Promise<pulumi.dynamic.Cre
 }
 
 export async function read(id: string, props: SettingsOutputs): Promise<pulumi.dynamic.ReadResult> {
-  const { getDirectorySync } = require("./directorySync") as typeof import("./directorySync");
+  const { getDirectorySync } =
+    require("../graph/onPremisesSynchronization") as typeof import("../graph/onPremisesSynchronization");
   const { client } = await connect(props);
   const current = await getDirectorySync(client);
   if (current.id.toLowerCase() !== id.toLowerCase()) {
@@ -219,11 +221,13 @@ export async function update(
 
 export async function remove(_id: string, props: SettingsOutputs): Promise<void> {
   if ((props.onDelete ?? "retain") !== "restore") return;
-  const { getDirectorySync, patchFeatures } = require("./directorySync") as typeof import("./directorySync");
+  const { getDirectorySync, patchFeatures } =
+    require("../graph/onPremisesSynchronization") as typeof import("../graph/onPremisesSynchronization");
   const { client } = await connect(props);
   const current = await getDirectorySync(client, "write");
   assertTenant(props, current.id);
-  const { forbiddenFeatureChange } = require("./directorySync") as typeof import("./directorySync");
+  const { forbiddenFeatureChange } =
+    require("../graph/onPremisesSynchronization") as typeof import("../graph/onPremisesSynchronization");
   const restore: Partial<Record<FeatureName, boolean>> = {};
   for (const [name, value] of Object.entries(props.priorValues ?? {})) {
     // A feature that was unset (null) before is restored to false, the documented default.

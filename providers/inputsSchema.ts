@@ -8,13 +8,13 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { AUTH_METHODS } from "./connection";
-import { FEATURE_NAMES } from "./directorySync";
-import { CLOUDS } from "./endpoints";
+import { CLOUDS } from "../graph/clouds";
+import { AUTH_METHODS } from "../graph/connection";
+import { FEATURE_NAMES } from "../graph/onPremisesSynchronization";
 
 const HTTPS_ORIGIN = "^https://[^/]+/?$";
 
-/** The Graph connection settings (providers/connection.ts GraphConnectionSettings) as JSON Schema properties. */
+/** The Graph connection settings (graph/connection.ts GraphConnectionSettings) as JSON Schema properties. */
 export const CONNECTION_PROPERTIES = {
   cloud: { enum: Object.keys(CLOUDS) },
   tenantId: { type: "string", minLength: 1 },

@@ -21,18 +21,6 @@ const out = join(root, "dist");
 const quiet = process.argv.includes("--quiet");
 mkdirSync(out, { recursive: true });
 const tmp = `.tmp-${process.pid}`;
-// syncgap's own `require("@azure/identity")` gets providers/identity.ts, the credentials it builds and nothing else
-// (that file says why); its `import … from "@azure/identity"` and the packages' own requires resolve as usual.
-const identitySubset = {
-  name: "identity-subset",
-  setup(b) {
-    b.onResolve({ filter: /^@azure\/identity$/ }, (args) =>
-      args.kind === "require-call" && !args.importer.includes("/node_modules/")
-        ? { path: join(root, "providers", "identity.ts") }
-        : undefined,
-    );
-  },
-};
 const t0 = performance.now();
 let result;
 try {
@@ -51,7 +39,6 @@ try {
     sourcemap: "linked",
     metafile: true,
     logLevel: "silent",
-    plugins: [identitySubset],
   });
 } catch (e) {
   for (const m of e.errors ?? []) {

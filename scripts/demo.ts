@@ -26,8 +26,8 @@ import { Client } from "ldapts";
 import { sidBytesToString } from "../ad/ids";
 import { emulatorConnection, emulatorEnv, ldapSyncSource, startEmulator } from "../emulator";
 import { PhoneNormalizer } from "../gap/phone";
-import { validateConnection } from "../providers/connection";
-import { createGraphConnection } from "../providers/graphClient";
+import { createGraphConnection } from "../graph/client";
+import { validateConnection } from "../graph/connection";
 import { grantWriteMobile, type SambaDc, startSambaDc } from "../test/support/sambaDc";
 
 const root = path.resolve(__dirname, "..");
@@ -205,6 +205,7 @@ async function main() {
       "package.json",
       "tsconfig.json",
       "providers",
+      "graph",
       "schemas",
     ]) {
       cpSync(path.join(root, f), path.join(project, f), { recursive: true });

@@ -18,8 +18,8 @@
  * twice (a page loop), and for at most `maxPages` pages: an answer is directory data, and a server that rewrites
  * them must not be able to send the read elsewhere or keep it going for ever.
  */
-import { checkGraphLink, type GraphConnection } from "../../providers/graphClient";
-import { describeGraphError, PERMISSIONS } from "../../providers/graphErrors";
+import { checkGraphLink, type GraphConnection } from "../../graph/client";
+import { describeGraphError, PERMISSIONS } from "../../graph/errors";
 import { GapInputError } from "../errors";
 import { ENTRA_SELECT, type EntraUser } from "../types";
 import { EntraUserShapeError, isSynced, toEntraUser } from "./users";

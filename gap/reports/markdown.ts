@@ -2,7 +2,7 @@
  * Markdown summary, for people and for the Azure DevOps build summary (`##vso[task.uploadsummary]<path>.md`):
  * verdict, counts per category, inputs, the first users out of sync, and where the full reports are.
  */
-import { describeSwitchChange } from "../../providers/switchAudit";
+import { describeSwitchChange } from "../../graph/switchAudit";
 import { nextStep } from "../advice";
 import { impactOf } from "../impact";
 import { printable } from "../printable";

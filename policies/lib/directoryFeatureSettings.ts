@@ -5,7 +5,7 @@
  * A policy sees plain JSON: inputs for resource policies, planned outputs for stack policies. Dynamic resources
  * also carry a `__provider` property (the serialized provider); the policies ignore it.
  */
-import type { GraphConnectionSettings } from "../../providers/connection";
+import type { GraphConnectionSettings } from "../../graph/connection";
 import { DIRECTORY_FEATURE_SETTINGS_TYPE } from "../../providers/directoryFeatureSettings";
 
 export { DIRECTORY_FEATURE_SETTINGS_TYPE };

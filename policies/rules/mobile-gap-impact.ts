@@ -18,7 +18,7 @@
  * a timeout) the policy reports that as a violation, which fails the preview when the policy is mandatory.
  *
  * Connection settings come from policy config; secrets only from the environment (the AD bind password from the
- * variable named by `ad.passwordEnv`, default SYNCGAP_AD_PASSWORD; Graph secrets as providers/credentials.ts reads
+ * variable named by `ad.passwordEnv`, default SYNCGAP_AD_PASSWORD; Graph secrets as graph/credentials.ts reads
  * them). Without `entra` in the config, the DirectoryFeatureSettings resource's own `connection` is used, with the
  * environment's endpoint overrides on top (runtimeConnection), exactly as the provider does.
  *
@@ -32,7 +32,7 @@ import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
 import type { Coverage } from "../../gap/coverage";
 import { printable } from "../../gap/printable";
 import type { GapResult, GapRunSpec, ImpactSummary } from "../../gap/types";
-import { type GraphConnectionSettings, runtimeConnection, validateConnection } from "../../providers/connection";
+import { type GraphConnectionSettings, runtimeConnection, validateConnection } from "../../graph/connection";
 import { CONNECTION_PROPERTIES } from "../../providers/inputsSchema";
 import {
   DIRECTORY_FEATURE_SETTINGS_TYPE,
@@ -83,7 +83,7 @@ export interface MobileGapImpactConfig {
 const connectionSchema: PolicyConfigJSONSchema = {
   type: "object",
   additionalProperties: false,
-  description: "Graph connection settings (providers/connection.ts). Never secrets: those come from the environment.",
+  description: "Graph connection settings (graph/connection.ts). Never secrets: those come from the environment.",
   properties: CONNECTION_PROPERTIES as unknown as Record<string, PolicyConfigJSONSchema>,
 };
 

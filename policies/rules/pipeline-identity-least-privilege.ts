@@ -10,7 +10,7 @@
  * that names the permission. `auditEvidence: true` also allows what reading the directory audit log takes
  * (AuditLog.Read.All and Directory.Read.All, https://learn.microsoft.com/graph/api/directoryaudit-list#permissions), for
  * a pipeline identity the bootstrap made with `auditEvidence` so that drift and gate reports name who changed the
- * switch. Ids come from policies/lib/graphPermissions.ts; an id that table does not know is a
+ * switch. Ids come from graph/permissions.ts; an id that table does not know is a
  * violation ("cannot verify"), never a pass.
  *
  * Checked resources (@pulumi/azuread v6):
@@ -35,7 +35,7 @@ import {
   permissionIndex,
   SIGN_IN_SCOPES,
   SYNCGAP_GRAPH_PERMISSIONS,
-} from "../lib/graphPermissions";
+} from "../../graph/permissions";
 import { configWithDefaults, docLink, forTypes, isUnknownValueError } from "../lib/policyHelpers";
 
 export const name = "pipeline-identity-least-privilege";

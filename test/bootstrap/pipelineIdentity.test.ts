@@ -13,7 +13,7 @@ import {
   MICROSOFT_GRAPH_APP_ID,
 } from "../../bootstrap/graphPermissions";
 import { checkPublishedIds, PipelineIdentity } from "../../bootstrap/pipelineIdentity";
-import { GRAPH_PERMISSIONS } from "../../policies/lib/graphPermissions";
+import { GRAPH_PERMISSIONS } from "../../graph/permissions";
 import { AZUREAD_TYPES, pipelineIdentityLeastPrivilege } from "../../policies/rules/pipeline-identity-least-privilege";
 import { createResourceValidationArgs, runResourcePolicy } from "../policies/support";
 

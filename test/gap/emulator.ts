@@ -11,7 +11,7 @@ import {
   startEmulator,
   type TenantEndpoint,
 } from "../../emulator";
-import type { GraphConnectionSettings } from "../../providers/connection";
+import type { GraphConnectionSettings } from "../../graph/connection";
 
 export const TENANT_ID = "7c0a4b1e-5d2f-4e8a-9b3c-1f2e3d4c5b6a";
 export const APP_ID = "3f6b2c1d-8e4a-4b7c-9d2e-5a6b7c8d9e0f";

@@ -14,8 +14,8 @@ import { DEFAULT_MAX_PAGES, readSyncedUsers, readUsersDelta } from "../../gap/en
 import { GapInputError } from "../../gap/errors";
 import { runGapAnalysis } from "../../gap/index";
 import type { GapRunSpec } from "../../gap/types";
-import type { GraphConnectionSettings } from "../../providers/connection";
-import { createGraphConnection, type GraphClientOptions } from "../../providers/graphClient";
+import { createGraphConnection, type GraphClientOptions } from "../../graph/client";
+import type { GraphConnectionSettings } from "../../graph/connection";
 import {
   createTestCa,
   graphUser,

@@ -1,9 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  GRAPH_PERMISSIONS,
-  MICROSOFT_GRAPH_APP_ID,
-  SYNCGAP_GRAPH_PERMISSIONS,
-} from "../../policies/lib/graphPermissions";
+import { GRAPH_PERMISSIONS, MICROSOFT_GRAPH_APP_ID, SYNCGAP_GRAPH_PERMISSIONS } from "../../graph/permissions";
 import { AZUREAD_TYPES, pipelineIdentityLeastPrivilege } from "../../policies/rules/pipeline-identity-least-privilege";
 import { createResourceValidationArgs, runResourcePolicy, UNKNOWN_STRING } from "./support";
 

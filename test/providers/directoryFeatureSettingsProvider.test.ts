@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { FEATURE_NAMES } from "../../graph/onPremisesSynchronization";
 import {
   changedProperties,
   check,
@@ -7,7 +8,6 @@ import {
   type SettingsInputs,
   type SettingsOutputs,
 } from "../../providers/directoryFeatureSettingsProvider";
-import { FEATURE_NAMES } from "../../providers/directorySync";
 
 const connection = {
   cloud: "global",

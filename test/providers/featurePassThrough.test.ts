@@ -8,9 +8,14 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { emulatorConnection, type RunningEmulator, startEmulator, trustEmulatorCa } from "../../emulator";
+import { createGraphConnection } from "../../graph/client";
+import {
+  FEATURE_NAMES,
+  forbiddenFeatureChange,
+  getDirectorySync,
+  patchFeatures,
+} from "../../graph/onPremisesSynchronization";
 import type { SettingsInputs, SettingsOutputs } from "../../providers/directoryFeatureSettingsProvider";
-import { FEATURE_NAMES, forbiddenFeatureChange, getDirectorySync, patchFeatures } from "../../providers/directorySync";
-import { createGraphConnection } from "../../providers/graphClient";
 
 const TENANT = "2b1c6d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e";
 const APP = "5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9";

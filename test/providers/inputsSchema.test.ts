@@ -5,9 +5,9 @@
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { AUTH_METHODS } from "../../providers/connection";
+import { AUTH_METHODS } from "../../graph/connection";
+import { FEATURE_NAMES } from "../../graph/onPremisesSynchronization";
 import { check } from "../../providers/directoryFeatureSettingsProvider";
-import { FEATURE_NAMES } from "../../providers/directorySync";
 import { INPUTS_SCHEMA_FILE, inputsSchema } from "../../providers/inputsSchema";
 
 const connection = { cloud: "global", tenantId: "5e3ce6c0-2b1f-4285-8d4b-75ee78787346", authMethod: "clientSecret" };

@@ -5,7 +5,7 @@ import path from "node:path";
 const root = path.resolve(__dirname, "..", "..");
 
 /** What the repository's Pulumi program needs at run time (no stack files: each test makes its own stack). */
-const PROGRAM_FILES = ["index.ts", "Pulumi.yaml", "package.json", "tsconfig.json", "providers", "schemas"];
+const PROGRAM_FILES = ["index.ts", "Pulumi.yaml", "package.json", "tsconfig.json", "providers", "graph", "schemas"];
 
 /**
  * Copies syncgap's Pulumi program (index.ts and what it loads) into a fresh temporary folder with the repository's

@@ -30,9 +30,9 @@ import {
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { ldapSyncSource, type Seed } from "../../emulator";
-import type { GraphConnectionSettings } from "../../providers/connection";
-import { type FeatureName, getDirectorySync, patchFeatures } from "../../providers/directorySync";
-import { createGraphConnection } from "../../providers/graphClient";
+import { createGraphConnection } from "../../graph/client";
+import type { GraphConnectionSettings } from "../../graph/connection";
+import { type FeatureName, getDirectorySync, patchFeatures } from "../../graph/onPremisesSynchronization";
 import { type Azurite, startAzurite } from "../../test/support/azurite";
 import { type EmulatorProcess, spawnEmulator } from "../../test/support/emulatorProcess";
 import { type SambaDc, startSambaDc } from "../../test/support/sambaDc";

@@ -1,6 +1,6 @@
 /** Reading the switch out of "Set DirSync feature" records, whose value format no Learn page documents. */
 import { describe, expect, it } from "vitest";
-import { describeSwitchChange, switchChangeOf, switchValueIn } from "../../providers/switchAudit";
+import { describeSwitchChange, switchChangeOf, switchValueIn } from "../../graph/switchAudit";
 
 const record = (oldValue: string | null, newValue: string | null, name = "DirSyncFeatures") => ({
   id: "Directory_1",

@@ -1,4 +1,4 @@
-import { CLOUDS, type CloudName, isCloudName } from "./endpoints";
+import { CLOUDS, type CloudName, isCloudName } from "./clouds";
 
 /**
  * How syncgap reaches a tenant: which identity platform and Graph endpoint, and which credential.

@@ -61,7 +61,7 @@ interface SdkError {
 }
 
 /**
- * What the client's own middleware throws (providers/graphClient.ts): a request refused before it left, one that got
+ * What the client's own middleware throws (graph/client.ts): a request refused before it left, one that got
  * no answer, one Graph asked to postpone beyond the retry budget, a connection that kept failing. The message already
  * says what happened and what to do; describeGraphError() only puts the call's name in front.
  *

@@ -2,9 +2,9 @@ import { readFileSync } from "node:fs";
 import tls from "node:tls";
 import type { TokenCredential } from "@azure/identity";
 import type { Client, Context, Middleware } from "@microsoft/microsoft-graph-client";
+import { graphScope } from "./clouds";
 import { type GraphConnectionSettings, resolvedEndpoints } from "./connection";
 import { type CredentialOptions, createCredential } from "./credentials";
-import { graphScope } from "./endpoints";
 import {
   GraphAuthError,
   GraphCallError,
@@ -12,7 +12,7 @@ import {
   GraphOriginError,
   GraphRetryAfterError,
   GraphTimeoutError,
-} from "./graphErrors";
+} from "./errors";
 
 export { GraphAuthError, GraphOriginError, GraphRetryAfterError, GraphTimeoutError };
 

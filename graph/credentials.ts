@@ -23,9 +23,8 @@ export interface CredentialOptions {
  */
 export function createCredential(s: GraphConnectionSettings, opts: CredentialOptions = {}): TokenCredential {
   // Imported here, not at the top, so the dynamic provider's serialized closure never captures the module, and a
-  // command that builds no credential never loads it. Typed as ./identity.ts, the subset the command's bundle loads
-  // in its place (see there).
-  const identity = require("@azure/identity") as typeof import("./identity");
+  // command that builds no credential never loads it.
+  const identity = require("@azure/identity") as typeof import("@azure/identity");
   const env = opts.env ?? process.env;
   const { authorityHost } = resolvedEndpoints(s);
   const common = {

@@ -3,11 +3,11 @@ import path from "node:path";
 import type { AccessToken, TokenCredential } from "@azure/identity";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { emulatorConnection, type RunningEmulator, startEmulator } from "../../emulator";
-import { type GraphConnectionSettings, validateConnection } from "../../providers/connection";
-import { createCredential } from "../../providers/credentials";
-import { getDirectorySync, patchFeatures } from "../../providers/directorySync";
-import { createGraphConnection, type GraphClientOptions } from "../../providers/graphClient";
-import { GraphRequestError } from "../../providers/graphErrors";
+import { createGraphConnection, type GraphClientOptions } from "../../graph/client";
+import { type GraphConnectionSettings, validateConnection } from "../../graph/connection";
+import { createCredential } from "../../graph/credentials";
+import { GraphRequestError } from "../../graph/errors";
+import { getDirectorySync, patchFeatures } from "../../graph/onPremisesSynchronization";
 
 // The shared Graph client factory against the real emulator: retries, Retry-After, budgets, token refresh and
 // error messages, with the real @azure/identity and @microsoft/microsoft-graph-client.

@@ -14,7 +14,7 @@
  * would let syncgap read it, and the caller goes on.
  */
 import type { Client } from "@microsoft/microsoft-graph-client";
-import { describeGraphError } from "./graphErrors";
+import { describeGraphError } from "./errors";
 
 export const SET_DIRSYNC_FEATURE = "Set DirSync feature";
 const FEATURE = "bypassDirSyncOverridesEnabled";

@@ -1,13 +1,13 @@
 /**
- * The Graph client's own middleware (providers/graphClient.ts) against a stand-in for the network: the real SDK and
+ * The Graph client's own middleware (graph/client.ts) against a stand-in for the network: the real SDK and
  * the real chain, with `fetch` (what the SDK's HTTPMessageHandler calls) replaced by a scripted one, as the SDK's own
  * middleware tests use a dummy next handler. Fast, and exact about what would have been sent.
  */
 import type { TokenCredential } from "@azure/identity";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { GraphConnectionSettings } from "../../providers/connection";
-import { createGraphConnection, type GraphClientOptions } from "../../providers/graphClient";
-import { describeGraphError, GraphRequestError } from "../../providers/graphErrors";
+import { createGraphConnection, type GraphClientOptions } from "../../graph/client";
+import type { GraphConnectionSettings } from "../../graph/connection";
+import { describeGraphError, GraphRequestError } from "../../graph/errors";
 
 const GRAPH = "https://graph.example.test";
 const settings: GraphConnectionSettings = {

@@ -1,5 +1,5 @@
 import type { Client } from "@microsoft/microsoft-graph-client";
-import { describeGraphError, GraphRequestError, PERMISSIONS } from "./graphErrors";
+import { describeGraphError, GraphRequestError, PERMISSIONS } from "./errors";
 
 /**
  * The tenant's directory-synchronization settings: `onPremisesDirectorySynchronization`, one object per tenant

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
+import { parseRetryAfter } from "../../graph/client";
 import {
   ConnectionSettingsError,
   connectionFromEnv,
   runtimeConnection,
   validateConnection,
-} from "../../providers/connection";
-import { parseRetryAfter } from "../../providers/graphClient";
+} from "../../graph/connection";
 
 const TENANT = "6f1c2a4e-1b7d-4e55-9c1e-2f5a8b9c0d11";
 const CLIENT = "0b4f6a1e-7c2d-4b8e-9f3a-5d6e7f8a9b0c";
