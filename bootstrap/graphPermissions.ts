@@ -13,7 +13,9 @@ import {
   AUDIT_EVIDENCE_PERMISSIONS,
   GRAPH_PERMISSIONS,
   MICROSOFT_GRAPH_APP_ID,
+  type NeededPermission,
   type PermissionKind,
+  SYNCGAP_NEEDS,
 } from "../graph/permissions";
 
 export { MICROSOFT_GRAPH_APP_ID };
@@ -32,46 +34,19 @@ export interface GraphPermission {
   why: string;
 }
 
-/** Application permissions (app roles). */
-export const APP_ROLES = {
-  "User.Read.All": {
-    value: "User.Read.All",
-    id: idOf("User.Read.All", "Role"),
-    why: "gap analysis and gate: read users' mobilePhone and on-premises identifiers (GET /users)",
-  },
-  "Organization.Read.All": {
-    value: "Organization.Read.All",
-    id: idOf("Organization.Read.All", "Role"),
-    why: "post-deploy gate: when directory sync last ran (GET /organization, onPremisesLastSyncDateTime)",
-  },
-  "OnPremDirectorySynchronization.Read.All": {
-    value: "OnPremDirectorySynchronization.Read.All",
-    id: idOf("OnPremDirectorySynchronization.Read.All", "Role"),
-    why: "preview, drift and gate read the tenant's directory-sync features (delegated enforcement only)",
-  },
-  "OnPremDirectorySynchronization.ReadWrite.All": {
-    value: "OnPremDirectorySynchronization.ReadWrite.All",
-    id: idOf("OnPremDirectorySynchronization.ReadWrite.All", "Role"),
-    why: "enforcement: pulumi up PATCHes onPremisesDirectorySynchronization features (includes reading them)",
-  },
-  "AuditLog.Read.All": {
-    value: "AuditLog.Read.All",
-    id: idOf("AuditLog.Read.All", "Role"),
-    why: "audit evidence (auditEvidence: true): drift and gate name who changed the switch (GET /auditLogs/directoryAudits)",
-  },
-  "Directory.Read.All": {
-    value: "Directory.Read.All",
-    id: idOf("Directory.Read.All", "Role"),
-    why: "audit evidence (auditEvidence: true): GET /auditLogs/directoryAudits takes it with AuditLog.Read.All",
-  },
-} as const satisfies Record<string, GraphPermission>;
+/** Application permissions (app roles): every permission a row of SYNCGAP_NEEDS names. */
+export const APP_ROLES = Object.fromEntries(
+  Object.values(SYNCGAP_NEEDS).flatMap((need) =>
+    need.permissions.map((value) => [value, { value, id: idOf(value, "Role"), why: need.why }]),
+  ),
+) as Record<NeededPermission, GraphPermission>;
 
-/** Delegated permissions (OAuth2 permission scopes). */
+/** Delegated permissions (OAuth2 permission scopes): delegated enforcement only. */
 export const DELEGATED_SCOPES = {
   "OnPremDirectorySynchronization.ReadWrite.All": {
     value: "OnPremDirectorySynchronization.ReadWrite.All",
     id: idOf("OnPremDirectorySynchronization.ReadWrite.All", "Scope"),
-    why: "delegated enforcement: a Global Administrator signed in with a device code runs pulumi up",
+    why: SYNCGAP_NEEDS.syncWrite.delegatedWhy,
   },
 } as const satisfies Record<string, GraphPermission>;
 

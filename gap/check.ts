@@ -9,7 +9,7 @@
  */
 import { execFile } from "node:child_process";
 import type { Client } from "@microsoft/microsoft-graph-client";
-import { describeGraphError } from "../graph/errors";
+import { describeGraphError, permissionHint } from "../graph/errors";
 import { getDirectorySync } from "../graph/onPremisesSynchronization";
 import { errorText, GapInputError } from "./errors";
 
@@ -25,11 +25,6 @@ export async function readBypassFlag(client: Client): Promise<boolean | null> {
   }
 }
 
-const ORG_PERMISSION = {
-  needs: "Organization.Read.All (or Directory.Read.All; User.Read also lets a signed-in user read it)",
-  doc: "https://learn.microsoft.com/graph/api/organization-get",
-};
-
 /** When directory sync last ran (null: never, or the tenant is not synced). */
 export async function readLastSync(client: Client): Promise<Date | null> {
   let body: { value?: { onPremisesLastSyncDateTime?: string | null }[] };
@@ -41,7 +36,7 @@ export async function readLastSync(client: Client): Promise<Date | null> {
   } catch (e) {
     throw new GapInputError(
       "Entra ID organization",
-      describeGraphError("GET /organization", e, ORG_PERMISSION).message,
+      describeGraphError("GET /organization", e, permissionHint("organizationRead")).message,
       undefined,
       {
         cause: e,

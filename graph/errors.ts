@@ -1,17 +1,12 @@
 import { type GraphConnectionSettings, resolvedEndpoints } from "./connection";
+import { type GraphNeedName, SYNCGAP_NEEDS } from "./permissions";
 
 /**
  * Turns what the Graph SDK throws into errors that say what failed, why, and what to do.
  * Graph's error body: {"error":{"code","message","innerError":{"date","request-id","client-request-id"}}}
  * https://learn.microsoft.com/graph/errors
  */
-export const DOCS = {
-  syncGet: "https://learn.microsoft.com/graph/api/onpremisesdirectorysynchronization-get",
-  syncUpdate: "https://learn.microsoft.com/graph/api/onpremisesdirectorysynchronization-update",
-  usersList: "https://learn.microsoft.com/graph/api/user-list",
-  bypass: "https://learn.microsoft.com/entra/identity/hybrid/connect/how-to-bypassdirsyncoverrides",
-  throttling: "https://learn.microsoft.com/graph/throttling",
-} as const;
+const THROTTLING_DOC = "https://learn.microsoft.com/graph/throttling";
 
 export interface PermissionHint {
   /** What the call needs, in words. */
@@ -19,25 +14,11 @@ export interface PermissionHint {
   doc: string;
 }
 
-export const PERMISSIONS = {
-  // Application permissions exist for this object and work (facts.md "Permissions"; microsoft-graph-docs PR 22337),
-  // though the rendered pages still say "Not supported"; delegated use needs an Entra role as well. The Graph pages
-  // name Global Administrator, the Entra role reference also Hybrid Identity Administrator (read and update) and
-  // Global Reader (read): https://learn.microsoft.com/entra/identity/role-based-access-control/permissions-reference
-  syncRead: {
-    needs:
-      "OnPremDirectorySynchronization.Read.All (or .ReadWrite.All): as an application permission (workload identity), " +
-      "or delegated, signed in as a Global Administrator, Hybrid Identity Administrator or Global Reader",
-    doc: DOCS.syncGet,
-  },
-  syncWrite: {
-    needs:
-      "OnPremDirectorySynchronization.ReadWrite.All: as an application permission (workload identity), or delegated, " +
-      "signed in as a Global Administrator or Hybrid Identity Administrator",
-    doc: DOCS.syncUpdate,
-  },
-  usersRead: { needs: "User.Read.All (application or delegated)", doc: DOCS.usersList },
-} satisfies Record<string, PermissionHint>;
+/** The hint for a refused call, from the one table of what syncgap asks of Graph (graph/permissions.ts). */
+export function permissionHint(need: GraphNeedName): PermissionHint {
+  const row = SYNCGAP_NEEDS[need];
+  return { needs: row.hint, doc: row.doc };
+}
 
 export class GraphRequestError extends Error {
   override name = "GraphRequestError";
@@ -146,7 +127,7 @@ export function describeGraphError(what: string, e: unknown, hint?: PermissionHi
     remedy =
       " The token was rejected even after a fresh one was fetched: check the tenant id, the app registration and its credential.";
   } else if (status === 429) {
-    remedy = ` Graph kept throttling after the retry budget ran out; try again later or lower the read rate (${DOCS.throttling}).`;
+    remedy = ` Graph kept throttling after the retry budget ran out; try again later or lower the read rate (${THROTTLING_DOC}).`;
   } else if (status && status >= 500) {
     remedy = " Graph kept failing after retries; try again later.";
   } else if (!status) {

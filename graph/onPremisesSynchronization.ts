@@ -1,5 +1,5 @@
 import type { Client } from "@microsoft/microsoft-graph-client";
-import { describeGraphError, GraphRequestError, PERMISSIONS } from "./errors";
+import { describeGraphError, GraphRequestError, permissionHint } from "./errors";
 
 /**
  * The tenant's directory-synchronization settings: `onPremisesDirectorySynchronization`, one object per tenant
@@ -62,7 +62,7 @@ export async function getDirectorySync(
   try {
     body = await client.api(PATH).get();
   } catch (e) {
-    throw describeGraphError(`GET ${PATH}`, e, purpose === "write" ? PERMISSIONS.syncWrite : PERMISSIONS.syncRead);
+    throw describeGraphError(`GET ${PATH}`, e, permissionHint(purpose === "write" ? "syncWrite" : "syncRead"));
   }
   const items = body?.value;
   if (!Array.isArray(items) || items.length !== 1) {
@@ -143,7 +143,7 @@ export async function patchFeatures(
   try {
     await client.api(`${PATH}/${encodeURIComponent(current.id)}`).patch({ features });
   } catch (e) {
-    throw describeGraphError(`PATCH ${PATH}/${current.id}`, e, PERMISSIONS.syncWrite);
+    throw describeGraphError(`PATCH ${PATH}/${current.id}`, e, permissionHint("syncWrite"));
   }
   return features;
 }

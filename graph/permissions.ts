@@ -112,20 +112,85 @@ export function isKnownGraphPermissionId(index: Map<string, GraphPermission>, id
   return index.get(`Role:${id.toLowerCase()}`) ?? index.get(`Scope:${id.toLowerCase()}`);
 }
 
-/** The names syncgap needs, as both application permissions and delegated scopes. */
-export const SYNCGAP_GRAPH_PERMISSIONS = [
-  "User.Read.All",
-  "Organization.Read.All",
-  "OnPremDirectorySynchronization.Read.All",
-  "OnPremDirectorySynchronization.ReadWrite.All",
-] as const;
-
 /**
- * What reading the directory audit log takes (https://learn.microsoft.com/graph/api/directoryaudit-list#permissions):
- * optional, so that the nightly drift check and the post-deploy gate can name who changed the switch and when.
- * Directory.Read.All reads the whole directory, so it is opt-in (bootstrap `auditEvidence`, policy `auditEvidence`).
+ * What syncgap asks of Microsoft Graph, one row per need: the one table that the 403 hints (graph/errors.ts), the
+ * post-deploy gate (gap/check.ts), the least-privilege policy, the bootstrap (bootstrap/graphPermissions.ts) and the
+ * local tenant's seeds read, as Microsoft365DSC keeps one permissions file per resource. Ids are in GRAPH_PERMISSIONS
+ * above; Microsoft publishes one id per permission and kind, and the bootstrap compares each with the tenant's Graph
+ * service principal before granting it, so a cloud where one differed would stop there.
  */
-export const AUDIT_EVIDENCE_PERMISSIONS = ["AuditLog.Read.All", "Directory.Read.All"] as const;
+export const SYNCGAP_NEEDS = {
+  usersRead: {
+    permissions: ["User.Read.All"],
+    why: "gap analysis and gate: read users' mobilePhone and on-premises identifiers (GET /users)",
+    hint: "User.Read.All (application or delegated)",
+    doc: "https://learn.microsoft.com/graph/api/user-list",
+  },
+  organizationRead: {
+    permissions: ["Organization.Read.All"],
+    why: "post-deploy gate: when directory sync last ran (GET /organization, onPremisesLastSyncDateTime)",
+    hint: "Organization.Read.All (or Directory.Read.All; User.Read also lets a signed-in user read it)",
+    doc: "https://learn.microsoft.com/graph/api/organization-get",
+  },
+  // Application permissions exist for this object and work (facts.md "Permissions"; microsoft-graph-docs PR 22337),
+  // though the rendered pages still say "Not supported"; delegated use needs an Entra role as well. The Graph pages
+  // name Global Administrator, the Entra role reference also Hybrid Identity Administrator (read and update) and
+  // Global Reader (read): https://learn.microsoft.com/entra/identity/role-based-access-control/permissions-reference
+  syncRead: {
+    permissions: ["OnPremDirectorySynchronization.Read.All"],
+    why: "preview, drift and gate read the tenant's directory-sync features (delegated enforcement only)",
+    hint:
+      "OnPremDirectorySynchronization.Read.All (or .ReadWrite.All): as an application permission (workload identity), " +
+      "or delegated, signed in as a Global Administrator, Hybrid Identity Administrator or Global Reader",
+    doc: "https://learn.microsoft.com/graph/api/onpremisesdirectorysynchronization-get",
+  },
+  syncWrite: {
+    permissions: ["OnPremDirectorySynchronization.ReadWrite.All"],
+    why: "enforcement: pulumi up PATCHes onPremisesDirectorySynchronization features (includes reading them)",
+    delegatedWhy: "delegated enforcement: a Global Administrator signed in with a device code runs pulumi up",
+    hint:
+      "OnPremDirectorySynchronization.ReadWrite.All: as an application permission (workload identity), or delegated, " +
+      "signed in as a Global Administrator or Hybrid Identity Administrator",
+    doc: "https://learn.microsoft.com/graph/api/onpremisesdirectorysynchronization-update",
+  },
+  // Optional: GET /auditLogs/directoryAudits needs both, and Directory.Read.All reads the whole directory, so it is
+  // opt-in (bootstrap `auditEvidence`, policy `auditEvidence`). It lets the nightly drift check and the gate name who
+  // changed the switch and when.
+  auditRead: {
+    permissions: ["AuditLog.Read.All", "Directory.Read.All"],
+    optional: true,
+    why: "audit evidence (auditEvidence: true): drift and gate name who changed the switch (GET /auditLogs/directoryAudits)",
+    hint: "AuditLog.Read.All and Directory.Read.All (delegated also a role such as Reports Reader)",
+    doc: "https://learn.microsoft.com/graph/api/directoryaudit-list",
+  },
+} as const satisfies Record<string, GraphNeed>;
+
+export interface GraphNeed {
+  /** All of these, as application permissions (app-only) or delegated scopes. */
+  permissions: readonly string[];
+  /** Why syncgap needs it: for the bootstrap's grants and the docs. */
+  why: string;
+  /** When the delegated scope serves another purpose than the application permission. */
+  delegatedWhy?: string;
+  /** What a refused call needs, in words (with the alternatives Graph accepts and the Entra roles). */
+  hint: string;
+  /** The Microsoft Learn page that lists the call's permissions. */
+  doc: string;
+  /** Not needed for syncgap to work (audit evidence). */
+  optional?: boolean;
+}
+
+export type GraphNeedName = keyof typeof SYNCGAP_NEEDS;
+/** A permission some row of SYNCGAP_NEEDS names. */
+export type NeededPermission = (typeof SYNCGAP_NEEDS)[GraphNeedName]["permissions"][number];
+
+/** The names syncgap needs (every row that is not optional), as both application permissions and delegated scopes. */
+export const SYNCGAP_GRAPH_PERMISSIONS: readonly NeededPermission[] = Object.values(SYNCGAP_NEEDS).flatMap((n) =>
+  "optional" in n && n.optional ? [] : n.permissions,
+);
+
+/** What reading the directory audit log takes: the optional `auditRead` row. */
+export const AUDIT_EVIDENCE_PERMISSIONS = SYNCGAP_NEEDS.auditRead.permissions;
 
 /** Delegated sign-in scopes that grant no directory access of their own. */
 export const SIGN_IN_SCOPES = ["openid", "profile", "offline_access"] as const;

@@ -15,6 +15,7 @@
  */
 import type { Client } from "@microsoft/microsoft-graph-client";
 import { describeGraphError } from "./errors";
+import { SYNCGAP_NEEDS } from "./permissions";
 
 export const SET_DIRSYNC_FEATURE = "Set DirSync feature";
 const FEATURE = "bypassDirSyncOverridesEnabled";
@@ -138,8 +139,7 @@ export async function readSwitchChanges(
       ok: false,
       note:
         `could not read the directory audit log to say who changed ${FEATURE} (${why}): ` +
-        "AuditLog.Read.All and Directory.Read.All (delegated also a role such as Reports Reader) would let syncgap name them " +
-        "(https://learn.microsoft.com/graph/api/directoryaudit-list)",
+        `${SYNCGAP_NEEDS.auditRead.hint} would let syncgap name them (${SYNCGAP_NEEDS.auditRead.doc})`,
     };
   }
   const changes: SwitchChange[] = [];

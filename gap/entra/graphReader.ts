@@ -19,7 +19,7 @@
  * them must not be able to send the read elsewhere or keep it going for ever.
  */
 import { checkGraphLink, type GraphConnection } from "../../graph/client";
-import { describeGraphError, PERMISSIONS } from "../../graph/errors";
+import { describeGraphError, permissionHint } from "../../graph/errors";
 import { GapInputError } from "../errors";
 import { ENTRA_SELECT, type EntraUser } from "../types";
 import { EntraUserShapeError, isSynced, toEntraUser } from "./users";
@@ -141,7 +141,7 @@ async function get(
     return await req.get();
   } catch (e) {
     if (e instanceof GapInputError) throw e;
-    const err = describeGraphError(what, e, PERMISSIONS.usersRead);
+    const err = describeGraphError(what, e, permissionHint("usersRead"));
     throw new GapInputError(graphSourceName(conn), err.message, undefined, { cause: e });
   }
 }
@@ -389,7 +389,7 @@ export async function readCloudManagedUsers(
         })),
       });
     } catch (e) {
-      const err = describeGraphError(what, e, PERMISSIONS.usersRead);
+      const err = describeGraphError(what, e, permissionHint("usersRead"));
       throw new GapInputError(graphSourceName(conn), err.message, undefined, { cause: e });
     }
     const byId = new Map((answer?.responses ?? []).map((r) => [String(r.id), r]));

@@ -11,7 +11,7 @@ import type { RunningEmulator } from "../../emulator";
 import { GapInputError } from "../../gap/errors";
 import { runGapAnalysis } from "../../gap/index";
 import type { GapResult, GapRunSpec } from "../../gap/types";
-import { trustCaFile } from "../../graph/client";
+import { trustCaFile } from "../../graph/trust";
 import { writeAdLdif } from "../fixtures/gap/adLdif";
 import { createTestCa, type LoopbackHttps, startLoopbackHttps } from "../support/loopbackHttps";
 import {

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { parseRetryAfter } from "../../graph/client";
 import {
   ConnectionSettingsError,
   connectionFromEnv,
@@ -62,18 +61,6 @@ describe("connection settings", () => {
     expect(r.graphEndpoint).toBe("https://127.0.0.1:2222");
     expect(r.caCertPath).toBe("/ca.pem");
     expect(runtimeConnection(stored, {}).graphEndpoint).toBe("https://127.0.0.1:1111");
-  });
-});
-
-describe("Retry-After", () => {
-  it("reads delta-seconds and HTTP dates", () => {
-    expect(parseRetryAfter("3")).toBe(3000);
-    expect(parseRetryAfter("0.5")).toBe(500);
-    const now = Date.parse("2026-11-27T10:00:00Z");
-    expect(parseRetryAfter("Fri, 27 Nov 2026 10:00:07 GMT", now)).toBe(7000);
-    expect(parseRetryAfter("Fri, 27 Nov 2026 09:00:00 GMT", now)).toBe(0);
-    expect(parseRetryAfter("soon")).toBeUndefined();
-    expect(parseRetryAfter(null)).toBeUndefined();
   });
 });
 

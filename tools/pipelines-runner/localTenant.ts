@@ -29,6 +29,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { DELEGATED_SCOPES, pipelineAppRoles } from "../../bootstrap/graphPermissions";
 import { ldapSyncSource, type Seed } from "../../emulator";
 import { createGraphConnection } from "../../graph/client";
 import type { GraphConnectionSettings } from "../../graph/connection";
@@ -206,26 +207,20 @@ export class LocalTenant {
           displayName: "syncgap pipeline (local)",
           appId: PIPELINE_APP_ID,
           clientSecrets: [{ value: secret }],
-          appRoles: ["User.Read.All", "Organization.Read.All", "OnPremDirectorySynchronization.ReadWrite.All"],
+          appRoles: pipelineAppRoles("appOnly").map((p) => p.value),
         },
         {
           displayName: "syncgap pipeline (local, audit evidence)",
           appId: AUDIT_APP_ID,
           // the variable group holds one AZURE_CLIENT_SECRET for the tenant's pipeline identities
           clientSecrets: [{ value: secret }],
-          appRoles: [
-            "User.Read.All",
-            "Organization.Read.All",
-            "OnPremDirectorySynchronization.ReadWrite.All",
-            "AuditLog.Read.All",
-            "Directory.Read.All",
-          ],
+          appRoles: pipelineAppRoles("appOnly", { auditEvidence: true }).map((p) => p.value),
         },
         {
           displayName: "syncgap pipeline (local, delegated enforcement)",
           appId: DELEGATED_APP_ID,
           publicClient: true,
-          delegatedScopes: ["OnPremDirectorySynchronization.ReadWrite.All"],
+          delegatedScopes: Object.values(DELEGATED_SCOPES).map((p) => p.value),
         },
       ],
       users: [
