@@ -1,21 +1,6 @@
 /**
- * Escaping for values that go into LDAP filters (RFC 4515) and DNs (RFC 4514).
+ * Escaping for values that go into DNs (RFC 4514). Filter values are escaped with ldapts' Filter.escape (RFC 4515).
  */
-
-/**
- * Escapes a value for an LDAP filter assertion (RFC 4515 section 3): `*`, `(`, `)`, `\` and NUL become `\2a`, `\28`,
- * `\29`, `\5c`, `\00`. Strings are escaped by character (non-ASCII stays as UTF-8 text, which RFC 4515 allows);
- * byte arrays (an objectGUID, a consistency GUID) are escaped byte by byte as `\hh`, which is how AD wants binary
- * values in a filter.
- */
-export function escapeFilterValue(value: string | Uint8Array): string {
-  if (typeof value !== "string") {
-    let out = "";
-    for (const b of value) out += "\\" + b.toString(16).padStart(2, "0");
-    return out;
-  }
-  return value.replace(/[*()\\\0]/g, (c) => "\\" + c.charCodeAt(0).toString(16).padStart(2, "0"));
-}
 
 /**
  * Escapes one attribute value for a DN (RFC 4514 section 2.4): `,` `+` `"` `\` `<` `>` `;` `=` anywhere, `#` or

@@ -9,11 +9,10 @@
  * - Nothing that fails comes back as an empty or short result: a missing base DN, a referral, a size limit, a
  *   timeout, a dropped connection each end the iteration with an `AdReadError`.
  */
-import { type Client, ResultCodeError, type SearchEntry } from "ldapts";
+import { type Client, Filter, ResultCodeError, type SearchEntry } from "ldapts";
 import { baseDnsByNamingContext, DIRSYNC_OID, DirSyncControl } from "./dirSyncControl";
 import { DnSyntaxError, dnScope, formatDn, isSameOrBelow, type ParsedDn, parseDn, sameDn } from "./dn";
 import { AdReadError } from "./errors";
-import { escapeFilterValue } from "./escape";
 import { compileFilter } from "./filter";
 import { guidStringToBytes, sidStringToBytes } from "./ids";
 import { LdapConnection } from "./ldapConnection";
@@ -26,8 +25,6 @@ import {
   adUserFromAttributes,
   type RawAttributes,
 } from "./userMapping";
-
-export { escapeFilterValue } from "./escape";
 
 useFastAttributeDecoding();
 
@@ -195,7 +192,7 @@ export class LdapAdSource implements AdSource {
         "AD_BAD_FILTER",
         url,
         `the LDAP filter ${this.#filter} does not parse: ${(e as Error).message}`,
-        "Fix the filter (RFC 4515); escape user input with escapeFilterValue()",
+        "Fix the filter (RFC 4515); escape user input with Filter.escape() from ldapts",
       );
     }
     this.description = `${url} (${describeBase(options.baseDNs)})`;
@@ -561,7 +558,7 @@ export class LdapAdSource implements AdSource {
 
   /**
    * Finds users in the sync scope by one attribute. The value is escaped (RFC 4515); GUIDs and SIDs given as strings
-   * are turned into their binary form, which is how AD matches them.
+   * are turned into their binary form, which is how AD matches them; ldapts' Filter.escape writes bytes as `\hh`.
    */
   async findUsers(
     attribute:
@@ -577,9 +574,9 @@ export class LdapAdSource implements AdSource {
   ): Promise<AdUser[]> {
     let assertion: string;
     if (attribute === "objectGUID" || attribute === "mS-DS-ConsistencyGuid")
-      assertion = escapeFilterValue(guidStringToBytes(value));
-    else if (attribute === "objectSid") assertion = escapeFilterValue(sidStringToBytes(value));
-    else assertion = escapeFilterValue(value);
+      assertion = Filter.escape(guidStringToBytes(value));
+    else if (attribute === "objectSid") assertion = Filter.escape(sidStringToBytes(value));
+    else assertion = Filter.escape(value);
     const filter = `(&${this.#filter}(${attribute}=${assertion}))`;
     const client = await this.#connection.connect();
     const out: AdUser[] = [];

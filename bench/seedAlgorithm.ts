@@ -36,8 +36,7 @@
  *     name, as the real cmdlet does.
  */
 import { stringify } from "csv-stringify/sync";
-import { Client } from "ldapts";
-import { escapeFilterValue } from "../ad/escape";
+import { Client, Filter } from "ldapts";
 import type { GraphConnection } from "../graph/client";
 
 export interface SeedLdap {
@@ -111,7 +110,7 @@ export async function runSeedAlgorithm(graph: GraphConnection, ldap: SeedLdap): 
         searches++;
         const { searchEntries } = await client.search(ldap.domainRoot, {
           scope: "sub",
-          filter: `(&(objectCategory=person)(objectClass=user)(userPrincipalName=${escapeFilterValue(user.userPrincipalName)}))`,
+          filter: `(&(objectCategory=person)(objectClass=user)(userPrincipalName=${Filter.escape(user.userPrincipalName)}))`,
           attributes: ["distinguishedName", "userPrincipalName", "sAMAccountName", "mobile", "otherMobile"],
         });
         onPrem = searchEntries[0];
