@@ -97,17 +97,29 @@ const AD_BIND_SUBCODES: Record<string, string> = {
   "775": "the account is locked out",
 };
 
-/** What a connection needs; the reader's options (LdapAdSourceOptions) are a superset. */
+/** What a connection to a DC needs (the back-fill's writes use it as is; the reader's LdapAdSourceOptions extend it). */
 export interface LdapConnectionOptions {
   /** `ldaps://host[:636]`, or `ldap://host[:389]` together with `startTls: true`. */
   url: string;
+  /** Upgrade an `ldap://` connection with StartTLS before binding (required for `ldap://`). */
   startTls?: boolean;
+  /** CA certificate(s) (PEM) to trust for the DC's certificate. Without caPem/caCertPath, Node's default CAs. */
   caPem?: string | string[];
+  /** File holding the CA certificate(s) (PEM). */
   caCertPath?: string;
+  /** Name to check the DC's certificate against (and send as SNI), when it differs from the URL's host. */
   servername?: string;
+  /** Who to bind as: a UPN (`svc@corp.example.com`), a DN (`CN=svc,OU=…`) or `DOMAIN\svc`. */
   bindDN: string;
+  /** The bind password. Take it from the environment or a secret store; it is never logged. */
   password: string;
+  /**
+   * How long to wait for the DC, in ms, per LDAP request (StartTLS, bind, the rootDSE, one page, one DirSync reply),
+   * from sending it to its last response. Default DEFAULT_LDAP_TIMEOUT_MS (30 s). Also the connect timeout when
+   * shorter than DEFAULT_LDAP_CONNECT_TIMEOUT_MS.
+   */
   timeoutMs?: number;
+  /** TCP + TLS connect timeout in ms (default 10 s, or timeoutMs when that is shorter). */
   connectTimeoutMs?: number;
 }
 

@@ -15,7 +15,7 @@ import { DnSyntaxError, dnScope, formatDn, isSameOrBelow, type ParsedDn, parseDn
 import { AdReadError } from "./errors";
 import { compileFilter } from "./filter";
 import { guidStringToBytes, sidStringToBytes } from "./ids";
-import { LdapConnection } from "./ldapConnection";
+import { LdapConnection, type LdapConnectionOptions } from "./ldapConnection";
 import { entryAttributes, lowerAttributeName, tapSearchEntries, useFastAttributeDecoding } from "./ldaptsDecoding";
 import type { AdSource, AdUser } from "./types";
 import {
@@ -35,35 +35,14 @@ const BINARY_ATTRIBUTES: ReadonlySet<string> = new Set(AD_BINARY_ATTRIBUTES.map(
 export const AD_MAX_PAGE_SIZE = 1000;
 export const DEFAULT_USER_FILTER = "(&(objectCategory=person)(objectClass=user))";
 
-export interface LdapAdSourceOptions {
-  /** `ldaps://host[:636]`, or `ldap://host[:389]` together with `startTls: true`. */
-  url: string;
-  /** Upgrade an `ldap://` connection with StartTLS before binding (required for `ldap://`). */
-  startTls?: boolean;
-  /** CA certificate(s) (PEM) to trust for the DC's certificate. Without caPem/caCertPath, Node's default CAs. */
-  caPem?: string | string[];
-  /** File holding the CA certificate(s) (PEM). */
-  caCertPath?: string;
-  /** Name to check the DC's certificate against (and send as SNI), when it differs from the URL's host. */
-  servername?: string;
-  /** Who to bind as: a UPN (`svc@corp.example.com`), a DN (`CN=svc,OU=…`) or `DOMAIN\svc`. */
-  bindDN: string;
-  /** The bind password. Take it from the environment or a secret store; it is never logged. */
-  password: string;
+/** The connection (./ldapConnection.ts) and what to read through it. */
+export interface LdapAdSourceOptions extends LdapConnectionOptions {
   /** Sync-scope OUs (or the domain root). Each is searched with scope `sub`; none may contain another. */
   baseDNs: string[];
   /** LDAP filter for user objects. Default `(&(objectCategory=person)(objectClass=user))`. */
   filter?: string;
   /** Entries per page, 1–1000 (default and maximum 1000, AD's MaxPageSize). */
   pageSize?: number;
-  /**
-   * How long to wait for the DC, in ms, per LDAP request (StartTLS, bind, the rootDSE, one page, one DirSync reply),
-   * from sending it to its last response. Default DEFAULT_LDAP_TIMEOUT_MS (30 s). Also the connect timeout when
-   * shorter than DEFAULT_LDAP_CONNECT_TIMEOUT_MS.
-   */
-  timeoutMs?: number;
-  /** TCP + TLS connect timeout in ms (default 10 s, or timeoutMs when that is shorter). */
-  connectTimeoutMs?: number;
   /** Fail with AD_SIZE_LIMIT once more than this many users came back (default: no cap). */
   maxUsers?: number;
   /**
