@@ -13,9 +13,9 @@
  */
 
 import { once } from "node:events";
-import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createWriteStream, mkdtempSync, rmSync, statSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { readAdCsvFile, readLdifFile } from "../ad/exportFiles";
 import { guidBytesToString, guidStringToBytes, sidBytesToString, UAC_ACCOUNTDISABLE } from "../ad/ids";
 import { createLdapAdSource } from "../ad/ldapReader";
@@ -23,6 +23,7 @@ import { ldifAttr } from "../ad/ldifWriter";
 import type { AdSource } from "../ad/types";
 import { generatedUser, prng, seedUserDn } from "../test/fixtures/ad/seedData";
 import { startSambaDc } from "../test/support/sambaDc";
+import { writeDocsSection } from "./docsSection";
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -107,23 +108,6 @@ async function writeExports(dir: string, n: number): Promise<{ ldif: string; csv
   c.end();
   await Promise.all([once(l, "finish"), once(c, "finish")]);
   return { ldif, csv };
-}
-
-function updateDocs(section: string): void {
-  const path = resolve(__dirname, "../docs/benchmarks.md");
-  let doc: string;
-  try {
-    doc = readFileSync(path, "utf8");
-  } catch {
-    doc = "# Benchmarks\n\nOne section per benchmark; each benchmark script rewrites only its own section.\n";
-  }
-  const begin = "<!-- bench:ad-read:begin -->";
-  const end = "<!-- bench:ad-read:end -->";
-  const block = `${begin}\n${section.trim()}\n${end}`;
-  const i = doc.indexOf(begin);
-  const j = doc.indexOf(end);
-  doc = i >= 0 && j > i ? doc.slice(0, i) + block + doc.slice(j + end.length) : `${doc.trimEnd()}\n\n${block}\n`;
-  writeFileSync(path, doc);
 }
 
 async function main(): Promise<void> {
@@ -230,7 +214,7 @@ Samba through \`scripts/samba-dc.sh\`; the first run for a user count provisions
 template).
 `;
     console.log(section);
-    updateDocs(section);
+    writeDocsSection("ad-read", section);
   } finally {
     if (!KEEP) await dc.stop();
   }

@@ -30,6 +30,7 @@ import { planJson, recount, sha256 } from "../backfill/planFiles";
 import { type BackfillPlan, PLAN_FORMAT, PLAN_VERSION, type PlanRow } from "../backfill/types";
 import { grantWriteMobile, type SambaDc, startSambaDc } from "../test/support/sambaDc";
 import { benchUsers } from "./data";
+import { writeDocsSection } from "./docsSection";
 
 const run = promisify(execFile);
 const root = resolve(__dirname, "..");
@@ -282,18 +283,6 @@ async function applyRates(log: string[]): Promise<string> {
   }
 }
 
-function updateDocs(section: string): void {
-  const path = resolve(root, "docs/benchmarks.md");
-  let doc = readFileSync(path, "utf8");
-  const begin = "<!-- bench:backfill:begin -->";
-  const end = "<!-- bench:backfill:end -->";
-  const block = `${begin}\n${section.trim()}\n${end}`;
-  const i = doc.indexOf(begin);
-  const j = doc.indexOf(end);
-  doc = i >= 0 && j > i ? doc.slice(0, i) + block + doc.slice(j + end.length) : `${doc.trimEnd()}\n\n${block}\n`;
-  writeFileSync(path, doc);
-}
-
 async function main(): Promise<void> {
   const log: string[] = [];
   const parts = [
@@ -307,7 +296,7 @@ async function main(): Promise<void> {
   for (const l of log) console.log(l);
   const section = parts.join("\n");
   console.log(section);
-  updateDocs(section);
+  writeDocsSection("backfill", section);
 }
 
 main().catch((e) => {

@@ -10,7 +10,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -19,6 +19,7 @@ import { Client, PageIterator } from "@microsoft/microsoft-graph-client";
 import { TokenCredentialAuthenticationProvider } from "@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials";
 import { AdminClient } from "../emulator/adminClient";
 import { trustEmulatorCa } from "../emulator/trust";
+import { writeDocsSection } from "./docsSection";
 
 const root = join(__dirname, "..");
 const argUsers = process.argv.indexOf("--users");
@@ -106,11 +107,7 @@ async function main(): Promise<void> {
 }
 
 function writeSection(f: Record<string, unknown>, pass: boolean): void {
-  const file = join(root, "docs/benchmarks.md");
-  const begin = "<!-- bench:emulator-paging:begin -->";
-  const end = "<!-- bench:emulator-paging:end -->";
   const section = [
-    begin,
     "## Emulator paging (`bench/emulator-paging.ts`)",
     "",
     `Pages every user of the local tenant through \`@microsoft/microsoft-graph-client\` \`PageIterator\` (\`$top=999\`, \`$select=${SELECT.join(",")}\`) with an \`@azure/identity\` ClientSecretCredential; the emulator runs as its own process (\`tsx emulator/cli.ts start\`). Target: ≥ 20,000 users/s, peak RSS < 500 MB per process (the client process holds tsx, @azure/identity and the Graph client).`,
@@ -130,16 +127,8 @@ function writeSection(f: Record<string, unknown>, pass: boolean): void {
     `| target met (≥ 20,000 users/s, < 500 MB per process) | ${pass ? "yes" : "no"} |`,
     "",
     "Run: `tsx bench/emulator-paging.ts [--users N]` (Node 22).",
-    end,
   ].join("\n");
-  let text = existsSync(file)
-    ? readFileSync(file, "utf8")
-    : "# Benchmarks\n\nOne section per benchmark; each benchmark script rewrites only its own section.\n";
-  const i = text.indexOf(begin);
-  const j = text.indexOf(end);
-  if (i >= 0 && j > i) text = text.slice(0, i) + section + text.slice(j + end.length);
-  else text = `${text.trimEnd()}\n\n${section}\n`;
-  writeFileSync(file, text);
+  writeDocsSection("emulator-paging", section);
 }
 
 main().catch((e) => {

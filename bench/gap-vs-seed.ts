@@ -20,7 +20,7 @@
  * benchmark's section and keeping the others. Not part of the test suite.
  */
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { ldapSyncSource } from "../emulator";
@@ -31,6 +31,7 @@ import { type EmulatorProcess, spawnEmulator } from "../test/support/emulatorPro
 import { type SambaDc, startSambaDc } from "../test/support/sambaDc";
 import { benchUsers, expectedCounts } from "./data";
 import { type DelayProxy, startDelayProxy } from "./delayProxy";
+import { writeDocsSection } from "./docsSection";
 import { runSeedAlgorithm } from "./seedAlgorithm";
 
 const ROOT = resolve(__dirname, "..");
@@ -575,24 +576,6 @@ function markdown(meta: Record<string, string>, s?: Awaited<ReturnType<typeof sm
   return out.join("\n");
 }
 
-/**
- * Replaces this benchmark's section of the Markdown file — between `<!-- bench:gap-vs-seed:begin -->` and
- * `<!-- bench:gap-vs-seed:end -->`, the file's convention — and keeps the others.
- */
-function updateDocs(path: string, section: string): void {
-  const begin = "<!-- bench:gap-vs-seed:begin -->";
-  const end = "<!-- bench:gap-vs-seed:end -->";
-  const block = `${begin}\n${section.trim()}\n${end}`;
-  let text = existsSync(path)
-    ? readFileSync(path, "utf8")
-    : "# Benchmarks\n\nOne section per benchmark; each benchmark script rewrites only its own section.\n";
-  const i = text.indexOf(begin);
-  const j = text.indexOf(end);
-  if (i !== -1 && j > i) text = `${text.slice(0, i)}${block}${text.slice(j + end.length)}`;
-  else text = `${text.trimEnd()}\n\n${block}\n`;
-  writeFileSync(path, text);
-}
-
 async function main(): Promise<void> {
   const a = parseArgs(process.argv.slice(2));
   mkdirSync(a.out, { recursive: true });
@@ -624,7 +607,7 @@ async function main(): Promise<void> {
     const md = markdown(saved.meta, saved.small, saved.big);
     writeFileSync(join(a.out, "gap-vs-seed.json"), JSON.stringify(saved, null, 2));
     process.stdout.write(`${md}\n`);
-    if (a.docs) updateDocs(a.docs, md);
+    if (a.docs) writeDocsSection("gap-vs-seed", md, a.docs);
     return;
   }
   const s = a.skipSmall ? undefined : await small(a);
@@ -632,7 +615,7 @@ async function main(): Promise<void> {
   const md = markdown(meta, s, b);
   writeFileSync(join(a.out, "gap-vs-seed.json"), JSON.stringify({ meta, small: s, big: b }, null, 2));
   process.stdout.write(`${md}\n`);
-  if (a.docs) updateDocs(a.docs, md);
+  if (a.docs) writeDocsSection("gap-vs-seed", md, a.docs);
 }
 
 main().then(
