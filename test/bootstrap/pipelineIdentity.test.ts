@@ -15,7 +15,7 @@ import {
 import { checkPublishedIds, PipelineIdentity } from "../../bootstrap/pipelineIdentity";
 import { GRAPH_PERMISSIONS } from "../../graph/permissions";
 import { AZUREAD_TYPES, pipelineIdentityLeastPrivilege } from "../../policies/rules/pipeline-identity-least-privilege";
-import { createResourceValidationArgs, runResourcePolicy } from "../policies/support";
+import { createResourceValidationArgs, runResourcePolicy } from "../support/policyArgs";
 
 const GRAPH_SP_OBJECT_ID = "6b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e";
 const TENANT = "5d2a9c3e-6f1b-4c8e-9a7d-1b2c3d4e5f60";

@@ -9,9 +9,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../../emulator";
 import { writeAdLdif } from "../fixtures/gap/adLdif";
-import { runCli } from "../gap/cli";
-import { APP_ID, APP_SECRET, gapEnv, gapSeed, startGapEmulator } from "../gap/emulator";
-import { craftedDirectory } from "../gap/helpers";
+import { runCli } from "../support/cli";
+import { APP_ID, APP_SECRET, gapEnv, gapSeed, startGapEmulator } from "../support/gapTenant";
+import { craftedDirectory } from "../support/gapUsers";
 
 const AUDIT_APP_ID = "5f6b2c1d-8e4a-4b7c-9d2e-5a6b7c8d9e0f";
 const dir = mkdtempSync(join(tmpdir(), "syncgap-audit-"));

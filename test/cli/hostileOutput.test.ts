@@ -10,9 +10,9 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { AdUser } from "../../ad/types";
 import { writeAdLdif } from "../fixtures/gap/adLdif";
-import { runCli } from "../gap/cli";
-import { adUser, craftedDirectory, entraTwin } from "../gap/helpers";
 import { CONTROL_CHARACTERS, findLoggingCommands } from "../support/azdoLog";
+import { runCli } from "../support/cli";
+import { adUser, craftedDirectory, entraTwin } from "../support/gapUsers";
 
 const dir = mkdtempSync(join(tmpdir(), "syncgap-hostile-"));
 const ldif = join(dir, "ad.ldif");

@@ -9,9 +9,9 @@ import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../../emulator";
 import { writeAdLdif } from "../fixtures/gap/adLdif";
-import { runCli } from "../gap/cli";
-import { gapEnv, startGapEmulator } from "../gap/emulator";
-import { craftedDirectory } from "../gap/helpers";
+import { runCli } from "../support/cli";
+import { gapEnv, startGapEmulator } from "../support/gapTenant";
+import { craftedDirectory } from "../support/gapUsers";
 
 const dir = mkdtempSync(join(tmpdir(), "syncgap-uncaught-"));
 const ldif = join(dir, "ad.ldif");

@@ -8,8 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { writeAdLdif } from "../fixtures/gap/adLdif";
-import { runCli } from "../gap/cli";
-import { adUser, craftedDirectory, entraTwin } from "../gap/helpers";
+import { runCli } from "../support/cli";
+import { adUser, craftedDirectory, entraTwin } from "../support/gapUsers";
 
 const dir = mkdtempSync(join(tmpdir(), "syncgap-verdicts-"));
 const path = (name: string) => join(dir, name);

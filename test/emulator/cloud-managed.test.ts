@@ -6,8 +6,17 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../../emulator";
+import {
+  ADMIN_UPN,
+  APP_SECRET,
+  adminToken,
+  appToken,
+  baseSeed,
+  raw,
+  startTestEmulator,
+  syncedPair,
+} from "../support/emulatorTenant";
 import { loadOpenApiSubset } from "../support/openapi";
-import { ADMIN_UPN, APP_SECRET, adminToken, appToken, baseSeed, raw, startTestEmulator, syncedPair } from "./helpers";
 
 let emu: RunningEmulator;
 const SOA_APP_ID = "abababab-bbbb-4ccc-8ddd-eeeeeeeeeeee";

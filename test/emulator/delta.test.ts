@@ -6,8 +6,8 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../../emulator";
+import { appToken, raw, startTestEmulator, syncedPair } from "../support/emulatorTenant";
 import { loadOpenApiSubset } from "../support/openapi";
-import { appToken, raw, startTestEmulator, syncedPair } from "./helpers";
 
 let emu: RunningEmulator;
 let token: string;

@@ -12,7 +12,7 @@ import {
   startTestEmulator,
   syncedPair,
   TENANT_ID,
-} from "./helpers";
+} from "../support/emulatorTenant";
 
 let emu: RunningEmulator;
 const p1 = syncedPair(1, "+1 425 555 0001");

@@ -14,7 +14,7 @@ import {
   raw,
   secretCredential,
   startTestEmulator,
-} from "./helpers";
+} from "../support/emulatorTenant";
 
 let emu: RunningEmulator;
 let token: string;

@@ -24,7 +24,7 @@ import {
   secretCredential,
   startTestEmulator,
   TENANT_ID,
-} from "./helpers";
+} from "../support/emulatorTenant";
 
 const MULTI_APP_ID = "eeeeeeee-bbbb-4ccc-8ddd-eeeeeeeeeeee";
 

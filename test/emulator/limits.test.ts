@@ -20,7 +20,7 @@ import {
   secretCredential,
   startTestEmulator,
   TENANT_ID,
-} from "./helpers";
+} from "../support/emulatorTenant";
 
 let emu: RunningEmulator;
 

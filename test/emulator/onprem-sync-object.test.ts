@@ -19,7 +19,7 @@ import {
   secretCredential,
   startTestEmulator,
   TENANT_ID,
-} from "./helpers";
+} from "../support/emulatorTenant";
 
 let emu: RunningEmulator;
 const path = `/directory/onPremisesSynchronization/${TENANT_ID}`;

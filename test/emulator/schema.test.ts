@@ -9,7 +9,7 @@ import Ajv, { type ValidateFunction } from "ajv";
 import addFormats from "ajv-formats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../../emulator";
-import { adminToken, appToken, raw, startTestEmulator, TENANT_ID } from "./helpers";
+import { adminToken, appToken, raw, startTestEmulator, TENANT_ID } from "../support/emulatorTenant";
 
 type Json = Record<string, unknown>;
 const doc = JSON.parse(readFileSync(join(__dirname, "../fixtures/graph-openapi/graph-v1.0-subset.json"), "utf8")) as {

@@ -7,7 +7,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../../emulator";
 import type { DirectoryAudit } from "../../emulator/audit";
-import { loadOpenApiSubset } from "../support/openapi";
 import {
   ADMIN_UPN,
   APP_ID,
@@ -22,7 +21,8 @@ import {
   secretCredential,
   startTestEmulator,
   TENANT_ID,
-} from "./helpers";
+} from "../support/emulatorTenant";
+import { loadOpenApiSubset } from "../support/openapi";
 
 let emu: RunningEmulator;
 const path = `/directory/onPremisesSynchronization/${TENANT_ID}`;

@@ -6,7 +6,7 @@ import { readFileSync, statSync, utimesSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import pkg from "../../package.json";
-import { runCli } from "./cli";
+import { runCli } from "../support/cli";
 
 const ROOT = resolve(__dirname, "../..");
 const BUNDLE = resolve(ROOT, "dist/syncgap.cjs");

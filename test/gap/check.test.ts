@@ -12,10 +12,10 @@ import { readLastSync, waitForSync } from "../../gap/check";
 import { createGraphConnection } from "../../graph/client";
 import { getDirectorySync, patchFeatures } from "../../graph/onPremisesSynchronization";
 import { writeAdLdif } from "../fixtures/gap/adLdif";
+import { runCli } from "../support/cli";
+import { cloudEdit, emulatorConnection, gapEnv, gapSeed, startGapEmulator, syncFrom } from "../support/gapTenant";
+import { craftedDirectory } from "../support/gapUsers";
 import { PulumiSession, stageProject } from "../support/pulumi";
-import { runCli } from "./cli";
-import { cloudEdit, emulatorConnection, gapEnv, gapSeed, startGapEmulator, syncFrom } from "./emulator";
-import { craftedDirectory } from "./helpers";
 
 let emu: RunningEmulator;
 const dir = mkdtempSync(join(tmpdir(), "syncgap-check-"));

@@ -8,9 +8,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../../emulator";
 import { writeAdLdif } from "../fixtures/gap/adLdif";
-import { runCli } from "./cli";
-import { cloudEdit, gapEnv, gapSeed, startGapEmulator, syncFrom } from "./emulator";
-import { craftedDirectory, MALFORMED_ENTRA_JSON } from "./helpers";
+import { runCli } from "../support/cli";
+import { cloudEdit, gapEnv, gapSeed, startGapEmulator, syncFrom } from "../support/gapTenant";
+import { craftedDirectory, MALFORMED_ENTRA_JSON } from "../support/gapUsers";
 
 const dir = mkdtempSync(join(tmpdir(), "syncgap-cli-"));
 const ldif = join(dir, "ad.ldif");

@@ -23,8 +23,8 @@ import {
   gapSeed,
   startGapEmulator,
   syncFrom,
-} from "./emulator";
-import { adUser, memorySource } from "./helpers";
+} from "../support/gapTenant";
+import { adUser, memorySource } from "../support/gapUsers";
 
 let emu: RunningEmulator;
 let ad: AdUser[];

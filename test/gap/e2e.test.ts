@@ -12,11 +12,11 @@ import { ldapSyncSource } from "../../emulator";
 import type { GapRow } from "../../gap/types";
 import { createGraphConnection } from "../../graph/client";
 import { getDirectorySync, patchFeatures } from "../../graph/onPremisesSynchronization";
+import { runCli } from "../support/cli";
 import { type EmulatorProcess, spawnEmulator } from "../support/emulatorProcess";
+import { APP_ID, cloudEdit, emulatorConnection, gapEnv, gapSeed } from "../support/gapTenant";
+import { ONE_GAP_PER_CATEGORY } from "../support/gapUsers";
 import { type SambaDc, startSambaDc } from "../support/sambaDc";
-import { runCli } from "./cli";
-import { APP_ID, cloudEdit, emulatorConnection, gapEnv, gapSeed } from "./emulator";
-import { ONE_GAP_PER_CATEGORY } from "./helpers";
 
 let dc: SambaDc;
 let emu: EmulatorProcess;

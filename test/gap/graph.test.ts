@@ -13,7 +13,6 @@ import { runGapAnalysis } from "../../gap/index";
 import type { GapResult, GapRunSpec } from "../../gap/types";
 import { trustCaFile } from "../../graph/trust";
 import { writeAdLdif } from "../fixtures/gap/adLdif";
-import { createTestCa, type LoopbackHttps, startLoopbackHttps } from "../support/loopbackHttps";
 import {
   APP_ID,
   cloudEdit,
@@ -23,8 +22,9 @@ import {
   NO_USERS_APP_ID,
   startGapEmulator,
   syncFrom,
-} from "./emulator";
-import { adUser, failingSource, memorySource, ONE_GAP_PER_CATEGORY } from "./helpers";
+} from "../support/gapTenant";
+import { adUser, failingSource, memorySource, ONE_GAP_PER_CATEGORY } from "../support/gapUsers";
+import { createTestCa, type LoopbackHttps, startLoopbackHttps } from "../support/loopbackHttps";
 
 let emu: RunningEmulator;
 let ad: AdUser[];

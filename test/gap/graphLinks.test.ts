@@ -16,6 +16,7 @@ import { runGapAnalysis } from "../../gap/index";
 import type { GapRunSpec } from "../../gap/types";
 import { createGraphConnection, type GraphClientOptions } from "../../graph/client";
 import type { GraphConnectionSettings } from "../../graph/connection";
+import { memorySource } from "../support/gapUsers";
 import {
   createTestCa,
   graphUser,
@@ -24,7 +25,6 @@ import {
   startLoopbackHttps,
   type TestCa,
 } from "../support/loopbackHttps";
-import { memorySource } from "./helpers";
 
 const TOKEN = "graph-only-token-4f1c2b9e";
 const credential: TokenCredential = {

@@ -12,7 +12,7 @@ import { runGapAnalysis } from "../../gap/index";
 import { writeReports } from "../../gap/reports/index";
 import type { GapResult } from "../../gap/types";
 import { judge } from "../../gap/verdict";
-import { adUser, craftedDirectory, entraTwin, memorySource } from "./helpers";
+import { adUser, craftedDirectory, entraTwin, memorySource } from "../support/gapUsers";
 
 const CHROMIUM = "/usr/bin/chromium";
 const OUT = resolve(__dirname, "../../out");

@@ -3,7 +3,7 @@ import { immutableIdFromGuidString } from "../../ad/ids";
 import { joinAndClassify, toAdRecord } from "../../gap/join";
 import { PhoneNormalizer } from "../../gap/phone";
 import type { EntraUser } from "../../gap/types";
-import { adUser, craftedDirectory, entraTwin, guid, ONE_GAP_PER_CATEGORY, sid } from "./helpers";
+import { adUser, craftedDirectory, entraTwin, guid, ONE_GAP_PER_CATEGORY, sid } from "../support/gapUsers";
 
 const phones = new PhoneNormalizer("US");
 const join = (ad: Parameters<typeof toAdRecord>[0][], entra: EntraUser[], inSync = true) =>

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readEntraJsonFile } from "../../gap/entra/jsonExport";
 import { GapInputError } from "../../gap/errors";
-import { MALFORMED_ENTRA_JSON } from "./helpers";
+import { MALFORMED_ENTRA_JSON } from "../support/gapUsers";
 
 const fx = (name: string) => join(__dirname, "../fixtures/gap", name);
 

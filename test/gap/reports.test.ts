@@ -16,7 +16,7 @@ import { loadBodies } from "../../gap/reports/keptRowParts";
 import { gapMarkdown, mdCell } from "../../gap/reports/markdown";
 import type { GapResult, GapRow } from "../../gap/types";
 import { judge } from "../../gap/verdict";
-import { adUser, craftedDirectory, entraTwin, memorySource } from "./helpers";
+import { adUser, craftedDirectory, entraTwin, memorySource } from "../support/gapUsers";
 
 async function crafted(includeInSync = false): Promise<GapResult> {
   const { ad, entra } = craftedDirectory();

@@ -3,7 +3,14 @@ import { GapInputError } from "../../gap/errors";
 import { impactOf } from "../../gap/impact";
 import { runGapAnalysis } from "../../gap/index";
 import { evaluateGate, parseCategories } from "../../gap/thresholds";
-import { adUser, craftedDirectory, entraTwin, failingSource, memorySource, ONE_GAP_PER_CATEGORY } from "./helpers";
+import {
+  adUser,
+  craftedDirectory,
+  entraTwin,
+  failingSource,
+  memorySource,
+  ONE_GAP_PER_CATEGORY,
+} from "../support/gapUsers";
 
 describe("runGapAnalysis (in-memory sources)", () => {
   it("reads both sides, classifies and describes its inputs", async () => {

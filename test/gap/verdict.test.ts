@@ -6,7 +6,7 @@ import { coverageOf, DEFAULT_COVERAGE, parseShare } from "../../gap/coverage";
 import { runGapAnalysis } from "../../gap/index";
 import type { GapResult } from "../../gap/types";
 import { judge } from "../../gap/verdict";
-import { adUser, craftedDirectory, entraTwin, memorySource } from "./helpers";
+import { adUser, craftedDirectory, entraTwin, memorySource } from "../support/gapUsers";
 
 async function analyse(ad = craftedDirectory().ad, entra = craftedDirectory().entra): Promise<GapResult> {
   return runGapAnalysis({ ad: { kind: "source", source: memorySource(ad) }, entra: { kind: "users", users: entra } });

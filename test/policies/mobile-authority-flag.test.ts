@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { mobileAuthorityFlag } from "../../policies/rules/mobile-authority-flag";
-import { createResourceValidationArgs, runResourcePolicy, settingsProps, UNKNOWN_BOOLEAN } from "./support";
+import { createResourceValidationArgs, runResourcePolicy, settingsProps, UNKNOWN_BOOLEAN } from "../support/policyArgs";
 
 const check = (props: Record<string, unknown>, config: Record<string, unknown> = {}, type?: string) =>
   runResourcePolicy(mobileAuthorityFlag, createResourceValidationArgs(props, { config, type }));

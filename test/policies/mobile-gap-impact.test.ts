@@ -19,7 +19,7 @@ import {
   settingsProps,
   TENANT_ID,
   UNKNOWN_BOOLEAN,
-} from "./support";
+} from "../support/policyArgs";
 
 const LDAP_AD = {
   kind: "ldap",

@@ -7,7 +7,7 @@ import {
   settingsProps,
   TENANT_ID,
   UNKNOWN_STRING,
-} from "./support";
+} from "../support/policyArgs";
 
 const OTHER_TENANT = "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a";
 const check = (resources: ReturnType<typeof createPolicyResource>[], config = {}) =>

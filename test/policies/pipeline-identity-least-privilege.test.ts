@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { GRAPH_PERMISSIONS, MICROSOFT_GRAPH_APP_ID, SYNCGAP_GRAPH_PERMISSIONS } from "../../graph/permissions";
 import { AZUREAD_TYPES, pipelineIdentityLeastPrivilege } from "../../policies/rules/pipeline-identity-least-privilege";
-import { createResourceValidationArgs, runResourcePolicy, UNKNOWN_STRING } from "./support";
+import { createResourceValidationArgs, runResourcePolicy, UNKNOWN_STRING } from "../support/policyArgs";
 
 const id = (name: string, kind: "Role" | "Scope") => {
   const p = GRAPH_PERMISSIONS.find((x) => x.name === name && x.kind === kind);

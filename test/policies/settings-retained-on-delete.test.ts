@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { settingsRetainedOnDelete } from "../../policies/rules/settings-retained-on-delete";
-import { createResourceValidationArgs, runResourcePolicy, settingsProps } from "./support";
+import { createResourceValidationArgs, runResourcePolicy, settingsProps } from "../support/policyArgs";
 
 const check = (props: Record<string, unknown>, protect = false, config: Record<string, unknown> = {}) =>
   runResourcePolicy(settingsRetainedOnDelete, createResourceValidationArgs(props, { opts: { protect }, config }));

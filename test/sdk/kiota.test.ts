@@ -31,7 +31,7 @@ import {
   secretCredential,
   startTestEmulator,
   TENANT_ID,
-} from "../emulator/helpers";
+} from "../support/emulatorTenant";
 
 /** Every SDK request gets 30 s; the SDK's fetch has no timeout of its own. */
 const timedFetch = (url: string, init: RequestInit) =>
