@@ -7,7 +7,7 @@
  *   subject sc://<organization>/<project>/<service connection name>
  * https://learn.microsoft.com/azure/devops/pipelines/release/configure-workload-identity
  */
-import type { EnforcementIdentity } from "./graphPermissions";
+import type { EnforcementIdentity } from "./grants";
 import { DEFAULT_AUDIENCES, type PipelineIdentityArgs } from "./pipelineIdentity";
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

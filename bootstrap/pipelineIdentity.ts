@@ -1,6 +1,6 @@
 /**
  * The identity syncgap's Azure DevOps pipelines sign in as, in one tenant:
- *   - an app registration with exactly the Graph application permissions syncgap needs (graphPermissions.ts), in
+ *   - an app registration with exactly the Graph application permissions syncgap needs (grants.ts, from the table in graph/permissions.ts), in
  *     `requiredResourceAccesses` (what the portal's "API permissions" page shows) and granted with admin consent
  *     (one AppRoleAssignment per permission to the tenant's Microsoft Graph service principal);
  *   - its service principal;
@@ -19,7 +19,7 @@ import {
   type GraphPermission,
   MICROSOFT_GRAPH_APP_ID,
   pipelineAppRoles,
-} from "./graphPermissions";
+} from "./grants";
 
 export interface FederationSettings {
   /** e.g. https://vstoken.dev.azure.com/<organization id>, exactly as the service connection shows it. */
@@ -51,7 +51,7 @@ export function checkPublishedIds(kind: string, expected: GraphPermission[], pub
     const actual = published[p.value];
     if (actual !== undefined && actual.toLowerCase() !== p.id.toLowerCase()) {
       throw new Error(
-        `Microsoft Graph in this tenant publishes ${kind} ${p.value} as ${actual}, but bootstrap/graphPermissions.ts ` +
+        `Microsoft Graph in this tenant publishes ${kind} ${p.value} as ${actual}, but bootstrap/grants.ts ` +
           `says ${p.id}; refusing to grant a permission by a wrong id`,
       );
     }

@@ -17,7 +17,7 @@ export class GapInputError extends Error {
   }
 }
 
-/** First line of an error's message, without anything that looks like a password assignment. */
+/** An error's message, without anything that looks like a password assignment or a bearer token. */
 export function errorText(e: unknown): string {
   const msg = e instanceof Error ? e.message : String(e);
   return redactSecrets(msg);

@@ -114,7 +114,7 @@ export function isKnownGraphPermissionId(index: Map<string, GraphPermission>, id
 
 /**
  * What syncgap asks of Microsoft Graph, one row per need: the one table that the 403 hints (graph/errors.ts), the
- * post-deploy gate (gap/check.ts), the least-privilege policy, the bootstrap (bootstrap/graphPermissions.ts) and the
+ * post-deploy gate (gap/check.ts), the least-privilege policy, the bootstrap (bootstrap/grants.ts) and the
  * local tenant's seeds read, as Microsoft365DSC keeps one permissions file per resource. Ids are in GRAPH_PERMISSIONS
  * above; Microsoft publishes one id per permission and kind, and the bootstrap compares each with the tenant's Graph
  * service principal before granting it, so a cloud where one differed would stop there.

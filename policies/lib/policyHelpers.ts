@@ -95,8 +95,8 @@ export function known<T>(read: () => T): Known<T> {
   }
 }
 
-/** An error's message, one line, bounded; never the whole object (which may carry request headers). */
-export function errorText(e: unknown, max = 400): string {
+/** An error as a violation message shows it: its name and message on one line, bounded; never the whole object (which may carry request headers). */
+export function violationText(e: unknown, max = 400): string {
   const text = e instanceof Error ? `${e.name !== "Error" ? `${e.name}: ` : ""}${e.message}` : String(e);
   const line = text.replace(/\s+/g, " ").trim();
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;

@@ -39,7 +39,7 @@ import {
   type DirectoryFeatureSettingsProps,
   tenantOf,
 } from "../lib/directoryFeatureSettings";
-import { configWithDefaults, docLink, errorText, forStackType, known } from "../lib/policyHelpers";
+import { configWithDefaults, docLink, forStackType, known, violationText } from "../lib/policyHelpers";
 
 export const name = "mobile-gap-impact";
 
@@ -215,7 +215,7 @@ export function loadBackfillLibrary(): BackfillLibrary {
   try {
     return requireOwn("../../backfill") as BackfillLibrary;
   } catch (e) {
-    throw new Error(`the back-fill library (backfill/index.ts) failed to load: ${errorText(e)}`);
+    throw new Error(`the back-fill library (backfill/index.ts) failed to load: ${violationText(e)}`);
   }
 }
 
@@ -225,7 +225,7 @@ export function loadGapLibrary(): GapLibrary {
   try {
     mod = requireOwn("../../gap") as Partial<GapLibrary>;
   } catch (e) {
-    throw new Error(`the gap library (gap/index.ts) failed to load: ${errorText(e)}`);
+    throw new Error(`the gap library (gap/index.ts) failed to load: ${violationText(e)}`);
   }
   if (typeof mod.runGapAnalysis !== "function" || typeof mod.impactOf !== "function") {
     throw new Error("the gap library (gap/index.ts) does not export runGapAnalysis() and impactOf()");
@@ -366,7 +366,7 @@ export function createMobileGapImpactPolicy(deps: MobileGapImpactDeps = {}): Sta
       };
       result = await withTimeout(analyze(spec, env), cfg.timeoutSeconds);
     } catch (e) {
-      const why = errorText(e);
+      const why = violationText(e);
       log(`[${name}] ${label}: cannot read the directories: ${why}`);
       report(
         `Cannot read the directories to count the cloud-entered mobile numbers that bypassDirSyncOverridesEnabled = true ` +
@@ -458,7 +458,7 @@ export function createMobileGapImpactPolicy(deps: MobileGapImpactDeps = {}): Sta
       review = lib.reviewLosses(result.impact.rows, plan);
     } catch (e) {
       report(
-        `Cannot hold ${label}'s lost cloud numbers against the back-fill plan (policy config noLoss): ${errorText(e)}. ` +
+        `Cannot hold ${label}'s lost cloud numbers against the back-fill plan (policy config noLoss): ${violationText(e)}. ` +
           `Unsettled numbers are unknown, so this is reported rather than passed. See ${docLink(name)}.`,
         urn,
       );

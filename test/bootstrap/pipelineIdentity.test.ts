@@ -11,7 +11,7 @@ import {
   APP_ROLES,
   DELEGATED_SCOPES,
   MICROSOFT_GRAPH_APP_ID,
-} from "../../bootstrap/graphPermissions";
+} from "../../bootstrap/grants";
 import { checkPublishedIds, PipelineIdentity } from "../../bootstrap/pipelineIdentity";
 import { GRAPH_PERMISSIONS } from "../../graph/permissions";
 import { AZUREAD_TYPES, pipelineIdentityLeastPrivilege } from "../../policies/rules/pipeline-identity-least-privilege";

@@ -29,7 +29,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { DELEGATED_SCOPES, pipelineAppRoles } from "../../bootstrap/graphPermissions";
+import { DELEGATED_SCOPES, pipelineAppRoles } from "../../bootstrap/grants";
 import { ldapSyncSource, type Seed } from "../../emulator";
 import { createGraphConnection } from "../../graph/client";
 import type { GraphConnectionSettings } from "../../graph/connection";
