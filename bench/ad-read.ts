@@ -3,7 +3,10 @@
  *   1. a Samba AD DC seeded with N generated users (default 10,000; seeded offline, cached as a template), read with
  *      the LDAP reader over LDAPS with DirSync (the default on a DC that offers it) and with a paged search in pages
  *      of 1,000 (AD's MaxPageSize) and of 200: users/s, search requests, time;
- *   2. the export-file readers on a 100,000-user LDIF (ldifde style) and CSV (recommended PowerShell export).
+ *   2. the floor beside each: OpenLDAP's `ldapsearch` (Debian ldap-utils, installed with Samba) reading the same
+ *      users and attributes from the same DC in the same way (a DirSync search of the naming context; a paged search
+ *      of the OU), its output written to /dev/null, in turns with syncgap's reads;
+ *   3. the export-file readers on a 100,000-user LDIF (ldifde style) and CSV (recommended PowerShell export).
  * Prints the figures and rewrites its own section of docs/benchmarks.md.
  *
  *   tsx bench/ad-read.ts [--users 10000] [--file-users 100000] [--runs 3] [--address 127.0.0.10] [--keep]
@@ -12,17 +15,20 @@
  * are fixed, and the test suite's DC owns 127.0.0.1). --keep leaves the DC running afterwards.
  */
 
+import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { createWriteStream, mkdtempSync, rmSync, statSync } from "node:fs";
+import { createWriteStream, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
+import { DIRSYNC_MAX_BYTES, DIRSYNC_OBJECT_SECURITY } from "../ad/dirSyncControl";
 import { readAdCsvFile, readLdifFile } from "../ad/exportFiles";
 import { guidBytesToString, guidStringToBytes, sidBytesToString, UAC_ACCOUNTDISABLE } from "../ad/ids";
-import { createLdapAdSource } from "../ad/ldapReader";
+import { createLdapAdSource, DEFAULT_USER_FILTER } from "../ad/ldapReader";
 import { ldifAttr } from "../ad/ldifWriter";
 import type { AdSource } from "../ad/types";
+import { AD_USER_ATTRIBUTES } from "../ad/userMapping";
 import { generatedUser, prng, seedUserDn } from "../test/fixtures/ad/seedData";
-import { startSambaDc } from "../test/support/sambaDc";
+import { type SambaDc, startSambaDc } from "../test/support/sambaDc";
 import { writeDocsSection } from "./docsSection";
 
 function arg(name: string, dflt: number): number {
@@ -52,6 +58,46 @@ async function drain(src: AdSource): Promise<{ users: number; pages: number; ms:
   }
   const cpu = process.cpuUsage(c0);
   return { users, pages, ms: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000 };
+}
+
+/**
+ * The same read with OpenLDAP's ldapsearch: TLS checked against the DC's CA (LDAPTLS_CACERT), the password from the
+ * DC's password in a file of its own (-y takes the file whole, so no trailing newline; never on the command line), the reader's filter and attributes, output to /dev/null (it
+ * decodes and prints every entry; the bench counts the entries it printed). DirSync: one search of the naming context
+ * with the reader's flags and reply size (ldapsearch sends no follow-up for MoreResults, so the count shows whether one
+ * reply held every user).
+ */
+async function ldapsearch(
+  dc: SambaDc,
+  mode: "dirsync" | "paged1000" | "paged200",
+  pwFile: string,
+): Promise<{ ms: number; entries: number }> {
+  const args = ["-H", dc.url, "-x", "-D", dc.bindUPN, "-y", pwFile, "-LLL", "-o", "ldif-wrap=no"];
+  if (mode === "dirsync") args.push("-b", dc.baseDN, "-E", `!dirSync=${DIRSYNC_OBJECT_SECURITY}/${DIRSYNC_MAX_BYTES}`);
+  else args.push("-b", dc.usersDN, "-E", `pr=${mode === "paged1000" ? 1000 : 200}/noprompt`);
+  args.push(DEFAULT_USER_FILTER, ...AD_USER_ATTRIBUTES);
+  const t0 = performance.now();
+  const child = spawn("ldapsearch", args, {
+    env: { ...process.env, LDAPTLS_CACERT: dc.caCertPath, LDAPTLS_REQCERT: "demand" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let entries = 0;
+  let tail = "\n"; // so the first entry's "dn:" counts too
+  child.stdout.setEncoding("latin1");
+  child.stdout.on("data", (d: string) => {
+    const text = tail + d;
+    // `dn: ` or, for a DN that is not plain ASCII, `dn:: ` and its base64
+    for (let i = text.indexOf("\ndn:"); i !== -1; i = text.indexOf("\ndn:", i + 1)) entries++;
+    tail = text.slice(-5);
+  });
+  let err = "";
+  child.stderr.on("data", (d) => {
+    err += d;
+  });
+  const [code] = (await once(child, "exit")) as [number | null];
+  const ms = performance.now() - t0;
+  if (code !== 0) throw new Error(`ldapsearch (${mode}) exited ${code}: ${err.trim().slice(0, 500)}`);
+  return { ms, entries };
 }
 
 /** Writes an export-style LDIF and the matching recommended-export CSV for n generated users. */
@@ -129,15 +175,26 @@ async function main(): Promise<void> {
   const reusedTemplate = log.some((l) => l.includes("reusing template"));
   try {
     const expected = USERS + 22; // generated + demo users in OU=Corp Users
+    const pwDir = mkdtempSync(join(tmpdir(), "syncgap-bench-pw-"));
+    const pwFile = join(pwDir, "password");
+    writeFileSync(pwFile, dc.password, { mode: 0o600 });
     const modes = [
       { key: "dirsync", label: "DirSync (default)", readMode: "dirsync", pageSize: 1000 },
       { key: "paged1000", label: "paged, pageSize 1000", readMode: "paged", pageSize: 1000 },
       { key: "paged200", label: "paged, pageSize 200", readMode: "paged", pageSize: 200 },
     ] as const;
     const results: Record<string, { users: number; pages: number; requests: number; ms: number; cpuMs: number }[]> = {};
+    const floor: Record<string, number[]> = {};
     for (const mode of modes) {
       results[mode.key] = [];
+      floor[mode.key] = [];
       for (let run = 0; run < RUNS; run++) {
+        const ls = await ldapsearch(dc, mode.key, pwFile);
+        // DirSync reads the whole naming context (the bind account, Administrator, … too); paged reads the OU
+        if (mode.key === "dirsync" ? ls.entries < expected : ls.entries !== expected)
+          throw new Error(`ldapsearch (${mode.key}) printed ${ls.entries} entries, expected ${expected}`);
+        const f = ls.ms;
+        floor[mode.key]!.push(f);
         const src = createLdapAdSource({
           url: dc.url,
           caPem: dc.caPem,
@@ -152,7 +209,7 @@ async function main(): Promise<void> {
         if (src.stats.method !== mode.readMode) throw new Error(`read with ${src.stats.method}, not ${mode.readMode}`);
         results[mode.key]!.push(r);
         console.error(
-          `LDAP ${mode.label} run ${run + 1}: ${r.users} users, ${r.requests} requests, ${r.ms.toFixed(0)} ms`,
+          `LDAP ${mode.label} run ${run + 1}: ${r.users} users, ${r.requests} requests, ${r.ms.toFixed(0)} ms (ldapsearch ${f.toFixed(0)} ms)`,
         );
       }
     }
@@ -174,13 +231,16 @@ async function main(): Promise<void> {
     const ldifMb = statSync(files.ldif).size / 1e6;
     const csvMb = statSync(files.csv).size / 1e6;
     rmSync(dir, { recursive: true, force: true });
+    rmSync(pwDir, { recursive: true, force: true });
 
     const ms = (key: string) => median(results[key]!.map((r) => r.ms));
     const ldapRows = modes
       .map((m) => {
         const t = ms(m.key);
         const first = results[m.key]![0]!;
-        return `| LDAP, ${m.label}: search requests / time / **users/s** | ${first.requests} / ${(t / 1000).toFixed(2)} s / **${fmt((expected / t) * 1000)}** |\n| reader CPU time, ${m.label} (the rest is Samba and waiting) | ${(median(results[m.key]!.map((r) => r.cpuMs)) / 1000).toFixed(2)} s |`;
+        const ratios = results[m.key]!.map((r, i) => r.ms / floor[m.key]![i]!).sort((a, b) => a - b);
+        const f = median(floor[m.key]!);
+        return `| LDAP, ${m.label}: search requests / time / **users/s** | ${first.requests} / ${(t / 1000).toFixed(2)} s / **${fmt((expected / t) * 1000)}** |\n| ldapsearch, same read: time / **syncgap ÷ ldapsearch** (median, range of the ${RUNS} paired runs) | ${(f / 1000).toFixed(2)} s / **${median(ratios).toFixed(2)}×** (${ratios[0]!.toFixed(2)}–${ratios.at(-1)!.toFixed(2)}×) |\n| reader CPU time, ${m.label} (the rest is Samba and waiting) | ${(median(results[m.key]!.map((r) => r.cpuMs)) / 1000).toFixed(2)} s |`;
       })
       .join("\n");
     const date = new Date().toISOString().slice(0, 10);
@@ -189,7 +249,9 @@ async function main(): Promise<void> {
 ## AD read (\`bench/ad-read.ts\`)
 
 Reads every user of the sync-scope OU of a local Samba AD DC (${ADDRESS}, LDAPS, bind as a plain user) with
-\`createLdapAdSource\`, with DirSync and with a paged search, then parses a ${fmt(FILE_USERS)}-user LDIF and CSV export with
+\`createLdapAdSource\`, with DirSync and with a paged search, each beside the floor: OpenLDAP's \`ldapsearch\` reading the
+same users and attributes from the same DC the same way (TLS verified, output to /dev/null), run in turns with syncgap's
+reads. Then it parses a ${fmt(FILE_USERS)}-user LDIF and CSV export with
 \`readLdifFile\` / \`readAdCsvFile\`. Median of ${RUNS} runs. Samba and the reader share the same ${cpus().length} cores.
 
 | figure | value |
