@@ -18,6 +18,7 @@ import {
   startEmulator,
   trustEmulatorCa,
 } from "../../emulator";
+import { tenantSeed } from "./tenantSeed";
 
 export const TENANT_ID = "11111111-2222-4333-8444-555555555555";
 export const APP_ID = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee";
@@ -59,46 +60,43 @@ export function syncedPair(
 }
 
 export function baseSeed(extra: Partial<Seed> = {}): Seed {
-  return {
-    tenant: {
-      id: TENANT_ID,
-      displayName: "Test tenant",
-      initialDomain: "testtenant.onmicrosoft.com",
-      verifiedDomains: ["corp.example.test"],
+  return tenantSeed(
+    { id: TENANT_ID, displayName: "Test tenant", initialDomain: "testtenant.onmicrosoft.com" },
+    {
+      onPremisesSynchronization: { features: { passwordSyncEnabled: true, softMatchOnUpnEnabled: true } },
+      applications: [
+        {
+          displayName: "syncgap test",
+          appId: APP_ID,
+          clientSecrets: [{ value: APP_SECRET }],
+          appRoles: ["User.Read.All", "User.ReadWrite.All", "OnPremDirectorySynchronization.ReadWrite.All"],
+        },
+        {
+          displayName: "read-only app",
+          appId: READONLY_APP_ID,
+          clientSecrets: [{ value: APP_SECRET }],
+          appRoles: ["User.Read.All"],
+        },
+      ],
+      users: [
+        {
+          userPrincipalName: ADMIN_UPN,
+          displayName: "Admin",
+          password: ADMIN_PASSWORD,
+          scopes: ["User.Read", "User.Read.All", "User.ReadWrite.All", "OnPremDirectorySynchronization.ReadWrite.All"],
+          directoryRoles: ["Global Administrator"],
+        },
+        {
+          userPrincipalName: READER_UPN,
+          displayName: "Reader",
+          password: READER_PASSWORD,
+          scopes: ["User.Read.All", "OnPremDirectorySynchronization.ReadWrite.All"],
+          directoryRoles: ["Global Reader"],
+        },
+      ],
+      ...extra,
     },
-    onPremisesSynchronization: { features: { passwordSyncEnabled: true, softMatchOnUpnEnabled: true } },
-    applications: [
-      {
-        displayName: "syncgap test",
-        appId: APP_ID,
-        clientSecrets: [{ value: APP_SECRET }],
-        appRoles: ["User.Read.All", "User.ReadWrite.All", "OnPremDirectorySynchronization.ReadWrite.All"],
-      },
-      {
-        displayName: "read-only app",
-        appId: READONLY_APP_ID,
-        clientSecrets: [{ value: APP_SECRET }],
-        appRoles: ["User.Read.All"],
-      },
-    ],
-    users: [
-      {
-        userPrincipalName: ADMIN_UPN,
-        displayName: "Admin",
-        password: ADMIN_PASSWORD,
-        scopes: ["User.Read", "User.Read.All", "User.ReadWrite.All", "OnPremDirectorySynchronization.ReadWrite.All"],
-        directoryRoles: ["Global Administrator"],
-      },
-      {
-        userPrincipalName: READER_UPN,
-        displayName: "Reader",
-        password: READER_PASSWORD,
-        scopes: ["User.Read.All", "OnPremDirectorySynchronization.ReadWrite.All"],
-        directoryRoles: ["Global Reader"],
-      },
-    ],
-    ...extra,
-  };
+  );
 }
 
 /** Starts an emulator (seed defaults to baseSeed()) and makes this process trust its CA. */

@@ -12,6 +12,7 @@ import {
   type TenantEndpoint,
 } from "../../emulator";
 import type { GraphConnectionSettings } from "../../graph/connection";
+import { pipelineApplication, tenantSeed } from "./tenantSeed";
 
 export const TENANT_ID = "7c0a4b1e-5d2f-4e8a-9b3c-1f2e3d4c5b6a";
 export const APP_ID = "3f6b2c1d-8e4a-4b7c-9d2e-5a6b7c8d9e0f";
@@ -19,29 +20,18 @@ export const NO_USERS_APP_ID = "4f6b2c1d-8e4a-4b7c-9d2e-5a6b7c8d9e0f";
 export const APP_SECRET = "gap-test-secret-not-real";
 
 export function gapSeed(extra: Partial<Seed> = {}): Seed {
-  return {
-    tenant: {
-      id: TENANT_ID,
-      displayName: "syncgap gap tests",
-      initialDomain: "gaptest.onmicrosoft.com",
-      verifiedDomains: ["corp.example.test"],
-      defaultDomain: "corp.example.test",
+  return tenantSeed(
+    { id: TENANT_ID, displayName: "syncgap gap tests", initialDomain: "gaptest.onmicrosoft.com" },
+    {
+      options: { allowAppOnlyOnPremSync: true },
+      applications: [
+        pipelineApplication("syncgap gap tests", APP_ID, APP_SECRET),
+        { displayName: "no user read", appId: NO_USERS_APP_ID, clientSecrets: [{ value: APP_SECRET }], appRoles: [] },
+      ],
+      users: [],
+      ...extra,
     },
-    options: { allowAppOnlyOnPremSync: true },
-    onPremisesSynchronization: { features: { bypassDirSyncOverridesEnabled: false, passwordSyncEnabled: true } },
-    organization: { onPremisesSyncEnabled: true, onPremisesLastSyncDateTime: "2025-01-01T00:00:00Z" },
-    applications: [
-      {
-        displayName: "syncgap gap tests",
-        appId: APP_ID,
-        clientSecrets: [{ value: APP_SECRET }],
-        appRoles: ["User.Read.All", "Organization.Read.All", "OnPremDirectorySynchronization.ReadWrite.All"],
-      },
-      { displayName: "no user read", appId: NO_USERS_APP_ID, clientSecrets: [{ value: APP_SECRET }], appRoles: [] },
-    ],
-    users: [],
-    ...extra,
-  };
+  );
 }
 
 export async function startGapEmulator(seed: Seed = gapSeed()): Promise<RunningEmulator> {

@@ -29,7 +29,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { DELEGATED_SCOPES, pipelineAppRoles } from "../../bootstrap/grants";
+import { DELEGATED_SCOPES } from "../../bootstrap/grants";
 import { ldapSyncSource, type Seed } from "../../emulator";
 import { createGraphConnection } from "../../graph/client";
 import type { GraphConnectionSettings } from "../../graph/connection";
@@ -37,6 +37,7 @@ import { type FeatureName, getDirectorySync, patchFeatures } from "../../graph/o
 import { type Azurite, startAzurite } from "../../test/support/azurite";
 import { type EmulatorProcess, spawnEmulator } from "../../test/support/emulatorProcess";
 import { type SambaDc, startSambaDc } from "../../test/support/sambaDc";
+import { pipelineApplication, tenantSeed } from "../../test/support/tenantSeed";
 import type { LocalAgent, VariableGroup } from "./run";
 import type { ServiceConnection } from "./tasks";
 
@@ -192,49 +193,39 @@ export class LocalTenant {
     // test's DC lifetime or seeding can interfere; it starts from the cached template in about two seconds.
     const dc = await startSambaDc({ address: opts.sambaAddress ?? "127.0.0.7", onLog: opts.log });
     const secret = randomBytes(18).toString("base64url");
-    const seed: Seed = {
-      tenant: {
+    const seed: Seed = tenantSeed(
+      {
         id: LOCAL_TENANT_ID,
         displayName: "syncgap local tenant (pipelines)",
         initialDomain: "syncgaplocal.onmicrosoft.com",
-        verifiedDomains: ["corp.example.test"],
-        defaultDomain: "corp.example.test",
       },
-      onPremisesSynchronization: { features: { bypassDirSyncOverridesEnabled: false, passwordSyncEnabled: true } },
-      organization: { onPremisesSyncEnabled: true, onPremisesLastSyncDateTime: "2025-01-01T00:00:00Z" },
-      applications: [
-        {
-          displayName: "syncgap pipeline (local)",
-          appId: PIPELINE_APP_ID,
-          clientSecrets: [{ value: secret }],
-          appRoles: pipelineAppRoles("appOnly").map((p) => p.value),
-        },
-        {
-          displayName: "syncgap pipeline (local, audit evidence)",
-          appId: AUDIT_APP_ID,
+      {
+        applications: [
+          pipelineApplication("syncgap pipeline (local)", PIPELINE_APP_ID, secret),
           // the variable group holds one AZURE_CLIENT_SECRET for the tenant's pipeline identities
-          clientSecrets: [{ value: secret }],
-          appRoles: pipelineAppRoles("appOnly", { auditEvidence: true }).map((p) => p.value),
-        },
-        {
-          displayName: "syncgap pipeline (local, delegated enforcement)",
-          appId: DELEGATED_APP_ID,
-          publicClient: true,
-          delegatedScopes: Object.values(DELEGATED_SCOPES).map((p) => p.value),
-        },
-      ],
-      users: [
-        {
-          userPrincipalName: GLOBAL_ADMIN_UPN,
-          displayName: "Global Administrator (local)",
-          accountEnabled: true,
-          password: randomBytes(18).toString("base64url"),
-          scopes: ["OnPremDirectorySynchronization.ReadWrite.All"],
-          directoryRoles: ["Global Administrator"],
-        },
-      ],
-      syncSource: ldapSyncSource(dc, [DEMO_OU]),
-    };
+          pipelineApplication("syncgap pipeline (local, audit evidence)", AUDIT_APP_ID, secret, {
+            auditEvidence: true,
+          }),
+          {
+            displayName: "syncgap pipeline (local, delegated enforcement)",
+            appId: DELEGATED_APP_ID,
+            publicClient: true,
+            delegatedScopes: Object.values(DELEGATED_SCOPES).map((p) => p.value),
+          },
+        ],
+        users: [
+          {
+            userPrincipalName: GLOBAL_ADMIN_UPN,
+            displayName: "Global Administrator (local)",
+            accountEnabled: true,
+            password: randomBytes(18).toString("base64url"),
+            scopes: ["OnPremDirectorySynchronization.ReadWrite.All"],
+            directoryRoles: ["Global Administrator"],
+          },
+        ],
+        syncSource: ldapSyncSource(dc, [DEMO_OU]),
+      },
+    );
     let emulator: EmulatorProcess | undefined;
     let azurite: Azurite | undefined;
     try {
