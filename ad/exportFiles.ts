@@ -284,6 +284,7 @@ const LDIF_KEEP = new Set([
   "userprincipalname",
   "samaccountname",
   "displayname",
+  "department",
   "mobile",
   "othermobile",
   "objectguid",
@@ -302,33 +303,37 @@ function isUserRecord(attrs: RawAttributes): boolean {
   return classes.includes("user") && !classes.includes("computer");
 }
 
-/** Refuses the second entry with the same DN or objectGUID: a file written twice into, or two exports joined. */
+/**
+ * Refuses the second entry with the same DN or objectGUID: a file written twice into, or two exports joined. Keeps
+ * the line of each entry as a number (a million users' "file:line" strings would be memory for an error message).
+ */
 class DuplicateCheck {
-  readonly #dns = new Map<string, string>();
-  readonly #guids = new Map<string, string>();
+  readonly #dns = new Map<string, number>();
+  readonly #guids = new Map<string, number>();
   constructor(readonly path: string) {}
-  check(u: AdUser, where: string): void {
+  check(u: AdUser, line: number): void {
+    const where = `${this.path}:${line}`;
     const dnFirst = this.#dns.get(u.distinguishedName);
     if (dnFirst !== undefined) {
       throw new AdReadError(
         "AD_BAD_EXPORT",
         where,
-        `${u.distinguishedName} appears twice (first at ${dnFirst})`,
+        `${u.distinguishedName} appears twice (first at ${this.path}:${dnFirst})`,
         "Export each OU once into its own file or one search over a common parent; do not append to an old export",
       );
     }
-    this.#dns.set(u.distinguishedName, where);
+    this.#dns.set(u.distinguishedName, line);
     if (u.objectGuid) {
       const gFirst = this.#guids.get(u.objectGuid);
       if (gFirst !== undefined) {
         throw new AdReadError(
           "AD_BAD_EXPORT",
           where,
-          `objectGUID ${u.objectGuid} of ${u.distinguishedName} appears twice (first at ${gFirst}): the same object under two DNs`,
+          `objectGUID ${u.objectGuid} of ${u.distinguishedName} appears twice (first at ${this.path}:${gFirst}): the same object under two DNs`,
           "Export once, from one DC, and do not join exports taken at different times",
         );
       }
-      this.#guids.set(u.objectGuid, where);
+      this.#guids.set(u.objectGuid, line);
     }
   }
 }
@@ -371,7 +376,7 @@ export class LdifFileSource implements AdSource {
         }
         const where = `${this.path}:${rec.line}`;
         const user = adUserFromAttributes(rec.dn, rec.attrs, where);
-        dupes.check(user, where);
+        dupes.check(user, rec.line);
         this.stats.users++;
         page.push(user);
         if (page.length >= this.#pageSize) {
@@ -486,6 +491,7 @@ const CSV_COLUMNS: Record<string, string> = {
   userprincipalname: "userprincipalname",
   samaccountname: "samaccountname",
   displayname: "displayname",
+  department: "department",
   mobile: "mobile",
   mobilephone: "mobile", // Get-ADUser's extended property for `mobile`
   othermobile: "othermobile",
@@ -635,7 +641,7 @@ export class CsvFileSource implements AdSource {
           );
         }
         const user = adUserFromAttributes(dn, attrs, where());
-        dupes.check(user, where());
+        dupes.check(user, rowLine);
         this.stats.users++;
         page.push(user);
         if (page.length >= this.#pageSize) {

@@ -95,6 +95,17 @@ const BASE64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=
 /** Names that structure the file rather than carry an entry's values: always kept. */
 const STRUCTURAL = new Set(["dn", "version", "changetype", "search", "result", "ref", "control", "text", "matcheddn"]);
 
+/**
+ * A copy of a value cut from a line that shares nothing with the line. V8 cuts a substring of 13 characters or more
+ * as a view on its parent string, and a line is a view on the decoded chunk it came from: a DN kept from a line would
+ * keep the whole chunk alive, and a reader that keeps every user's DN would hold the whole file
+ * (docs/benchmarks.md, "A million users"). Concatenating first makes the copy: the new string holds one character
+ * more, no chunk.
+ */
+function own(s: string): string {
+  return s.length < 13 ? s : ` ${s}`.slice(1);
+}
+
 /** Decodes a base64 value strictly: Buffer.from(…, "base64") silently drops what is not base64. */
 function decodeBase64(text: string, name: string, line: number): Buffer {
   const s = text.trim();
@@ -178,7 +189,7 @@ export async function* parseLdif(
     } else {
       // A plain value of a binary attribute: its bytes are the text's bytes (ldbsearch prints printable binary values
       // that way). ldbsearch also prints objectGUID/objectSid in string form; userMapping recognises those.
-      value = binary.has(name) ? Buffer.from(rawValue, "utf8") : rawValue;
+      value = binary.has(name) ? Buffer.from(rawValue, "utf8") : name === "objectclass" ? rawValue : own(rawValue);
     }
     if (dn === undefined && !other) {
       if (name === "version" && !seenAny) {

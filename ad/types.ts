@@ -11,6 +11,8 @@ export interface AdUser {
   userPrincipalName?: string;
   sAMAccountName?: string;
   displayName?: string;
+  /** AD `department` (single-valued), for the reports' grouping by department. */
+  department?: string;
   /** AD `mobile` (single-valued), as written in AD. */
   mobile?: string;
   /** AD `otherMobile` (multi-valued); empty when unset. Graph has no property for it. */

@@ -26,6 +26,7 @@ export const AD_USER_ATTRIBUTES = [
   "userPrincipalName",
   "sAMAccountName",
   "displayName",
+  "department",
   "mobile",
   "otherMobile",
   "objectGUID",
@@ -51,6 +52,7 @@ export const AD_VALUE_LIMITS: Readonly<Record<string, { max: number; source: str
   mobile: { max: 64, source: "rangeUpper 64, https://learn.microsoft.com/windows/win32/adschema/a-mobile" },
   othermobile: { max: 64, source: "rangeUpper 64, https://learn.microsoft.com/windows/win32/adschema/a-othermobile" },
   displayname: { max: 256, source: "rangeUpper 256, https://learn.microsoft.com/windows/win32/adschema/a-displayname" },
+  department: { max: 64, source: "rangeUpper 64, https://learn.microsoft.com/windows/win32/adschema/a-department" },
   userprincipalname: {
     max: 1024,
     source: "rangeUpper 1024, https://learn.microsoft.com/windows/win32/adschema/a-userprincipalname",
@@ -258,6 +260,7 @@ export function adUserFromAttributes(dn: string, attrs: RawAttributes, where: st
   set("userPrincipalName", firstText(attrs, "userprincipalname"));
   set("sAMAccountName", firstText(attrs, "samaccountname"));
   set("displayName", firstText(attrs, "displayname"));
+  set("department", firstText(attrs, "department"));
   set("mobile", firstText(attrs, "mobile"));
   set("objectGuid", objectGuidBytes ? guidBytesToString(objectGuidBytes) : undefined);
   set("consistencyGuid", consistencyBytes?.length === 16 ? guidBytesToString(consistencyBytes) : undefined);

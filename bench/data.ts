@@ -4,7 +4,8 @@
  * evenly and deterministically, so every run and both algorithms see the same data.
  *
  * Per 1,000 users: 20 ValueMismatch, 10 MissingInEntra, 10 CloudOnly, 10 FormatOnly; one user in 997 is gone from
- * AD (NotInAD) and one in 1,000 is new in AD (NotInEntra). A tenth of the users have otherMobile values.
+ * AD (NotInAD) and one in 1,000 is new in AD (NotInEntra). A tenth of the users have otherMobile values. Users sit in 50
+ * OUs and 40 departments.
  */
 import { immutableIdFromGuidString } from "../ad/ids";
 import type { AdUser } from "../ad/types";
@@ -41,6 +42,7 @@ export function benchUser(i: number, n: number, view: View): AdUser | undefined 
     userPrincipalName: `${sam}@corp.example.test`,
     sAMAccountName: sam,
     displayName: `Bench User ${i}`,
+    department: `Department ${String(i % 40).padStart(2, "0")}`,
     ...(mobile ? { mobile } : {}),
     otherMobile: i % 10 === 3 ? [number(i + 7), spaced(number(i + 8))] : [],
     objectGuid,

@@ -89,6 +89,8 @@ function adFingerprint(u: AdUser): string {
         u.immutableId,
         u.consistencyGuid,
         u.objectGuid,
+        // Last and only when set, so users without one keep the fingerprint they had before department was synced.
+        ...(u.department !== undefined ? [u.department] : []),
       ]),
     )
     .digest("base64");
@@ -193,6 +195,7 @@ export async function runSyncCycle(tenant: Tenant, source: AdSource, policyType:
     const desired: Record<string, unknown> = {
       userPrincipalName: upn,
       displayName: ad.displayName ?? ad.sAMAccountName ?? alias,
+      department: ad.department ?? null,
       accountEnabled: ad.enabled,
       mailNickname: ad.sAMAccountName ?? alias,
       onPremisesImmutableId: anchor,

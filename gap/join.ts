@@ -14,6 +14,7 @@
  * wins over a weaker one, and each AD user is matched at most once. A key value that two AD users share (e.g. one
  * sAMAccountName in two domains of a forest) matches nobody.
  */
+import { formatDn, parseDn } from "../ad/dn";
 import { immutableIdFromGuidString } from "../ad/ids";
 import type { AdUser } from "../ad/types";
 import { isEmptyPhone, type PhoneNormalizer } from "./phone";
@@ -33,6 +34,7 @@ export interface AdRecord {
   upn?: string;
   sam?: string;
   displayName?: string;
+  department?: string;
   mobile?: string;
   otherMobile: string[];
   /** Source anchor as Entra shows it. */
@@ -42,6 +44,25 @@ export interface AdRecord {
   sid?: string;
   enabled: boolean;
 }
+
+/** One empty otherMobile list for every user without one (most users): never written to. */
+const NO_VALUES: string[] = Object.freeze([]) as unknown as string[];
+
+/**
+ * One string per department (a tenant has hundreds, not a million), so a million records share them. Takes no new
+ * value past a cap: a field that does not repeat is then kept as it is.
+ */
+class Interner {
+  readonly #values = new Map<string, string>();
+  get(s: string): string {
+    const hit = this.#values.get(s);
+    if (hit !== undefined) return hit;
+    if (this.#values.size < 50_000) this.#values.set(s, s);
+    return s;
+  }
+}
+
+const departments = new Interner();
 
 export function toAdRecord(u: AdUser): AdRecord {
   let immutableId = u.immutableId;
@@ -54,10 +75,15 @@ export function toAdRecord(u: AdUser): AdRecord {
   } catch {
     // A malformed GUID string leaves the user matchable by the other keys.
   }
-  const r: AdRecord = { dn: u.distinguishedName, otherMobile: u.otherMobile ?? [], enabled: u.enabled };
+  const r: AdRecord = {
+    dn: u.distinguishedName,
+    otherMobile: u.otherMobile?.length ? u.otherMobile : NO_VALUES,
+    enabled: u.enabled,
+  };
   if (u.userPrincipalName) r.upn = u.userPrincipalName;
   if (u.sAMAccountName) r.sam = u.sAMAccountName;
   if (u.displayName) r.displayName = u.displayName;
+  if (u.department) r.department = departments.get(u.department);
   if (u.mobile !== undefined && u.mobile !== null) r.mobile = u.mobile;
   if (immutableId) r.immutableId = immutableId;
   if (guidImmutableId) r.guidImmutableId = guidImmutableId;
@@ -115,6 +141,18 @@ function entraKeys(u: EntraUser, key: MatchedBy): (string | undefined)[] {
   }
 }
 
+/** The AD side of a weaker key, folded as entraKeys folds the Entra side. */
+function adKey(a: AdRecord, key: Exclude<MatchedBy, "immutableId">): string | undefined {
+  switch (key) {
+    case "objectSid":
+      return upper(a.sid);
+    case "samAccountName":
+      return lower(a.sam);
+    case "userPrincipalName":
+      return lower(a.upn);
+  }
+}
+
 export interface JoinOutput {
   counts: Record<Category, number>;
   matchedBy: Record<MatchedBy, number>;
@@ -133,26 +171,34 @@ export function joinAndClassify(
   phones: PhoneNormalizer,
   includeInSync = false,
 ): JoinOutput {
-  const indexes: Record<MatchedBy, KeyIndex> = {
-    immutableId: new KeyIndex(),
-    objectSid: new KeyIndex(),
-    samAccountName: new KeyIndex(),
-    userPrincipalName: new KeyIndex(),
-  };
-  ad.forEach((a, i) => {
-    indexes.immutableId.add(a.immutableId, i);
-    if (a.guidImmutableId) indexes.immutableId.add(a.guidImmutableId, i);
-    indexes.objectSid.add(upper(a.sid), i);
-    indexes.samAccountName.add(lower(a.sam), i);
-    indexes.userPrincipalName.add(lower(a.upn), i);
-  });
-
+  // The strongest key is indexed over every AD user. A weaker key is looked up only for the Entra users the keys
+  // before it left unmatched (usually a few), so its index holds only the AD users whose value one of them asks for:
+  // every AD user with such a value is in it, so a value two AD users share still matches nobody, as with a full
+  // index, without a hash map of a million entries per key (docs/benchmarks.md, "A million users").
   const adTaken = new Uint8Array(ad.length);
   const match = new Int32Array(entra.length).fill(-1);
   const how = new Uint8Array(entra.length);
   for (let k = 0; k < MATCH_KEYS.length; k++) {
     const key = MATCH_KEYS[k];
-    const index = indexes[key];
+    const index = new KeyIndex();
+    if (k === 0) {
+      for (let j = 0; j < ad.length; j++) {
+        const a = ad[j];
+        index.add(a.immutableId, j);
+        if (a.guidImmutableId) index.add(a.guidImmutableId, j);
+      }
+    } else {
+      const wanted = new Set<string>();
+      for (let i = 0; i < entra.length; i++) {
+        if (match[i] !== -1) continue;
+        for (const value of entraKeys(entra[i], key)) if (value) wanted.add(value);
+      }
+      if (wanted.size === 0) continue;
+      for (let j = 0; j < ad.length; j++) {
+        const value = adKey(ad[j], key as Exclude<MatchedBy, "immutableId">);
+        if (value && wanted.has(value)) index.add(value, j);
+      }
+    }
     for (let i = 0; i < entra.length; i++) {
       if (match[i] !== -1) continue;
       for (const value of entraKeys(entra[i], key)) {
@@ -235,6 +281,32 @@ export function makeRow(
     adDistinguishedName: a?.dn ?? null,
     adSamAccountName: a?.sam ?? null,
     displayName: e?.displayName ?? a?.displayName ?? null,
+    department: a?.department ?? e?.department ?? null,
+    ou: parentDn(a?.dn) ?? parentDn(e?.onPremisesDistinguishedName),
     accountEnabled: e ? (e.accountEnabled ?? null) : a ? a.enabled : null,
   };
+}
+
+/** DNs as DCs write them: no escape, quote or `;`, so every comma separates RDNs. */
+const PLAIN_DN = /^[^\\";]*$/;
+
+/**
+ * The DN of the container an entry is in: its DN without the first RDN (`CN=Ann,OU=Sales,DC=corp` → `OU=Sales,DC=corp`),
+ * in the spelling the directory wrote. A DN with escapes, quotes or `;` (`CN=Doe\, Ann,OU=…`) goes through the RFC 4514
+ * parser (ad/dn.ts), so an escaped comma is not taken for a separator, and comes back in RFC 4514's string form. Null
+ * for no DN, a DN of one RDN, or one that does not parse.
+ */
+export function parentDn(dn: string | null | undefined): string | null {
+  if (!dn) return null;
+  if (PLAIN_DN.test(dn)) {
+    const comma = dn.indexOf(",");
+    const parent = comma < 0 ? "" : dn.slice(comma + 1).trim();
+    return parent || null;
+  }
+  try {
+    const parsed = parseDn(dn);
+    return parsed.rdns.length > 1 ? formatDn({ ...parsed, rdns: parsed.rdns.slice(1) }) : null;
+  } catch {
+    return null;
+  }
 }

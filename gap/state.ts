@@ -27,7 +27,7 @@ import type { AdRecord } from "./join";
 import { type Category, ENTRA_SELECT, type EntraUser, type GapRow, type GapTotals } from "./types";
 
 export const STATE_KIND = "syncgap-gap-state";
-export const STATE_VERSION = 3;
+export const STATE_VERSION = 4;
 const RESULT_KIND = "syncgap-gap-result";
 const SNAPSHOT_KIND = "syncgap-gap-snapshot";
 
@@ -42,6 +42,7 @@ type EntraTuple = [
   onPremUpn: string | null,
   onPremDn: string | null,
   accountEnabled: boolean | null,
+  department: string | null,
 ];
 type AdTuple = [
   dn: string,
@@ -54,6 +55,7 @@ type AdTuple = [
   guidImmutableId: string | null,
   sid: string | null,
   enabled: boolean,
+  department: string | null,
 ];
 
 export interface GapState {
@@ -104,6 +106,7 @@ function encodeEntra(u: EntraUser): EntraTuple {
     n(u.onPremisesUserPrincipalName),
     n(u.onPremisesDistinguishedName),
     n(u.accountEnabled),
+    n(u.department),
   ];
 }
 
@@ -120,6 +123,7 @@ function decodeEntra(t: EntraTuple): EntraUser {
     onPremisesDistinguishedName: t[8],
     onPremisesSyncEnabled: true,
     accountEnabled: t[9],
+    department: t[10],
   };
 }
 
@@ -135,6 +139,7 @@ function encodeAd(a: AdRecord): AdTuple {
     n(a.guidImmutableId),
     n(a.sid),
     a.enabled,
+    n(a.department),
   ];
 }
 
@@ -147,6 +152,7 @@ function decodeAd(t: AdTuple): AdRecord {
   if (t[6] !== null) r.immutableId = t[6];
   if (t[7] !== null) r.guidImmutableId = t[7];
   if (t[8] !== null) r.sid = t[8];
+  if (t[10] !== null) r.department = t[10];
   return r;
 }
 

@@ -68,6 +68,7 @@ export interface EntraUser {
   id: string;
   userPrincipalName: string;
   displayName?: string | null;
+  department?: string | null;
   mobilePhone?: string | null;
   onPremisesImmutableId?: string | null;
   onPremisesSecurityIdentifier?: string | null;
@@ -96,6 +97,7 @@ export const ENTRA_SELECT = [
   "onPremisesSyncEnabled",
   "accountEnabled",
   "displayName",
+  "department",
 ] as const satisfies readonly (keyof EntraUser)[];
 
 export type AdSourceSpec =
@@ -161,6 +163,13 @@ export interface GapRow {
   adDistinguishedName: string | null;
   adSamAccountName: string | null;
   displayName: string | null;
+  /** AD's department, else Entra's. */
+  department: string | null;
+  /**
+   * The container the user is in: the AD user's DN without its first RDN, else the same of Entra's
+   * onPremisesDistinguishedName; null when neither side has a DN.
+   */
+  ou: string | null;
   /** Entra accountEnabled when matched or Entra-only, else AD's enabled flag. */
   accountEnabled: boolean | null;
 }

@@ -32,6 +32,12 @@ export const MAX_JSON_ELEMENT_BYTES = 64 * 1024 * 1024;
 /** Longest user object inside a streamed page, and longest page property or key. */
 export const MAX_JSON_USER_BYTES = 1024 * 1024;
 
+/**
+ * More users than one element of an array of pages can hold (MAX_JSON_ELEMENT_BYTES, and a user object takes more
+ * than 30 bytes), so `page * PAGE_STRIDE + user` names one place, for up to 2^30 pages.
+ */
+const PAGE_STRIDE = 2 ** 23;
+
 const REMEDY =
   'export an array of Graph user objects, an array of Graph pages ({ "value": [...] }) or one Graph page; see docs/gap-analysis.md';
 
@@ -350,20 +356,24 @@ function readExport(fd: number, path: string): EntraExport {
   const { encoding, bom } = detectEncoding(fd, path);
   const r = new Reader(fd, encoding, bom);
   const users: EntraUser[] = [];
-  const seen = new Map<string, string>(); // id → pointer of its first occurrence
+  // id → where it first came, as a number (see `at`): a million pointer strings would be memory for an error message
+  const seen = new Map<string, number>();
+  /** A user's place as a number: element i of an array of users, user j of the one page, user j of page i. */
+  const inPage = (i: number, j: number) => i * PAGE_STRIDE + j;
+  let pointerOf = (code: number) => `/${code}`;
   let total = 0;
   let notSynced = 0;
   let withoutSyncFlag = 0;
-  const take = (raw: unknown, pointer: string) => {
+  const take = (raw: unknown, pointer: string, code: number) => {
     const u = toEntraUser(raw, pointer);
     const first = seen.get(u.id);
     if (first !== undefined) {
       throw new JsonExportError(
-        `user id ${u.id} appears twice (at ${first} and ${pointer}): the export holds a page twice, or two exports joined`,
+        `user id ${u.id} appears twice (at ${pointerOf(first)} and ${pointer}): the export holds a page twice, or two exports joined`,
         "export once, in one run that follows @odata.nextLink to the end (Get-MgUser -All)",
       );
     }
-    seen.set(u.id, pointer);
+    seen.set(u.id, code);
     total++;
     if (u.onPremisesSyncEnabled === undefined) withoutSyncFlag++;
     if (isSynced(u)) users.push(u);
@@ -401,7 +411,11 @@ function readExport(fd: number, path: string): EntraExport {
       for (;;) {
         const pointer = `/${i}`;
         const item = r.value(MAX_JSON_ELEMENT_BYTES, pointer, "the element");
-        mode ??= isPage(item) ? "pages" : "users";
+        if (!mode) {
+          mode = isPage(item) ? "pages" : "users";
+          if (mode === "pages")
+            pointerOf = (code: number) => `/${Math.floor(code / PAGE_STRIDE)}/value/${code % PAGE_STRIDE}`;
+        }
         if (mode === "pages") {
           if (!isPage(item)) {
             throw new EntraUserShapeError(
@@ -412,14 +426,14 @@ function readExport(fd: number, path: string): EntraExport {
           if (!Array.isArray(item.value))
             throw new EntraUserShapeError(`${pointer}/value`, "expected an array of users");
           item.value.forEach((u, j) => {
-            take(u, `${pointer}/value/${j}`);
+            take(u, `${pointer}/value/${j}`, inPage(i, j));
           });
           pending = { page: item, pointer };
           pages++;
         } else {
           if (isPage(item))
             throw new EntraUserShapeError(pointer, "a Graph page among user objects: use one shape for the whole file");
-          take(item, pointer);
+          take(item, pointer, i);
         }
         i++;
         if (!r.more("]", `element /${i - 1}`, "the array")) break;
@@ -429,6 +443,7 @@ function readExport(fd: number, path: string): EntraExport {
     shape = mode === "pages" ? `${pages} pages` : "array of users";
   } else if (c0 === 0x7b) {
     // One page, streamed: its value array may hold every user of the tenant.
+    pointerOf = (code: number) => `/value/${code}`;
     r.pos++;
     const page: Record<string, unknown> = {};
     let hasValue = false;
@@ -448,7 +463,7 @@ function readExport(fd: number, path: string): EntraExport {
           if (r.peek() === 0x5d) r.pos++;
           else {
             for (;;) {
-              take(r.value(MAX_JSON_USER_BYTES, `/value/${j}`, "the user object"), `/value/${j}`);
+              take(r.value(MAX_JSON_USER_BYTES, `/value/${j}`, "the user object"), `/value/${j}`, j);
               j++;
               if (!r.more("]", `/value/${j - 1}`, "value")) break;
             }

@@ -37,6 +37,7 @@ function describe(v: unknown): string {
 export const ENTRA_VALUE_LIMITS: Readonly<Partial<Record<keyof EntraUser, { max: number; source: string }>>> = {
   mobilePhone: { max: 64, source: "Graph user.mobilePhone, https://learn.microsoft.com/graph/api/resources/user" },
   displayName: { max: 256, source: "Graph user.displayName, https://learn.microsoft.com/graph/api/resources/user" },
+  department: { max: 64, source: "Graph user.department, https://learn.microsoft.com/graph/api/resources/user" },
   id: { max: 64, source: "a directory object id is a GUID" },
   userPrincipalName: { max: 1024, source: "AD userPrincipalName rangeUpper 1024" },
   onPremisesUserPrincipalName: { max: 1024, source: "AD userPrincipalName rangeUpper 1024" },
@@ -46,18 +47,19 @@ export const ENTRA_VALUE_LIMITS: Readonly<Partial<Record<keyof EntraUser, { max:
   onPremisesDistinguishedName: { max: 4096, source: "syncgap's DN cap (ad/userMapping.ts)" },
 };
 
-function checkValue(name: keyof EntraUser, v: unknown, where: string): void {
+/** Checks one property; `where/key` names it in the error (built only then: a million users have 11 each). */
+function checkValue(name: keyof EntraUser, v: unknown, where: string, key: string): void {
   if (v === null || v === undefined) return;
   if (BOOLEAN_PROPS.has(name)) {
     if (typeof v !== "boolean")
-      throw new EntraUserShapeError(where, `expected true, false or null, found ${describe(v)}`);
+      throw new EntraUserShapeError(`${where}/${key}`, `expected true, false or null, found ${describe(v)}`);
   } else if (typeof v !== "string") {
-    throw new EntraUserShapeError(where, `expected a string or null, found ${describe(v)}`);
+    throw new EntraUserShapeError(`${where}/${key}`, `expected a string or null, found ${describe(v)}`);
   } else {
     const limit = ENTRA_VALUE_LIMITS[name];
     if (limit && v.length > limit.max) {
       throw new EntraUserShapeError(
-        where,
+        `${where}/${key}`,
         `${name} is ${v.length} characters; it holds at most ${limit.max} (${limit.source})`,
       );
     }
@@ -108,12 +110,12 @@ function convert(raw: unknown, where: string): EntraUser {
     }
   }
   if (canonical) {
-    for (const k in obj) if (!k.startsWith("@odata")) checkValue(k as keyof EntraUser, obj[k], `${where}/${k}`);
+    for (const k in obj) if (!k.startsWith("@odata")) checkValue(k as keyof EntraUser, obj[k], where, k);
     if (typeof obj.id !== "string" || !obj.id) throw new EntraUserShapeError(where, "the user has no id");
     if (typeof obj.userPrincipalName !== "string" || !obj.userPrincipalName) {
       throw new EntraUserShapeError(where, `user ${obj.id} has no userPrincipalName`);
     }
-    return obj as unknown as EntraUser;
+    return compact(obj as unknown as EntraUser);
   }
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
@@ -131,14 +133,34 @@ function convert(raw: unknown, where: string): EntraUser {
       out[name] = null;
       continue;
     }
-    checkValue(name, v, `${where}/${k}`);
+    checkValue(name, v, where, k);
     out[name] = v;
   }
   if (typeof out.id !== "string" || !out.id) throw new EntraUserShapeError(where, "the user has no id");
   if (typeof out.userPrincipalName !== "string" || !out.userPrincipalName) {
     throw new EntraUserShapeError(where, `user ${out.id} has no userPrincipalName`);
   }
-  return out as unknown as EntraUser;
+  return compact(out as unknown as EntraUser);
+}
+
+/** One string per department, up to a cap (as gap/join.ts does for AD's). */
+const departments = new Map<string, string>();
+function department(s: string): string {
+  const hit = departments.get(s);
+  if (hit !== undefined) return hit;
+  if (departments.size < 50_000) departments.set(s, s);
+  return s;
+}
+
+/**
+ * Shares what repeats: the on-premises UPN is nearly always the UPN itself (one string instead of two equal ones), and
+ * departments repeat across users. A reader keeps a million of these (docs/benchmarks.md, "A million users").
+ */
+function compact(u: EntraUser): EntraUser {
+  if (u.onPremisesUserPrincipalName && u.onPremisesUserPrincipalName === u.userPrincipalName)
+    u.onPremisesUserPrincipalName = u.userPrincipalName;
+  if (u.department) u.department = department(u.department);
+  return u;
 }
 
 /**

@@ -210,6 +210,28 @@ describe("readAdCsvFile (Get-ADUser | Export-Csv)", async () => {
     await expectAdError(all(readAdCsvFile(r)), "AD_BAD_EXPORT", /quoted field is not closed.*cut/);
   });
 
+  it("reads department from LDIF and CSV, and refuses one longer than AD allows", async () => {
+    const ldif = join(tmp, "department.ldif");
+    writeFileSync(
+      ldif,
+      "dn: CN=Ann,OU=Sales,DC=corp\nobjectClass: user\nsAMAccountName: ann\ndepartment: Sales\nmobile: +1 425 555 0100\n\n" +
+        "dn: CN=Bob,OU=IT,DC=corp\nobjectClass: user\nsAMAccountName: bob\n\n",
+    );
+    expect((await all(readLdifFile(ldif))).map((u) => u.department)).toEqual(["Sales", undefined]);
+    const csv = join(tmp, "department.csv");
+    writeFileSync(
+      csv,
+      '"DistinguishedName","SamAccountName","Enabled","mobile","Department"\n' +
+        '"CN=Ann,OU=Sales,DC=corp","ann","True","+1 425 555 0100","Sales"\n"CN=Bob,OU=IT,DC=corp","bob","True","",""\n',
+    );
+    expect((await all(readAdCsvFile(csv))).map((u) => u.department)).toEqual(["Sales", undefined]);
+    writeFileSync(
+      ldif,
+      `dn: CN=Ann,DC=corp\nobjectClass: user\nsAMAccountName: ann\ndepartment: ${"x".repeat(65)}\n\n`,
+    );
+    await expectAdError(all(readLdifFile(ldif)), "AD_BAD_ENTRY", /department of CN=Ann,DC=corp is 65 characters/);
+  });
+
   it("splits joined multi-values", () => {
     expect(splitMultiValue("a;b")).toEqual(["a", "b"]);
     expect(splitMultiValue("{+1 425 555 0100, +14255550101}")).toEqual(["+1 425 555 0100", "+14255550101"]);

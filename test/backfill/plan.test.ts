@@ -37,6 +37,8 @@ function row(category: Category, adMobile: string | null, entraMobile: string | 
     adDistinguishedName: category === "NotInAD" ? null : `CN=User ${n},OU=Staff,DC=corp,DC=example,DC=test`,
     adSamAccountName: `user${n}`,
     displayName: `User ${n}`,
+    department: null,
+    ou: category === "NotInAD" ? null : "OU=Staff,DC=corp,DC=example,DC=test",
     accountEnabled: true,
   };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { immutableIdFromGuidString } from "../../ad/ids";
-import { joinAndClassify, toAdRecord } from "../../gap/join";
+import { joinAndClassify, parentDn, toAdRecord } from "../../gap/join";
 import { PhoneNormalizer } from "../../gap/phone";
 import type { EntraUser } from "../../gap/types";
 import { adUser, craftedDirectory, entraTwin, guid, ONE_GAP_PER_CATEGORY, sid } from "../support/gapUsers";
@@ -225,6 +225,63 @@ describe("join and classify", () => {
     const out = joinAndClassify(records, entra, phones);
     expect(out.matched).toBe(100_000);
     expect(out.matchedBy.objectSid).toBe(33_334);
+  });
+});
+
+describe("department and ou", () => {
+  it("takes AD's department, else Entra's, and the AD user's container, else Entra's", () => {
+    const both = adUser({ department: "Sales", distinguishedName: "CN=Ann,OU=Sales,OU=EMEA,DC=corp,DC=test" });
+    const adOnlyDept = adUser({ distinguishedName: "CN=Bob,OU=IT,DC=corp,DC=test" });
+    const cloudDept = adUser({ department: undefined });
+    const rows = join(
+      [both, adOnlyDept, cloudDept],
+      [
+        entraTwin(both, { department: "Cloud Sales", onPremisesDistinguishedName: "CN=Ann,OU=Stale,DC=corp,DC=test" }),
+        entraTwin(adOnlyDept, { department: null }),
+        entraTwin(cloudDept, { department: "Finance" }),
+      ],
+    ).rows;
+    const by = (upn: string | undefined) => rows.find((r) => r.userPrincipalName === upn);
+    expect(by(both.userPrincipalName)).toMatchObject({ department: "Sales", ou: "OU=Sales,OU=EMEA,DC=corp,DC=test" });
+    expect(by(adOnlyDept.userPrincipalName)).toMatchObject({ department: null, ou: "OU=IT,DC=corp,DC=test" });
+    expect(by(cloudDept.userPrincipalName)).toMatchObject({ department: "Finance" });
+  });
+
+  it("derives an Entra-only user's container from onPremisesDistinguishedName, null without a DN", () => {
+    const lonely = entraTwin(adUser(), {
+      id: "e-lonely",
+      onPremisesImmutableId: "bm90LWluLWFk",
+      onPremisesSecurityIdentifier: null,
+      onPremisesSamAccountName: null,
+      onPremisesUserPrincipalName: null,
+      userPrincipalName: "lonely@corp.example.test",
+      onPremisesDistinguishedName: "CN=Lonely,OU=Gone,DC=corp,DC=test",
+      department: "Legal",
+    });
+    const noDn = { ...lonely, id: "e-nodn", userPrincipalName: "nodn@x.test", onPremisesDistinguishedName: null };
+    const rows = join([], [lonely, noDn]).rows;
+    expect(rows.find((r) => r.entraId === "e-lonely")).toMatchObject({
+      category: "NotInAD",
+      department: "Legal",
+      ou: "OU=Gone,DC=corp,DC=test",
+    });
+    expect(rows.find((r) => r.entraId === "e-nodn")?.ou).toBeNull();
+  });
+
+  it.each([
+    ["CN=Ann,OU=Sales,DC=corp", "OU=Sales,DC=corp"],
+    // An escaped comma is part of the name, not a separator (RFC 4514 section 2.4).
+    ["CN=Doe\\, Ann,OU=Sales,DC=corp", "OU=Sales,DC=corp"],
+    ["CN=a\\2Cb,OU=R\\26D,DC=corp", "OU=R&D,DC=corp"],
+    ['CN="Doe, Ann",OU=Sales,DC=corp', "OU=Sales,DC=corp"],
+    ["CN=Ann;OU=Sales;DC=corp", "OU=Sales,DC=corp"],
+    ["CN=Ann, OU=Sales,DC=corp", "OU=Sales,DC=corp"],
+    ["DC=corp", null],
+    ["", null],
+    [null, null],
+    ["CN=bad\\", null],
+  ])("parentDn(%j) is %j", (dn, parent) => {
+    expect(parentDn(dn)).toBe(parent);
   });
 });
 

@@ -42,6 +42,25 @@ describe("Graph JSON export files", () => {
     expect(readEntraJsonFile(path).users.map((u) => u.cloudManaged)).toEqual([true, false, undefined]);
   });
 
+  it("reads department, camelCase or PascalCase, and refuses one longer than Graph allows", () => {
+    const path = join(tmpdir(), `syncgap-department-${process.pid}.json`);
+    const base = { onPremisesSyncEnabled: true };
+    writeFileSync(
+      path,
+      JSON.stringify([
+        { ...base, id: "a", userPrincipalName: "a@corp.example.test", department: "Sales" },
+        { ...base, Id: "b", UserPrincipalName: "b@corp.example.test", Department: "Finance" },
+        { ...base, id: "c", userPrincipalName: "c@corp.example.test", department: null },
+      ]),
+    );
+    expect(readEntraJsonFile(path).users.map((u) => u.department)).toEqual(["Sales", "Finance", null]);
+    writeFileSync(
+      path,
+      JSON.stringify([{ ...base, id: "d", userPrincipalName: "d@x.test", department: "x".repeat(65) }]),
+    );
+    expect(failure(path).message).toMatch(/department is 65 characters; it holds at most 64/);
+  });
+
   it("reads an array of Graph pages", () => {
     const x = readEntraJsonFile(fx("entra-pages.json"));
     expect(x.users.map((u) => u.mobilePhone)).toEqual(["+14255550100", "+1 425 555 0101"]);
