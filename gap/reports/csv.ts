@@ -1,11 +1,14 @@
 /**
  * CSV report. The first five columns are the seed article's (`UserPrincipalName, ADMobile, ADOtherMobile,
- * EntraIDMobile, SyncGap`), so its readers find what they know; syncgap's columns follow. Multi-valued otherMobile is
+ * EntraIDMobile, SyncGap`), so its readers find what they know; syncgap's columns follow, and columns added later are
+ * appended (DisplayName, Department, OU), so a reader that goes by position keeps working. Multi-valued otherMobile is
  * joined with `; ` (the seed's Export-Csv would have written the collection's type name instead). UTF-8 with a BOM
- * (Excel needs it to read non-ASCII names), CRLF line ends (RFC 4180), formula-injection-safe cells (csvSafe.ts).
+ * (Excel needs it to read non-ASCII names), CRLF line ends (RFC 4180), every cell opening as text, never as a formula
+ * or a number (csvSafe.ts). Rendered in chunks (gapCsvChunks), so a million rows stream to disk instead of becoming
+ * one string.
  */
 import type { GapRow, ImpactRow } from "../types";
-import { neutralizeCell } from "./csvSafe";
+import { csvCell } from "./csvSafe";
 
 export const CSV_COLUMNS = [
   "UserPrincipalName",
@@ -18,10 +21,13 @@ export const CSV_COLUMNS = [
   "ImmutableId",
   "ADMobileE164",
   "EntraMobileE164",
+  "DisplayName",
+  "Department",
+  "OU",
 ] as const;
 
 function cells(values: (string | null | undefined)[]): string[] {
-  return values.map((v) => neutralizeCell(v ?? ""));
+  return values.map((v) => csvCell(v ?? ""));
 }
 
 const NEEDS_QUOTES = /[",\r\n]/;
@@ -34,34 +40,53 @@ const NEEDS_QUOTES = /[",\r\n]/;
  * ~35 ms, a tenth of a no-change delta re-run.
  */
 export function toCsv(records: readonly (readonly string[])[]): string {
-  let out = "\uFEFF";
-  for (const record of records) {
-    for (let i = 0; i < record.length; i++) {
-      const v = record[i] as string;
-      if (i) out += ",";
-      out += NEEDS_QUOTES.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
-    }
-    out += "\r\n";
+  return `\uFEFF${records.map(csvRecord).join("")}`;
+}
+
+/** One record with its CRLF. */
+function csvRecord(record: readonly string[]): string {
+  let out = "";
+  for (let i = 0; i < record.length; i++) {
+    const v = record[i] as string;
+    if (i) out += ",";
+    out += NEEDS_QUOTES.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
   }
-  return out;
+  return `${out}\r\n`;
+}
+
+function gapRecord(r: GapRow): string[] {
+  return cells([
+    r.userPrincipalName,
+    r.adMobile,
+    r.adOtherMobile.join("; "),
+    r.entraMobile,
+    r.syncGap,
+    r.category,
+    r.matchedBy,
+    r.immutableId,
+    r.adMobileE164,
+    r.entraMobileE164,
+    r.displayName,
+    r.department,
+    r.ou,
+  ]);
+}
+
+/** Records per chunk of the streamed CSV: big enough to keep writes few, small enough to keep memory flat. */
+export const CSV_CHUNK_ROWS = 2000;
+
+/** The CSV in chunks (BOM and header first): the same text as gapCsv, joined. */
+export function* gapCsvChunks(rows: readonly GapRow[]): Generator<string> {
+  yield `\uFEFF${csvRecord(CSV_COLUMNS)}`;
+  for (let i = 0; i < rows.length; i += CSV_CHUNK_ROWS) {
+    let chunk = "";
+    for (const r of rows.slice(i, i + CSV_CHUNK_ROWS)) chunk += csvRecord(gapRecord(r));
+    yield chunk;
+  }
 }
 
 export function gapCsv(rows: readonly GapRow[]): string {
-  const records = rows.map((r) =>
-    cells([
-      r.userPrincipalName,
-      r.adMobile,
-      r.adOtherMobile.join("; "),
-      r.entraMobile,
-      r.syncGap,
-      r.category,
-      r.matchedBy,
-      r.immutableId,
-      r.adMobileE164,
-      r.entraMobileE164,
-    ]),
-  );
-  return toCsv([[...CSV_COLUMNS], ...records]);
+  return [...gapCsvChunks(rows)].join("");
 }
 
 export const IMPACT_CSV_COLUMNS = [

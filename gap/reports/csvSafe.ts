@@ -1,18 +1,34 @@
 /**
- * Spreadsheet formula injection (CSV injection): a cell that starts with `=`, `+`, `-`, `@`, tab or carriage return
- * may be run as a formula when the CSV is opened in Excel, LibreOffice or Google Sheets
- * (https://owasp.org/www-community/attacks/CSV_Injection). OWASP's remedy is to prefix such cells with `'`.
+ * What a spreadsheet does with a CSV cell, and how every cell of syncgap's CSVs is written so that it opens as the text
+ * it is: never as a formula, never as a number.
  *
- * Phone numbers are the problem: `+1 425 555 0100` starts with `+`, and prefixing every such number makes the report
- * ugly and its numbers no longer paste as numbers. syncgap prefixes a cell unless it is a plausible phone number:
- * only digits, spaces and `+().-`, with an optional extension (`x123`, `ext 7`, `ext. 7`), several numbers joined
- * by `; ` allowed. Such a cell cannot name a function, call DDE (`|`) or reference another sheet: the worst a
- * spreadsheet can do with it is show it as arithmetic. Everything else that starts with a trigger (after any leading
- * spaces) gets the `'` prefix. Quoting (commas, quotes, line breaks) is the CSV writer's job.
+ * Formula injection (CSV injection): a cell that starts with `=`, `+`, `-`, `@`, tab or carriage return may be run as
+ * a formula when the CSV is opened in Excel, LibreOffice or Google Sheets
+ * (https://owasp.org/www-community/attacks/CSV_Injection). OWASP's remedy is a `'` in front of such cells, and syncgap
+ * writes it there — except in front of a plausible phone number (only digits, spaces and `+().-`, an optional extension
+ * `x123` / `ext 7` / `ext. 7`, several numbers joined by `; `), which cannot name a function, call DDE (`|`) or reference
+ * another sheet.
+ *
+ * Numbers as text: a spreadsheet also reads `+14255550100` (or `0712345678`, or a numeric id) as a number, dropping the
+ * `+` and leading zeros and showing long ones in scientific notation. Quoting the field does not help (RFC 4180 quotes
+ * are only CSV syntax). The ways to force text, as LibreOffice 7.4 opens a CSV (test/gap/reports/csvSafe.test.ts
+ * converts one and reads the cell types back):
+ * - `="+14255550100"` becomes text, but is itself a formula (LibreOffice evaluates it): ruled out, the report must hold
+ *   no formula.
+ * - `'+14255550100` becomes text with the apostrophe shown as part of it (LibreOffice reads the prefix only when typed).
+ * - a tab in front (`\t+14255550100`) becomes text, the tab invisible in the cell; Excel keeps such a cell as text too.
+ * So a cell a spreadsheet would take for a number (or a date, a time, a percentage, a boolean) is written with a
+ * leading tab. The cost: a program that reads the CSV sees that tab — trim the cells, or read the JSON report, which
+ * keeps every value as it is. A tab-prefixed cell is a plausible phone number or number-like text, so even a
+ * spreadsheet that stripped the tab and evaluated the rest could do no more than arithmetic with it.
  */
 
 const TRIGGER = /^[\s]*[=+\-@]|^[\t\r\n]/;
 const PHONE = /^\+?[\d\s().-]*\d[\d\s().-]*(?:\s*(?:x|ext\.?)\s*\d{1,10})?$/i;
+
+/** Number-like: digits with the signs, separators and symbols spreadsheets read numbers, dates and times from. */
+const NUMBER_LIKE = /^[\s+\-($€£¥]*\d[\d\s.,:/()\-+%$€£¥eE]*$/;
+const BOOLEAN_LIKE = /^\s*(?:true|false)\s*$/i;
 
 /** True when every `; `-separated part is a plausible phone number (see the file comment). */
 export function isPlausiblePhoneList(value: string): boolean {
@@ -20,9 +36,24 @@ export function isPlausiblePhoneList(value: string): boolean {
   return value.split(/;\s*/).every((part) => part.length <= 64 && PHONE.test(part.trim()) && !/^\s/.test(part));
 }
 
-/** The cell as written to the CSV: unchanged, or prefixed with `'` when a spreadsheet could read it as a formula. */
+/** True when a spreadsheet opening the CSV could turn the cell into a number, a date, a time or a boolean. */
+export function isNumberLike(value: string): boolean {
+  return (NUMBER_LIKE.test(value) && value.length <= 512) || BOOLEAN_LIKE.test(value) || isPlausiblePhoneList(value);
+}
+
+/** The cell with OWASP's `'` when a spreadsheet could read it as a formula (plausible phone numbers excepted). */
 export function neutralizeCell(value: string): string {
   if (!TRIGGER.test(value)) return value;
   if (value.startsWith("+") && isPlausiblePhoneList(value)) return value;
   return `'${value}`;
+}
+
+/**
+ * The cell as written to the CSV: `'` in front of what could be a formula, a tab in front of what could be read as a
+ * number (see the file comment), else unchanged. Quoting (commas, quotes, line breaks) is the CSV writer's job.
+ */
+export function csvCell(value: string): string {
+  const safe = neutralizeCell(value);
+  if (safe !== value) return safe;
+  return value !== "" && isNumberLike(value) ? `\t${value}` : value;
 }

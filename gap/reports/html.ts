@@ -1,16 +1,25 @@
 /**
  * HTML report: one self-contained file (no CDN, no network: a Content-Security-Policy forbids any fetch), with a
- * summary chart (inline SVG generated here), the inputs, and a table that sorts by any column, filters by category
- * and by text, and pages through large results. The rows travel as JSON inside the page and are put into the table
- * with textContent only, so directory data can never become markup or script.
+ * summary chart (inline SVG generated here), the inputs, the OUs with the most users out of sync, the change since an
+ * earlier run (when given), and a table that sorts by any column, filters by category and by text, and pages through
+ * large results. The rows travel as JSON inside the page and are put into the table with textContent only, so
+ * directory data can never become markup or script.
+ *
+ * At a million users the page must still open: the rows are written as blocks of HTML_BLOCK_ROWS rows (each a JSON
+ * array of arrays in column order, in its own non-executed <script type="application/json">), and a block is parsed
+ * only when the page needs it — the first page parses the first block; filtering, sorting or searching parse them all,
+ * once. Only one page of rows is ever in the DOM. The page is rendered in chunks (gapHtmlChunks), so it streams to
+ * disk.
  */
 import { createHash } from "node:crypto";
 import { nextStep } from "../advice";
 import { impactOf } from "../impact";
-import { CATEGORIES, CATEGORY_DESCRIPTIONS, type Category, type GapResult } from "../types";
+import { CATEGORIES, CATEGORY_DESCRIPTIONS, type Category, type GapResult, type GapRow } from "../types";
 import type { Verdict } from "../verdict";
 import { count, num } from "../wording";
+import { type RunComparison, signed } from "./comparison";
 import { auditLine } from "./markdown";
+import { OU_CATEGORIES, ouBreakdown } from "./ouBreakdown";
 
 export const CATEGORY_COLORS: Record<Category, string> = {
   MissingInEntra: "#d9480f",
@@ -99,32 +108,59 @@ th[aria-sort="ascending"]::after { content: " ▲"; } th[aria-sort="descending"]
 td.num { font-variant-numeric: tabular-nums; white-space: nowrap; }
 .pill { display: inline-block; padding: 0 8px; border-radius: 10px; color: #fff; font-size: 12px; white-space: nowrap; }
 ul.notes { margin: 4px 0; padding-left: 20px; }
+table.breakdown { width: auto; } table.breakdown td.num { text-align: right; }
+td.worse { color: #c92a2a; font-weight: 600; } td.better { color: #2f9e44; font-weight: 600; }
 footer { margin-top: 24px; color: var(--muted); font-size: 12px; }
 `;
 
 const SCRIPT = `
 (function () {
   "use strict";
-  var data = JSON.parse(document.getElementById("gap-data").textContent);
-  var colors = data.colors;
-  var rows = data.rows;
-  var columns = data.columns;
+  var meta = JSON.parse(document.getElementById("gap-meta").textContent);
+  var colors = meta.colors;
+  var columns = meta.columns;
+  var total = meta.total;
+  var catIndex = columns.findIndex(function (c) { return c.key === "category"; });
+  var blocks = Array.prototype.slice.call(document.querySelectorAll("script.gap-rows"));
+  var parsed = [];
+  var parsedCount = 0;
+  // A block's rows, parsed the first time they are needed.
+  function block(i) {
+    if (!parsed[i]) { parsed[i] = JSON.parse(blocks[i].textContent); parsedCount++; document.body.setAttribute("data-parsed-blocks", String(parsedCount)); }
+    return parsed[i];
+  }
+  var everyRow = null;
+  function allRows() {
+    if (!everyRow) { everyRow = []; for (var i = 0; i < blocks.length; i++) { var b = block(i); for (var j = 0; j < b.length; j++) everyRow.push(b[j]); } }
+    return everyRow;
+  }
+  // Rows [start, end) of the unfiltered list, parsing only the blocks that hold them.
+  function slice(start, end) {
+    var out = [];
+    for (var i = 0; i < blocks.length && out.length < end - start; i++) {
+      var first = Number(blocks[i].getAttribute("data-start")), n = Number(blocks[i].getAttribute("data-count"));
+      if (first + n <= start || first >= end) continue;
+      var b = block(i);
+      for (var j = Math.max(0, start - first); j < n && first + j < end; j++) out.push(b[j]);
+    }
+    return out;
+  }
   var state = { category: "", text: "", key: null, dir: 1, page: 0, pageSize: 200 };
   var tbody = document.querySelector("#gap-table tbody");
   var count = document.getElementById("row-count");
   var pageInfo = document.getElementById("page-info");
   var select = document.getElementById("category-filter");
   var search = document.getElementById("search");
-  function cell(r, key) { var v = r[key]; return v === null || v === undefined ? "" : Array.isArray(v) ? v.join("; ") : String(v); }
+  function cell(r, i) { var v = r[i]; return v === null || v === undefined ? "" : String(v); }
   function filtered() {
     var t = state.text.toLowerCase();
-    var out = rows.filter(function (r) {
-      if (state.category && r.category !== state.category) return false;
+    var out = allRows().filter(function (r) {
+      if (state.category && r[catIndex] !== state.category) return false;
       if (!t) return true;
-      for (var i = 0; i < columns.length; i++) if (cell(r, columns[i].key).toLowerCase().indexOf(t) !== -1) return true;
+      for (var i = 0; i < columns.length; i++) if (cell(r, i).toLowerCase().indexOf(t) !== -1) return true;
       return false;
     });
-    if (state.key) {
+    if (state.key !== null) {
       var k = state.key, d = state.dir;
       out.sort(function (a, b) {
         var x = cell(a, k).toLowerCase(), y = cell(b, k).toLowerCase();
@@ -136,36 +172,38 @@ const SCRIPT = `
     return out;
   }
   function render() {
-    var list = filtered();
-    var pages = Math.max(1, Math.ceil(list.length / state.pageSize));
+    var plain = !state.category && !state.text && state.key === null;
+    var list = plain ? null : filtered();
+    var n = plain ? total : list.length;
+    var pages = Math.max(1, Math.ceil(n / state.pageSize));
     if (state.page >= pages) state.page = pages - 1;
     var start = state.page * state.pageSize;
+    var shown = plain ? slice(start, start + state.pageSize) : list.slice(start, start + state.pageSize);
     var frag = document.createDocumentFragment();
-    list.slice(start, start + state.pageSize).forEach(function (r) {
+    shown.forEach(function (r) {
       var tr = document.createElement("tr");
-      tr.setAttribute("data-category", r.category);
-      columns.forEach(function (c) {
+      tr.setAttribute("data-category", r[catIndex]);
+      columns.forEach(function (c, i) {
         var td = document.createElement("td");
-        if (c.key === "category") {
+        if (i === catIndex) {
           var s = document.createElement("span");
-          s.className = "pill"; s.style.background = colors[r.category]; s.textContent = r.category;
+          s.className = "pill"; s.style.background = colors[r[i]]; s.textContent = r[i];
           td.appendChild(s);
-        } else { td.textContent = cell(r, c.key); if (c.num) td.className = "num"; }
+        } else { td.textContent = cell(r, i); if (c.num) td.className = "num"; }
         tr.appendChild(td);
       });
       frag.appendChild(tr);
     });
     tbody.replaceChildren(frag);
-    count.textContent = list.length + " of " + rows.length + " users";
-    count.setAttribute("data-count", String(list.length));
+    count.textContent = n + " of " + total + " users";
+    count.setAttribute("data-count", String(n));
     pageInfo.textContent = "page " + (state.page + 1) + " of " + pages;
     document.getElementById("prev").disabled = state.page === 0;
     document.getElementById("next").disabled = state.page >= pages - 1;
   }
-  document.querySelectorAll("#gap-table th").forEach(function (th) {
+  document.querySelectorAll("#gap-table th").forEach(function (th, i) {
     th.addEventListener("click", function () {
-      var key = th.getAttribute("data-key");
-      if (state.key === key) state.dir = -state.dir; else { state.key = key; state.dir = 1; }
+      if (state.key === i) state.dir = -state.dir; else { state.key = i; state.dir = 1; }
       document.querySelectorAll("#gap-table th").forEach(function (h) { h.removeAttribute("aria-sort"); });
       th.setAttribute("aria-sort", state.dir === 1 ? "ascending" : "descending");
       state.page = 0; render();
@@ -180,6 +218,7 @@ const SCRIPT = `
     g.addEventListener("click", pick);
     g.addEventListener("keydown", function (e) { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); pick(); } });
   });
+  document.body.setAttribute("data-parsed-blocks", "0");
   render();
   document.body.setAttribute("data-ready", "true");
 })();
@@ -195,34 +234,98 @@ const COLUMNS = [
   { key: "adMobileE164", label: "AD E.164", num: true },
   { key: "entraMobileE164", label: "Entra E.164", num: true },
   { key: "displayName", label: "Display name" },
-];
+  { key: "department", label: "Department" },
+  { key: "ou", label: "OU" },
+] as const satisfies readonly { key: keyof GapRow; label: string; num?: boolean }[];
+
+/** Rows per JSON block of the page (see the file comment). */
+export const HTML_BLOCK_ROWS = 5000;
+
+function rowCells(r: GapRow): (string | null)[] {
+  return COLUMNS.map((c) => {
+    const v = r[c.key];
+    return Array.isArray(v) ? v.join("; ") : (v as string | null);
+  });
+}
 
 /** CSP source for an inline block: only this exact script and style may run (no 'unsafe-inline'). */
 function cspHash(text: string): string {
   return `sha256-${createHash("sha256").update(text, "utf8").digest("base64")}`;
 }
 
-/** The page's data block (columns and rows), escaped for a <script> element: it depends on the rows alone. */
-export function htmlRowsData(rows: GapResult["rows"]): string {
-  return scriptJson({
-    colors: CATEGORY_COLORS,
-    columns: COLUMNS,
-    rows: rows.map((r) => ({
-      userPrincipalName: r.userPrincipalName,
-      category: r.category,
-      adMobile: r.adMobile,
-      entraMobile: r.entraMobile,
-      adOtherMobile: r.adOtherMobile,
-      matchedBy: r.matchedBy,
-      adMobileE164: r.adMobileE164,
-      entraMobileE164: r.entraMobileE164,
-      displayName: r.displayName,
-    })),
-  });
+export interface HtmlOptions {
+  /** OUs listed in the per-OU breakdown (./ouBreakdown.ts). */
+  ouLimit?: number;
+  /** This run against an earlier one (./comparison.ts). */
+  comparison?: RunComparison;
 }
 
-/** The page. `rowsData` (htmlRowsData of the same rows) takes the place of rendering them again. */
-export function gapHtml(result: GapResult, verdict?: Verdict, rowsData?: string): string {
+function ouHtml(result: GapResult, limit?: number): string {
+  const b = ouBreakdown(result.rows, limit);
+  if (!b.ous.length) return "";
+  const head = `<tr><th scope="col">OU</th><th scope="col">Out of sync</th>${OU_CATEGORIES.map((c) => `<th scope="col">${c}</th>`).join("")}</tr>`;
+  const body = b.ous
+    .map(
+      (l) =>
+        `<tr><td>${htmlEscape(l.ou)}</td><td class="num">${num(l.outOfSync)}</td>${OU_CATEGORIES.map((c) => `<td class="num">${num(l.counts[c])}</td>`).join("")}</tr>`,
+    )
+    .join("");
+  const more = b.moreOus
+    ? `<p class="muted" id="ou-more">${count(b.moreOus, "more OU")} with ${count(b.moreUsers, "user")} out of sync.</p>`
+    : "";
+  return `<h2>Users out of sync per OU</h2><table class="breakdown" id="ou-breakdown"><thead>${head}</thead><tbody>${body}</tbody></table>${more}`;
+}
+
+function comparisonHtml(c: RunComparison | undefined, max = 20): string {
+  if (!c) return "";
+  const e = htmlEscape;
+  const o = c.outOfSync;
+  const rows = c.categories
+    .map(
+      (l) =>
+        `<tr data-category="${l.category}"><td>${l.category}</td><td class="num">${num(l.before)}</td><td class="num">${num(l.after)}</td><td class="num ${l.delta > 0 ? "worse" : l.delta < 0 ? "better" : ""}">${signed(l.delta)}</td></tr>`,
+    )
+    .join("");
+  const list = (id: string, title: string, moves: RunComparison["fixed"]) =>
+    moves.length
+      ? `<h3>${title}: ${num(moves.length)}${moves.length > max ? ` (first ${max})` : ""}</h3><ul class="notes" id="${id}">${moves
+          .slice(0, max)
+          .map((m) => `<li>${e(m.userPrincipalName)}: ${m.before ?? "not listed"} → ${m.after ?? "not listed"}</li>`)
+          .join("")}</ul>`
+      : "";
+  return (
+    `<h2>Since the previous run</h2><p id="comparison-summary">Compared with ${e(c.previousFile)} (${e(c.previousGeneratedAt)}): ` +
+    `${num(o.before)} → ${num(o.after)} out of sync (${signed(o.delta)}).</p>` +
+    `<table class="breakdown" id="comparison"><thead><tr><th scope="col">Category</th><th scope="col">Before</th><th scope="col">Now</th><th scope="col">Change</th></tr></thead><tbody>${rows}</tbody></table>` +
+    list("newly-out-of-sync", "Newly out of sync", c.newlyOutOfSync) +
+    list("no-longer-out-of-sync", "No longer out of sync", c.fixed) +
+    list("changed-category", "Out of sync in another category", c.changed) +
+    `<p class="muted">“not listed”: in sync in that run, or not in its scope (a report lists InSync users only with includeInSync).</p>`
+  );
+}
+
+/** The page in chunks: the document around the row blocks, each block rendered when it is reached. */
+export function* gapHtmlChunks(result: GapResult, verdict?: Verdict, opts: HtmlOptions = {}): Generator<string> {
+  const page = pageAround(result, verdict, opts);
+  yield page.head;
+  const rows = result.rows;
+  for (let i = 0; i < rows.length; i += HTML_BLOCK_ROWS) {
+    const part = rows.slice(i, i + HTML_BLOCK_ROWS);
+    yield `<script type="application/json" class="gap-rows" data-start="${i}" data-count="${part.length}">${scriptJson(part.map(rowCells))}</script>\n`;
+  }
+  yield page.tail;
+}
+
+/** The page (gapHtmlChunks joined). */
+export function gapHtml(result: GapResult, verdict?: Verdict, opts: HtmlOptions = {}): string {
+  return [...gapHtmlChunks(result, verdict, opts)].join("");
+}
+
+function pageAround(
+  result: GapResult,
+  verdict: Verdict | undefined,
+  opts: HtmlOptions,
+): { head: string; tail: string } {
   const impact = impactOf(result);
   const t = result.totals;
   const e = htmlEscape;
@@ -255,7 +358,8 @@ export function gapHtml(result: GapResult, verdict?: Verdict, rowsData?: string)
   const options = CATEGORIES.map((c) => `<option value="${c}">${c} (${num(result.counts[c])})</option>`).join("");
   const notes = [result.otherMobileNote, ...result.notes].map((n) => `<li>${e(n)}</li>`).join("");
   const th = COLUMNS.map((c) => `<th data-key="${c.key}" scope="col">${e(c.label)}</th>`).join("");
-  return `<!DOCTYPE html>
+  const meta = scriptJson({ colors: CATEGORY_COLORS, columns: COLUMNS, total: result.rows.length });
+  const head = `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -283,6 +387,8 @@ ${checksHtml}
 ${summaryChartSvg(result.counts)}
 <p class="muted">Click a bar to show only that category.</p>
 ${steps ? `<h2>Next steps</h2><ul class="notes" id="next-steps">${steps}</ul>` : ""}
+${comparisonHtml(opts.comparison)}
+${ouHtml(result, opts.ouLimit)}
 <h2>Inputs</h2>
 <ul class="notes">
 <li>AD: ${e(result.inputs.ad.description)} — ${count(result.inputs.ad.users, "user")}</li>
@@ -300,9 +406,11 @@ ${notes}
 <table id="gap-table"><thead><tr>${th}</tr></thead><tbody></tbody></table>
 <footer>Read in ${(result.timings.totalMs / 1000).toFixed(1)} s. Categories: ${CATEGORIES.map((c) => `${c} — ${e(CATEGORY_DESCRIPTIONS[c])}`).join(" · ")}</footer>
 </main>
-<script type="application/json" id="gap-data">${rowsData ?? htmlRowsData(result.rows)}</script>
-<script>${SCRIPT}</script>
+<script type="application/json" id="gap-meta">${meta}</script>
+`;
+  const tail = `<script>${SCRIPT}</script>
 </body>
 </html>
 `;
+  return { head, tail };
 }

@@ -6,23 +6,28 @@
  * The reports hold directory data (names, phone numbers), so each file is created readable by its owner only (mode
  * 0600, narrowed further by the umask) and the folder, when syncgap creates it, 0700. Each is written to a temporary
  * file and renamed into place: a reader sees the old report or the new one, and an existing file's looser mode is not
- * kept (../privateFiles.ts). Report files of an earlier run that this run does not write are removed, so the folder
- * holds only this run's.
+ * kept. The CSV, JSON and HTML reports are rendered in chunks and written through a file stream with backpressure, so
+ * a million rows never become one string. The folder holds only this run's reports: syncgap's own report files of an
+ * earlier run that this run does not write are removed, and so are temporary files an interrupted run left (only the
+ * names syncgap writes: nothing else in the folder is touched).
  */
-import { mkdirSync, rmSync } from "node:fs";
+import { createWriteStream, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { rename, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { impactOf } from "../impact";
-import { writePrivateFile } from "../privateFiles";
 import type { GapResult } from "../types";
 import type { Verdict } from "../verdict";
-import { impactCsv } from "./csv";
-import { gapHtml } from "./html";
-import { gapJson } from "./json";
+import type { RunComparison } from "./comparison";
+import { gapCsvChunks, impactCsv } from "./csv";
+import { gapHtmlChunks } from "./html";
+import { gapJsonChunks } from "./json";
 import { gapJunit } from "./junit";
-import { type BodyCache, type BodyFormat, loadBodies, type RowBodies, renderBody, saveBodies } from "./keptRowParts";
 import { gapMarkdown, impactMarkdown } from "./markdown";
 
-export type { BodyCache } from "./keptRowParts";
+export type { PreviousRun, RunComparison } from "./comparison";
+export { compareRuns, comparisonLine, loadPreviousReport, PreviousReportError } from "./comparison";
 
 export const REPORT_FORMATS = ["csv", "json", "junit", "md", "html"] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
@@ -53,6 +58,21 @@ export function parseFormats(list: string): ReportFormat[] {
 /** Every file name syncgap writes into a report folder (for removing an earlier run's). */
 export const IMPACT_FILES = ["impact-report.csv", "impact-report.json", "impact-report.md"] as const;
 
+/** Every report file name syncgap writes: the only names it removes from a report folder. */
+const OUR_FILES: readonly string[] = [...Object.values(REPORT_FILES), ...IMPACT_FILES];
+
+/** `<one of OUR_FILES>.tmp-<pid>`: the temporary file of a write (writeStreamed). */
+const TEMP_FILE = /^(.+)\.tmp-\d+$/;
+
+/**
+ * @deprecated The reports' row parts are no longer kept between delta runs (streamed writes leave nothing to splice):
+ * a cache file named here is removed. Kept only until cli/ stops passing `bodies`.
+ */
+export interface BodyCache {
+  file: string;
+  key: string;
+}
+
 export interface WriteOptions {
   outDir: string;
   formats?: readonly ReportFormat[];
@@ -61,95 +81,75 @@ export interface WriteOptions {
   junitUsers?: number;
   /** Also write impact-report.csv|json|md. */
   impact?: boolean;
-  /** Where the row parts are kept between delta runs (./keptRowParts.ts). */
+  /** This run against an earlier one (compareRuns(loadPreviousReport(file), result)): in the Markdown and HTML. */
+  previous?: RunComparison;
+  /** OUs listed in the per-OU breakdown of the Markdown and HTML (./ouBreakdown.ts). */
+  ouLimit?: number;
+  /** @deprecated See BodyCache: the file is removed. */
   bodies?: BodyCache;
 }
 
 /**
- * Marks where the row part goes when it is spliced in as bytes. Should the rest of the document hold the mark too
- * (it starts with NUL, which no report writes unescaped), the document is rendered as text instead.
+ * Writes `chunks` to `path` through a temporary file (owner-only, created anew) and a stream that waits for the disk
+ * (pipeline's backpressure), then renames it into place.
  */
-const ROWS_MARK = "\u0000syncgap-rows\u0000";
-
-/** A document around its row part: rendered with the text, or around the kept bytes without decoding them. */
-function withBody(b: string | Buffer, render: (rowsText: string) => string): string | Buffer {
-  if (typeof b === "string") return render(b);
-  const text = render(ROWS_MARK);
-  const at = text.indexOf(ROWS_MARK);
-  if (at < 0 || text.indexOf(ROWS_MARK, at + 1) >= 0) return render(b.toString("utf8"));
-  if (text.length === ROWS_MARK.length) return b; // the document is its row part (the CSV)
-  return Buffer.concat([Buffer.from(text.slice(0, at)), b, Buffer.from(text.slice(at + ROWS_MARK.length))]);
+export async function writeStreamed(path: string, chunks: Iterable<string>): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  await rm(tmp, { force: true });
+  try {
+    await pipeline(Readable.from(chunks), createWriteStream(tmp, { flags: "wx", mode: 0o600 }));
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
 }
 
-/**
- * Writes the reports; resolves to absolute paths by format (and `impact-*` keys in impact mode). Each file is written
- * in the background while the next one is rendered (a report set for a few thousand rows is several MB).
- */
+/** Resolves to absolute paths by format (and `impact-*` keys in impact mode). */
 export async function writeReports(result: GapResult, opts: WriteOptions): Promise<Record<string, string>> {
   const dir = resolve(opts.outDir);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const writes: Promise<void>[] = [];
-  const put = (path: string, data: string | Buffer) => {
-    writes.push(writePrivateFile(path, data));
-  };
+  if (opts.bodies) rmSync(opts.bodies.file, { force: true });
   const verdict = opts.verdict;
   const formats = opts.formats ?? REPORT_FORMATS;
-  // Row parts: kept from an earlier run (bytes, written as they are) or rendered now.
-  const kept = opts.bodies ? loadBodies(opts.bodies) : {};
-  const fresh: RowBodies = {};
-  const body = (f: BodyFormat): string | Buffer => {
-    const k = kept[f];
-    if (k) return k;
-    const text = renderBody(f, result.rows);
-    fresh[f] = text;
-    return text;
-  };
-  const written: Record<string, string> = {};
   const files = formats.map((f) => REPORT_FILES[f]);
-  // Each document around its row part (the CSV is its row part).
-  const documents: Record<BodyFormat, (rowsText: string) => string> = {
-    csv: (rows) => rows,
-    json: (rows) => gapJson(result, verdict, rows),
-    html: (rows) => gapHtml(result, verdict, rows),
-  };
   // named relative to the report folder: the pipeline publishes the folder as one artifact
   const csvPath = formats.includes("csv") ? REPORT_FILES.csv : undefined;
+  const extra = { comparison: opts.previous, ouLimit: opts.ouLimit };
+  const documents: Record<ReportFormat, () => Iterable<string>> = {
+    csv: () => gapCsvChunks(result.rows),
+    json: () => gapJsonChunks(result, verdict),
+    html: () => gapHtmlChunks(result, verdict, extra),
+    md: () => [gapMarkdown(result, verdict, { files, ...extra })],
+    junit: () => [gapJunit(result, verdict, { junitUsers: opts.junitUsers, csvPath })],
+  };
+  const written: Record<string, string> = {};
+  // One file at a time: each streams its chunks, so memory stays at one chunk whatever the row count.
   for (const f of formats) {
     const path = join(dir, REPORT_FILES[f]);
-    put(
-      path,
-      f === "md"
-        ? gapMarkdown(result, verdict, { files })
-        : f === "junit"
-          ? gapJunit(result, verdict, { junitUsers: opts.junitUsers, csvPath })
-          : withBody(body(f), documents[f]),
-    );
+    await writeStreamed(path, documents[f]());
     written[f] = path;
-  }
-  if (opts.bodies && Object.keys(fresh).length) {
-    try {
-      saveBodies(opts.bodies, { ...kept, ...fresh });
-    } catch {
-      // only a cache: the next run renders again
-    }
   }
   if (opts.impact) {
     const impact = impactOf(result);
     written["impact-csv"] = join(dir, "impact-report.csv");
-    put(written["impact-csv"], impactCsv(impact.rows));
+    await writeStreamed(written["impact-csv"], [impactCsv(impact.rows)]);
     written["impact-json"] = join(dir, "impact-report.json");
-    put(
-      written["impact-json"],
+    await writeStreamed(written["impact-json"], [
       `${JSON.stringify({ tool: result.tool, generatedAt: result.generatedAt, ...impact }, null, 2)}\n`,
-    );
+    ]);
     written["impact-md"] = join(dir, "impact-report.md");
-    put(written["impact-md"], impactMarkdown(result, verdict));
+    await writeStreamed(written["impact-md"], [impactMarkdown(result, verdict)]);
   }
-  const ours = new Set(Object.values(written));
-  for (const name of [...Object.values(REPORT_FILES), ...IMPACT_FILES]) {
-    const path = join(dir, name);
-    if (!ours.has(path)) rmSync(path, { force: true });
-  }
-  await Promise.all(writes);
+  removeStale(dir, new Set(Object.values(written)));
   return written;
+}
+
+/** Removes syncgap's own report files (and temporary files) in `dir` that are not this run's (see the file comment). */
+function removeStale(dir: string, ours: ReadonlySet<string>): void {
+  for (const name of readdirSync(dir)) {
+    const temp = TEMP_FILE.exec(name);
+    const stale = temp ? OUR_FILES.includes(temp[1] as string) : OUR_FILES.includes(name) && !ours.has(join(dir, name));
+    if (stale) rmSync(join(dir, name), { force: true });
+  }
 }

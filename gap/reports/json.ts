@@ -86,18 +86,35 @@ function coverageFigures(c: Coverage): Omit<Coverage, "summary" | "problems" | "
   return figures;
 }
 
-/** The `rows` array as it stands in the pretty-printed document (one level deep, so indented by two more spaces). */
-export function jsonRowsBody(rows: GapResult["rows"]): string {
-  const wrapped = JSON.stringify({ rows }, null, 2); // `{\n  "rows": [ … ]\n}`
-  return wrapped.slice('{\n  "rows": '.length, -"\n}".length);
-}
+/** Rows per chunk of the streamed document. */
+const JSON_CHUNK_ROWS = 1000;
 
 /**
- * The document, pretty-printed. `rowsBody` (jsonRowsBody of the same rows, e.g. from gap/reports/keptRowParts.ts) takes
- * the place of the rows' own rendering: the text is the same either way.
+ * The document, pretty-printed, in chunks: the same text as JSON.stringify(gapReportDocument(…), null, 2), but the
+ * rows are rendered a chunk at a time, so a million of them stream to disk instead of becoming one string.
  */
-export function gapJson(result: GapResult, verdict?: Verdict, rowsBody?: string): string {
+export function* gapJsonChunks(result: GapResult, verdict?: Verdict): Generator<string> {
   const head = JSON.stringify({ ...gapReportDocument(result, verdict), rows: [] }, null, 2);
   // `rows` is the document's last key: the text ends with `"rows": []\n}`
-  return `${head.slice(0, -"[]\n}".length)}${rowsBody ?? jsonRowsBody(result.rows)}\n}\n`;
+  yield head.slice(0, -"[]\n}".length);
+  const rows = result.rows;
+  if (!rows.length) {
+    yield "[]\n}\n";
+    return;
+  }
+  // Each row one level deeper than the array (JSON strings hold no raw line break, so indenting lines is exact).
+  const row = (r: GapResult["rows"][number]) => `    ${JSON.stringify(r, null, 2).replace(/\n/g, "\n    ")}`;
+  for (let i = 0; i < rows.length; i += JSON_CHUNK_ROWS) {
+    yield (i ? ",\n" : "[\n") +
+      rows
+        .slice(i, i + JSON_CHUNK_ROWS)
+        .map(row)
+        .join(",\n");
+  }
+  yield "\n  ]\n}\n";
+}
+
+/** The document, pretty-printed (gapJsonChunks joined). */
+export function gapJson(result: GapResult, verdict?: Verdict): string {
+  return [...gapJsonChunks(result, verdict)].join("");
 }

@@ -1,6 +1,7 @@
 /**
  * Markdown summary, for people and for the Azure DevOps build summary (`##vso[task.uploadsummary]<path>.md`):
- * verdict, counts per category, inputs, the first users out of sync, and where the full reports are.
+ * verdict, counts per category, inputs, the OUs with the most users out of sync, the change since an earlier run (when
+ * given), the first users out of sync, and where the full reports are.
  */
 import { describeSwitchChange } from "../../graph/switchAudit";
 import { nextStep } from "../advice";
@@ -9,6 +10,8 @@ import { printable } from "../printable";
 import { CATEGORIES, CATEGORY_DESCRIPTIONS, type GapResult, type GapRow } from "../types";
 import type { Verdict } from "../verdict";
 import { count, num } from "../wording";
+import { type RunComparison, signed } from "./comparison";
+import { OU_CATEGORIES, ouBreakdown } from "./ouBreakdown";
 
 /**
  * Escapes text for a Markdown table cell (pipes, backslashes, markup characters) after making it printable (control
@@ -24,6 +27,61 @@ export interface MarkdownOptions {
   maxRows?: number;
   /** Report file names to point at. */
   files?: string[];
+  /** OUs listed in the per-OU breakdown (./ouBreakdown.ts). */
+  ouLimit?: number;
+  /** This run against an earlier one (./comparison.ts). */
+  comparison?: RunComparison;
+}
+
+/** The per-OU breakdown as a Markdown section (nothing when no user is out of sync). */
+export function ouMarkdown(result: GapResult, limit?: number): string[] {
+  const b = ouBreakdown(result.rows, limit);
+  if (!b.ous.length) return [];
+  const out = [
+    "",
+    "## Users out of sync per OU",
+    "",
+    `| OU | Out of sync | ${OU_CATEGORIES.join(" | ")} |`,
+    `| --- | ---: | ${OU_CATEGORIES.map(() => "---:").join(" | ")} |`,
+  ];
+  for (const l of b.ous) {
+    out.push(`| ${mdCell(l.ou)} | ${num(l.outOfSync)} | ${OU_CATEGORIES.map((c) => num(l.counts[c])).join(" | ")} |`);
+  }
+  if (b.moreOus) out.push("", `${count(b.moreOus, "more OU")} with ${count(b.moreUsers, "user")} out of sync.`);
+  return out;
+}
+
+/** The comparison with an earlier run as a Markdown section. */
+export function comparisonMarkdown(c: RunComparison, max = 20): string[] {
+  const o = c.outOfSync;
+  const out = [
+    "",
+    "## Since the previous run",
+    "",
+    `Compared with ${mdCell(c.previousFile)} (${mdCell(c.previousGeneratedAt)}): ${num(o.before)} → ${num(o.after)} out of sync (${signed(o.delta)}).`,
+    "",
+    "| Category | Before | Now | Change |",
+    "| --- | ---: | ---: | ---: |",
+  ];
+  for (const l of c.categories) out.push(`| ${l.category} | ${num(l.before)} | ${num(l.after)} | ${signed(l.delta)} |`);
+  const list = (title: string, moves: RunComparison["fixed"]) => {
+    if (!moves.length) return;
+    out.push("", `${title}: ${num(moves.length)}${moves.length > max ? ` (first ${max})` : ""}`, "");
+    out.push("| User | Before | Now |", "| --- | --- | --- |");
+    for (const m of moves.slice(0, max)) {
+      out.push(`| ${mdCell(m.userPrincipalName)} | ${m.before ?? "not listed"} | ${m.after ?? "not listed"} |`);
+    }
+  };
+  list("Newly out of sync", c.newlyOutOfSync);
+  list("No longer out of sync", c.fixed);
+  list("Out of sync in another category", c.changed);
+  if (c.newlyOutOfSync.length || c.fixed.length) {
+    out.push(
+      "",
+      "“not listed”: in sync in that run, or not in its scope (a report lists InSync users only with includeInSync).",
+    );
+  }
+  return out;
 }
 
 function rowLine(r: GapRow): string {
@@ -98,6 +156,8 @@ export function gapMarkdown(result: GapResult, verdict?: Verdict, opts: Markdown
     `- Note: ${mdCell(result.otherMobileNote)}`,
   );
   for (const n of result.notes) out.push(`- Note: ${mdCell(n)}`);
+  if (opts.comparison) out.push(...comparisonMarkdown(opts.comparison));
+  out.push(...ouMarkdown(result, opts.ouLimit));
   const gaps = result.rows.filter((r) => r.category !== "InSync");
   if (gaps.length) {
     out.push("", `## Users out of sync${gaps.length > max ? ` (first ${max} of ${num(gaps.length)})` : ""}`, "");

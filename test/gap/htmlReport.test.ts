@@ -1,6 +1,6 @@
 /**
  * The HTML report in a real browser: Debian's Chromium driven by playwright-core. Nothing is installed here: without
- * /usr/bin/chromium the test fails and names scripts/ensure-chromium.sh.
+ * /usr/bin/chromium the test fails and names scripts/ensure-packages.sh.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,8 +9,11 @@ import { pathToFileURL } from "node:url";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runGapAnalysis } from "../../gap/index";
-import { writeReports } from "../../gap/reports/index";
-import type { GapResult } from "../../gap/types";
+import { parsePreviousReport } from "../../gap/reports/comparison";
+import { HTML_BLOCK_ROWS } from "../../gap/reports/html";
+import { compareRuns, writeReports } from "../../gap/reports/index";
+import { gapJson } from "../../gap/reports/json";
+import type { GapResult, GapRow } from "../../gap/types";
 import { judge } from "../../gap/verdict";
 import { adUser, craftedDirectory, entraTwin, memorySource } from "../support/gapUsers";
 
@@ -25,7 +28,7 @@ let files: Record<string, string>;
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
-      `${CHROMIUM} is missing: run scripts/ensure-chromium.sh (installs Debian's chromium package) first`,
+      `${CHROMIUM} is missing: run scripts/ensure-packages.sh (installs Debian's chromium package) first`,
     );
   }
   const { ad, entra } = craftedDirectory();
@@ -69,7 +72,7 @@ afterAll(async () => {
   if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
 });
 
-async function open(): Promise<{ page: Page; requests: string[]; problems: string[] }> {
+async function open(file = files.html): Promise<{ page: Page; requests: string[]; problems: string[] }> {
   const page = await browser.newPage();
   const requests: string[] = [];
   const problems: string[] = [];
@@ -78,7 +81,7 @@ async function open(): Promise<{ page: Page; requests: string[]; problems: strin
     if (m.type() === "error" || m.type() === "warning") problems.push(m.text());
   });
   page.on("pageerror", (e) => problems.push(String(e)));
-  await page.goto(pathToFileURL(files.html).href);
+  await page.goto(pathToFileURL(file).href);
   await page.waitForSelector("body[data-ready=true]");
   return { page, requests, problems };
 }
@@ -207,6 +210,83 @@ describe("HTML report in Chromium", () => {
     expect(out.cases).toBe(4 + gated); // coverage + 3 gated categories, then one case per user in them
     expect(out.failures).toBe(3 + gated);
     expect(Number(out.suiteFailures)).toBe(3 + gated);
+    await page.close();
+  });
+});
+
+describe("HTML report at scale, with the per-OU breakdown and the previous run", () => {
+  let big: GapResult;
+  let bigHtml: string;
+
+  beforeAll(async () => {
+    // Three blocks of rows: the page must parse only what it shows until it is asked to search.
+    const n = 2 * HTML_BLOCK_ROWS + 123;
+    const base = result.rows.find((r) => r.category === "ValueMismatch") as GapRow;
+    const rows: GapRow[] = Array.from({ length: n }, (_, i) => ({
+      ...base,
+      userPrincipalName: `bulk${i}@corp.example.test`,
+      immutableId: `bulk-${i}`,
+      entraId: `e-bulk-${i}`,
+      category: i % 3 ? "ValueMismatch" : "MissingInEntra",
+      ou: `OU=Site ${i % 40},DC=corp,DC=example,DC=test`,
+      department: `Dept ${i % 7}`,
+    }));
+    const countsOf = (list: GapRow[]) => {
+      const c = Object.fromEntries(Object.keys(result.counts).map((k) => [k, 0])) as GapResult["counts"];
+      for (const r of list) c[r.category]++;
+      return c;
+    };
+    big = { ...result, rows, counts: countsOf(rows) };
+    // the previous run: the first 100 users were out of sync then too, one user then is gone now
+    const before = {
+      ...result,
+      rows: [...rows.slice(0, 100), { ...base, userPrincipalName: "gone@corp.example.test", immutableId: "gone" }],
+    };
+    before.counts = countsOf(before.rows);
+    const previous = parsePreviousReport(gapJson(before), "previous/gap-report.json");
+    const dir = mkdtempSync(join(tmpdir(), "syncgap-html-big-"));
+    const out = await writeReports(big, {
+      outDir: dir,
+      verdict: judge({ result: big }),
+      formats: ["html"],
+      previous: compareRuns(previous, big),
+      ouLimit: 10,
+    });
+    bigHtml = out.html as string;
+  }, 120_000);
+
+  it("parses one block of rows to show the first page, all of them only to search", async () => {
+    const { page, problems } = await open(bigHtml);
+    expect(problems).toEqual([]);
+    expect(await page.locator("body").getAttribute("data-parsed-blocks")).toBe("1");
+    expect(await count(page)).toBe(big.rows.length);
+    expect(await page.locator("#gap-table tbody tr").count()).toBe(200);
+    await page.click("#next");
+    expect(await page.locator("body").getAttribute("data-parsed-blocks")).toBe("1");
+    const last = big.rows[big.rows.length - 1] as GapRow;
+    await page.fill("#search", last.userPrincipalName);
+    expect(await count(page)).toBe(1);
+    expect(await page.locator("body").getAttribute("data-parsed-blocks")).toBe("3");
+    const cells = await page.locator("#gap-table tbody tr td").allTextContents();
+    expect(cells).toContain(last.department);
+    expect(cells).toContain(last.ou);
+    await page.close();
+  });
+
+  it("shows the OUs with the most users out of sync, capped, and the change since the previous run", async () => {
+    const { page } = await open(bigHtml);
+    expect(await page.locator("#ou-breakdown tbody tr").count()).toBe(10);
+    const firstOu = await page.locator("#ou-breakdown tbody tr td").first().textContent();
+    expect(firstOu).toBe("OU=Site 0,DC=corp,DC=example,DC=test"); // 256 users; ties broken by name
+    expect(await page.locator("#ou-more").textContent()).toMatch(/^30 more OUs with [\d,]+ users out of sync\.$/);
+    expect(await page.locator("#comparison-summary").textContent()).toMatch(/101 → [\d,]+ out of sync \(\+[\d,]+\)/);
+    expect(await page.locator("#no-longer-out-of-sync li").allTextContents()).toEqual([
+      "gone@corp.example.test: ValueMismatch → not listed",
+    ]);
+    expect(await page.locator("#newly-out-of-sync li").count()).toBe(20); // capped list
+    mkdirSync(OUT, { recursive: true });
+    await page.locator("#comparison").scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(OUT, "gap-report-comparison.png") });
     await page.close();
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Ajv2020 from "ajv/dist/2020";
@@ -7,12 +7,12 @@ import { parse } from "csv-parse/sync";
 import { stringify } from "csv-stringify/sync";
 import { describe, expect, it } from "vitest";
 import { runGapAnalysis } from "../../gap/index";
-import { CSV_COLUMNS, gapCsv, toCsv } from "../../gap/reports/csv";
+import { CSV_CHUNK_ROWS, CSV_COLUMNS, gapCsv, gapCsvChunks, toCsv } from "../../gap/reports/csv";
 import { isPlausiblePhoneList, neutralizeCell } from "../../gap/reports/csvSafe";
+import { gapHtmlChunks, HTML_BLOCK_ROWS } from "../../gap/reports/html";
 import { REPORT_FILES, writeReports } from "../../gap/reports/index";
-import { gapJson, gapReportDocument } from "../../gap/reports/json";
+import { gapJson, gapJsonChunks, gapReportDocument } from "../../gap/reports/json";
 import { gapJunit, xmlEscape } from "../../gap/reports/junit";
-import { loadBodies } from "../../gap/reports/keptRowParts";
 import { gapMarkdown, mdCell } from "../../gap/reports/markdown";
 import type { GapResult, GapRow } from "../../gap/types";
 import { judge } from "../../gap/verdict";
@@ -79,23 +79,29 @@ describe("CSV formula injection", () => {
       adDistinguishedName: null,
       adSamAccountName: null,
       displayName: null,
+      department: null,
+      ou: null,
       accountEnabled: true,
     };
     const text = gapCsv([row]);
     expect(text.startsWith("\ufeffUserPrincipalName,ADMobile,ADOtherMobile,EntraIDMobile,SyncGap,")).toBe(true);
+    expect(text.split("\r\n")[0]).toMatch(/,DisplayName,Department,OU$/);
     expect(text).toContain("\r\n");
     const [header, rec] = parse(text, { bom: true }) as string[][];
     expect(header).toEqual([...CSV_COLUMNS]);
     expect(rec).toEqual([
       "'=evil@corp.example.test",
-      "+1 425 555 0100",
+      "\t+1 425 555 0100", // number-like: a tab keeps it text in a spreadsheet (csvSafe.ts)
       "'@SUM(1); +14255550199",
       "'=1+2",
       "Value Mismatch",
       "ValueMismatch",
       "immutableId",
       "'-abc",
-      "+14255550100",
+      "\t+14255550100",
+      "",
+      "",
+      "",
       "",
     ]);
   });
@@ -248,57 +254,78 @@ describe("writeReports", () => {
   });
 });
 
-describe("row parts kept between delta runs", () => {
-  const files = (dir: string) =>
-    Object.fromEntries(Object.values(REPORT_FILES).map((f) => [f, readFileSync(join(dir, f))]));
-
-  it("the JSON document is the same when its rows are spliced in", async () => {
-    for (const r of [await crafted(), await crafted(true), { ...(await crafted()), rows: [] }]) {
+describe("streamed documents", () => {
+  it("the JSON document, written in chunks, is the pretty-printed document", async () => {
+    const many = await crafted(true);
+    const big = {
+      ...many,
+      rows: Array.from(
+        { length: 2500 },
+        (_, i) => ({ ...many.rows[i % many.rows.length], userPrincipalName: `u${i}@x` }) as GapRow,
+      ),
+    };
+    for (const r of [await crafted(), await crafted(true), { ...(await crafted()), rows: [] }, big]) {
       const gate = judge({ result: r });
       expect(gapJson(r, gate)).toBe(`${JSON.stringify(gapReportDocument(r, gate), null, 2)}\n`);
     }
   });
 
-  it("writes the same bytes from kept parts as from rendering, and renders again for other rows", async () => {
+  it("renders many rows as many bounded chunks, never as one string", async () => {
     const r = await crafted(true);
-    const gate = judge({ result: r });
-    const base = mkdtempSync(join(tmpdir(), "syncgap-bodies-"));
-    const cache = { file: join(base, "state.json.reports"), key: "digest-1 build-1" };
-    await writeReports(r, { outDir: join(base, "plain"), verdict: gate });
-    await writeReports(r, { outDir: join(base, "first"), verdict: gate, bodies: cache });
-    const kept = readFileSync(cache.file);
-    expect(kept.subarray(0, 60).toString()).toMatch(/^syncgap-report-bodies 1\n\{"key":"digest-1 build-1"/);
-    expect(statSync(cache.file).mode & 0o777).toBe(0o600);
-    expect(Object.keys(loadBodies(cache)).sort()).toEqual(["csv", "html", "json"]);
-    await writeReports(r, { outDir: join(base, "second"), verdict: gate, bodies: cache });
-    expect(readFileSync(cache.file)).toEqual(kept); // used, not written again
-    expect(files(join(base, "first"))).toEqual(files(join(base, "plain")));
-    expect(files(join(base, "second"))).toEqual(files(join(base, "plain")));
-
-    // other rows under another key: rendered, not taken from the file
-    const fewer = { ...r, rows: r.rows.slice(1) };
-    await writeReports(fewer, {
-      outDir: join(base, "fewer"),
-      verdict: gate,
-      bodies: { ...cache, key: "digest-2 build-1" },
-    });
-    await writeReports(fewer, { outDir: join(base, "fewer-plain"), verdict: gate });
-    expect(files(join(base, "fewer"))).toEqual(files(join(base, "fewer-plain")));
-    expect(loadBodies(cache)).toEqual({}); // the file now holds the other key's parts
+    const rows = Array.from({ length: 12_345 }, (_, i) => ({ ...(r.rows[0] as GapRow), userPrincipalName: `u${i}@x` }));
+    const big = { ...r, rows };
+    for (const [name, chunks, perChunk] of [
+      ["csv", [...gapCsvChunks(rows)], CSV_CHUNK_ROWS],
+      ["json", [...gapJsonChunks(big)], 1000],
+      ["html", [...gapHtmlChunks(big)], HTML_BLOCK_ROWS],
+    ] as const) {
+      expect(chunks.length, name).toBeGreaterThanOrEqual(Math.ceil(rows.length / perChunk));
+      const largest = Math.max(...chunks.map((c) => (c.match(/u\d+@x/g) ?? []).length));
+      expect(largest, name).toBeLessThanOrEqual(perChunk);
+      expect(chunks.join("").match(/u\d+@x/g)?.length, name).toBe(rows.length);
+    }
   });
 
-  it("renders again when the kept file is damaged", async () => {
+  it("the written files are what the renderers return", async () => {
+    const r = await crafted(true);
+    const gate = judge({ result: r });
+    const dir = mkdtempSync(join(tmpdir(), "syncgap-stream-"));
+    const files = await writeReports(r, { outDir: dir, verdict: gate });
+    expect(readFileSync(files.csv, "utf8")).toBe(gapCsv(r.rows));
+    expect(readFileSync(files.json, "utf8")).toBe(gapJson(r, gate));
+    for (const f of Object.values(files)) expect(statSync(f).mode & 0o777).toBe(0o600);
+  });
+});
+
+describe("the report folder holds only this run's reports", () => {
+  it("removes syncgap's files of an earlier run and its leftover temporary files, and nothing else", async () => {
+    const r = await crafted();
+    const dir = mkdtempSync(join(tmpdir(), "syncgap-stale-"));
+    await writeReports(r, { outDir: dir, impact: true });
+    for (const name of ["notes.txt", "gap-report.csv.bak", "my-gap-report.html", "gap-report.json.tmp-x"]) {
+      writeFileSync(join(dir, name), "theirs");
+    }
+    writeFileSync(join(dir, "gap-report.html.tmp-4242"), "interrupted run");
+    await writeReports(r, { outDir: dir, formats: ["csv", "md"] });
+    expect(readdirSync(dir).sort()).toEqual(
+      [
+        "gap-report.csv",
+        "gap-report.csv.bak",
+        "gap-report.json.tmp-x",
+        "gap-report.md",
+        "my-gap-report.html",
+        "notes.txt",
+      ].sort(),
+    );
+  });
+
+  it("removes a row-part cache file an older syncgap kept, when one is named", async () => {
     const r = await crafted();
     const base = mkdtempSync(join(tmpdir(), "syncgap-bodies-"));
     const cache = { file: join(base, "state.json.reports"), key: "k" };
-    await writeReports(r, { outDir: join(base, "a"), bodies: cache });
-    const good = readFileSync(cache.file);
-    for (const bad of [good.subarray(0, good.length - 5), Buffer.from("not a bodies file\n{}\n"), Buffer.alloc(0)]) {
-      writeFileSync(cache.file, bad);
-      expect(loadBodies(cache)).toEqual({});
-      await writeReports(r, { outDir: join(base, "b"), bodies: cache });
-      expect(files(join(base, "b"))).toEqual(files(join(base, "a")));
-    }
+    writeFileSync(cache.file, "syncgap-report-bodies 1\n{}\n");
+    await writeReports(r, { outDir: join(base, "out"), bodies: cache });
+    expect(existsSync(cache.file)).toBe(false);
   });
 });
 
