@@ -6,12 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { BootstrapConfigError, readBootstrapConfig } from "../../bootstrap/config";
-import {
-  ALLOWED_APP_ROLE_IDS,
-  APP_ROLES,
-  DELEGATED_SCOPES,
-  MICROSOFT_GRAPH_APP_ID,
-} from "../../bootstrap/grants";
+import { ALLOWED_APP_ROLE_IDS, APP_ROLES, DELEGATED_SCOPES, MICROSOFT_GRAPH_APP_ID } from "../../bootstrap/grants";
 import { checkPublishedIds, PipelineIdentity } from "../../bootstrap/pipelineIdentity";
 import { GRAPH_PERMISSIONS } from "../../graph/permissions";
 import { AZUREAD_TYPES, pipelineIdentityLeastPrivilege } from "../../policies/rules/pipeline-identity-least-privilege";
