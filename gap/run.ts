@@ -1,38 +1,27 @@
 /**
- * One gap-analysis run: read both sides at once, join, classify, and (in delta mode) keep the state for the next
- * run. Readers → join → classify; the reporters take the GapResult from here.
- *
- * Delta mode (`deltaStatePath`, Graph only): Entra ID is read with `/users/delta` from the saved deltaLink, and the
- * AD read is skipped while the AD source's fingerprint is unchanged (adSources.ts). When neither side changed, the
- * last result is reused as it is; otherwise the saved snapshot is brought up to date and joined again.
+ * One gap-analysis run: read both sides at once, join, classify. Readers → join → classify; the reporters take the
+ * GapResult from here. Delta mode (`deltaStatePath`, Graph only) is a round of its own around the same join:
+ * deltaRound.ts.
  */
 import { performance } from "node:perf_hooks";
-import { checkGraphLink, createGraphConnection, type GraphClientOptions, type GraphConnection } from "../graph/client";
+import { createGraphConnection, type GraphClientOptions, type GraphConnection } from "../graph/client";
 import { ConnectionSettingsError } from "../graph/connection";
-import { adFingerprint, adSourceName, openAdSource, readAdSource, sameAdContent } from "./adSources";
+import { adSourceName, openAdSource, readAdSource } from "./adSources";
 import {
-  applyDelta,
-  isDeltaResyncError,
-  readCloudManagedUsers,
-  readSyncedUsers,
-  readUsersDelta,
-} from "./entra/graphReader";
+  deltaUsers,
+  type EntraDelta,
+  readEntraDelta,
+  reusedAdSide,
+  reuseLastResult,
+  saveDeltaRound,
+} from "./deltaRound";
+import { readCloudManagedUsers, readSyncedUsers } from "./entra/graphReader";
 import { readEntraJsonFile } from "./entra/jsonExport";
 import { isSynced, toEntraUser } from "./entra/users";
 import { errorText, GapInputError } from "./errors";
 import { type AdRecord, joinAndClassify } from "./join";
 import { PhoneNormalizer } from "./phone";
-import {
-  type GapState,
-  loadResultRows,
-  loadSnapshot,
-  loadState,
-  rowsDigest,
-  SELECT_KEY,
-  saveResultRows,
-  saveSnapshot,
-  saveState,
-} from "./state";
+import { type GapState, loadState } from "./state";
 import { type EntraUser, type GapResult, type GapRunSpec, OTHER_MOBILE_NOTE, type SourceInfo } from "./types";
 import { TOOL } from "./version";
 
@@ -71,13 +60,8 @@ interface AdSide {
 interface EntraSide {
   /** Full reads; undefined for a delta round (see `delta`). */
   users?: EntraUser[];
-  delta?: {
-    changes: Record<string, unknown>[];
-    deltaLink: string;
-    incremental: boolean;
-    endpoint: string;
-    tenantId: string;
-  };
+  delta?: EntraDelta;
+
   info: SourceInfo;
   ms: number;
   notes: string[];
@@ -152,56 +136,33 @@ async function run(spec: GapRunSpec, options: GapRunOptions, useState: boolean):
 
   // Delta mode, nothing changed on either side: the last result stands.
   const d = entra.delta;
-  const last = state?.result;
-  const lastRows =
-    statePath &&
-    d?.incremental &&
-    d.changes.length === 0 &&
-    !ad.users &&
-    last &&
-    last.defaultRegion === phones.region &&
-    last.includeInSync === includeInSync
-      ? loadResultRows(statePath, last.digest)
-      : undefined;
-  if (statePath && d && last && lastRows) {
-    entra.info.users = last.totals.entraUsers;
+  const settings = { defaultRegion: phones.region, includeInSync };
+  const reused = statePath && d ? reuseLastResult(statePath, state, d, Boolean(ad.users), settings) : undefined;
+  if (reused) {
+    entra.info.users = reused.totals.entraUsers;
     notes.push(
       `Nothing changed since ${state?.savedAt} (no Graph changes, AD source unchanged): the result of that run was reused.`,
     );
-    writeState(statePath, {
-      ...state,
-      entra: { endpoint: d.endpoint, tenantId: d.tenantId, select: SELECT_KEY, deltaLink: d.deltaLink },
-    });
-    return {
-      ...base(),
-      counts: last.counts,
-      totals: last.totals,
-      timings: timings(0),
-      rows: lastRows,
-      rowsDigest: last.digest,
-    };
+    return { ...base(), ...reused, timings: timings(0) };
   }
 
   // Otherwise: the users of both sides, from this run's reads and (delta mode) the snapshot.
   let adUsers = ad.users;
   let entraUsers = entra.users;
   let entraMap: Map<string, EntraUser> | undefined;
-  if (d) {
-    const needSnapshot = d.incremental || !adUsers;
-    const snap =
-      needSnapshot && state?.snapshot && statePath ? await loadSnapshotOrExplain(statePath, state.snapshot) : undefined;
-    if (needSnapshot && !snap) {
+  if (statePath && d) {
+    const users = await deltaUsers(entra.conn as GraphConnection, statePath, state, d, adUsers);
+    if (!users) {
       // The snapshot is gone or damaged: start over without state (the reads were cheap when it was skipped).
       notes.push("The delta snapshot was missing or unreadable: this run read everything again.");
       const again = await run(spec, options, false);
       return { ...again, notes: [...notes, ...again.notes] };
     }
-    entraMap = d.incremental && snap ? snap.entra : new Map();
-    applyDelta(entra.conn as GraphConnection, entraMap, d.changes);
-    entraUsers = [...entraMap.values()];
-    if (!adUsers) adUsers = snap?.ad ?? [];
+    entraMap = users.entra;
+    entraUsers = [...users.entra.values()];
+    adUsers = users.ad;
     entra.info.users = entraUsers.length;
-    ad.info.users = adUsers.length;
+    ad.info.users = users.ad.length;
   }
   const adList = adUsers as AdRecord[];
   const entraList = entraUsers as EntraUser[];
@@ -219,35 +180,18 @@ async function run(spec: GapRunSpec, options: GapRunOptions, useState: boolean):
     matchedBy: joined.matchedBy,
   };
 
-  let digest: string | undefined;
-  if (statePath && d) {
-    digest = rowsDigest(joined.rows);
-    try {
-      // rows first, the state that names them last: a run that stops in between leaves a state whose rows do not
-      // load, which the next run treats as "read everything"
-      saveResultRows(statePath, digest, joined.rows);
-      const snapshot = await saveSnapshot(statePath, entraMap?.values() ?? entraList, adList);
-      writeState(statePath, {
-        entra: { endpoint: d.endpoint, tenantId: d.tenantId, select: SELECT_KEY, deltaLink: d.deltaLink },
-        ...(ad.fingerprint ? { ad: { fingerprint: ad.fingerprint } } : {}),
-        result: {
-          defaultRegion: phones.region,
-          includeInSync,
-          counts: joined.counts,
+  const digest =
+    statePath && d
+      ? await saveDeltaRound(
+          statePath,
+          d,
+          ad.fingerprint,
+          joined,
           totals,
-          digest,
-        },
-        snapshot,
-      });
-    } catch (e) {
-      if (e instanceof GapInputError) throw e;
-      throw new GapInputError(
-        `delta state ${statePath}`,
-        `cannot write it: ${errorText(e)}`,
-        "check the path and permissions",
-      );
-    }
-  }
+          { entra: entraMap?.values() ?? entraList, ad: adList },
+          settings,
+        )
+      : undefined;
   return {
     ...base(),
     counts: joined.counts,
@@ -256,26 +200,6 @@ async function run(spec: GapRunSpec, options: GapRunOptions, useState: boolean):
     rows: joined.rows,
     ...(digest ? { rowsDigest: digest } : {}),
   };
-}
-
-function writeState(path: string, state: GapState): void {
-  try {
-    saveState(path, state);
-  } catch (e) {
-    throw new GapInputError(
-      `delta state ${path}`,
-      `cannot write it: ${errorText(e)}`,
-      "check the path and permissions",
-    );
-  }
-}
-
-async function loadSnapshotOrExplain(path: string, expect: NonNullable<GapState["snapshot"]>) {
-  try {
-    return await loadSnapshot(path, expect);
-  } catch {
-    return undefined;
-  }
 }
 
 async function readAd(
@@ -290,20 +214,11 @@ async function readAd(
   const name = adSourceName(spec.ad);
   let fingerprint: string | undefined;
   if (delta) {
-    fingerprint = await adFingerprint(spec.ad, env, state?.ad?.fingerprint);
-    if (fingerprint && sameAdContent(state?.ad?.fingerprint, fingerprint) && state?.snapshot) {
-      options.onProgress?.({ side: "ad", users: state.snapshot.adUsers, pages: 0, done: true });
-      return {
-        info: {
-          kind: spec.ad.kind,
-          description: `${name} — unchanged since ${state.savedAt}, not read again`,
-          users: state.snapshot.adUsers,
-          mode: "reused",
-          pages: 0,
-        },
-        ms: performance.now() - t,
-        fingerprint,
-      };
+    const check = await reusedAdSide(spec.ad, name, env, state);
+    fingerprint = check.fingerprint;
+    if (check.reused) {
+      options.onProgress?.({ side: "ad", users: check.reused.users, pages: 0, done: true });
+      return { info: check.reused, ms: performance.now() - t, fingerprint };
     }
   }
   const source = await openAdSource(spec.ad, env);
@@ -392,59 +307,11 @@ async function readEntra(
       notes,
     };
   }
-  const notes: string[] = [];
-  let prior = state?.entra;
-  if (prior) {
-    // syncgap saves only a deltaLink that lies on the endpoint it read (readUsersDelta checks it), so one that points
-    // elsewhere than the state's own endpoint was put there by hand, or by someone who wants the next run's request
-    // (and token) to go to them. That ends the run (exit 2), naming the link, rather than starting a new round with a
-    // note: a note in a passing report is easy to miss, an edited state file is not a condition to work around
-    // quietly, and its remedy (delete the file) takes a second. The link is never fetched either way; when endpoint
-    // and link were both changed, the endpoint check below starts a new round against the configured endpoint.
-    const checked = checkGraphLink(prior.endpoint, prior.deltaLink);
-    if ("problem" in checked) {
-      throw new GapInputError(
-        `delta state ${e.deltaStatePath}`,
-        `its deltaLink ${checked.problem} (the state was made for ${String(prior.endpoint).slice(0, 200)}); syncgap never saves such a link, so the file was edited or damaged, and the link was not followed`,
-        `delete ${e.deltaStatePath} and the files next to it that start with its name, to start a new delta round; and find out who changed it`,
-      );
-    }
-  }
-  if (
-    prior &&
-    (prior.endpoint !== conn.baseUrl || prior.tenantId !== conn.settings.tenantId || prior.select !== SELECT_KEY)
-  ) {
-    notes.push(`The delta state was made for ${prior.endpoint} (tenant ${prior.tenantId}): started a new delta round.`);
-    prior = undefined;
-  }
-  if (prior && !state?.snapshot) prior = undefined;
-  let read: Awaited<ReturnType<typeof readUsersDelta>>;
-  try {
-    read = await readUsersDelta(conn, prior?.deltaLink, { signal, onProgress });
-  } catch (err) {
-    if (!prior || !isDeltaResyncError(err)) throw err;
-    notes.push(`Graph refused the saved deltaLink (${errorText(err)}): started a new delta round.`);
-    prior = undefined;
-    read = await readUsersDelta(conn, undefined, { signal, onProgress });
-  }
-  return {
-    conn,
-    delta: {
-      changes: read.changes,
-      deltaLink: read.deltaLink,
-      incremental: Boolean(prior),
-      endpoint: conn.baseUrl,
-      tenantId: conn.settings.tenantId,
-    },
-    info: {
-      kind: "graph",
-      description: `${base}: GET /users/delta (${prior ? `${read.changes.length} changes since ${state?.savedAt}` : "initial round"})`,
-      users: 0,
-      mode: prior ? "delta-incremental" : "delta-initial",
-      requests: conn.stats.requests - before,
-      pages: read.pages,
-    },
-    ms: performance.now() - t,
-    notes,
-  };
+  const round = await readEntraDelta(conn, e.deltaStatePath, state, {
+    signal,
+    onProgress,
+    before,
+    description: base,
+  });
+  return { conn, ...round, ms: performance.now() - t };
 }
