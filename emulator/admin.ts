@@ -7,13 +7,13 @@ import type { FastifyInstance } from "fastify";
 import { describeSyncSource } from "./adSource";
 import type { AuditActor } from "./audit";
 import { setCloudManaged } from "./beta";
+import type { PolicyType } from "./entraConnect";
 import { GraphError } from "./errors";
 import { knownFeatureNames, syncObjectView } from "./graph";
 import { approveDeviceCode } from "./identity";
 import type { FaultRuleInput } from "./limits";
 import { type SeedUser, SeedValidationError, validateOptions, validateSeed, validateSyncSource } from "./seed";
 import type { EmulatorState } from "./state";
-import type { PolicyType } from "./sync";
 import { blankUser, checkUserValue, flat, type GraphUser, USER_PROPS, type UserRecord } from "./users";
 
 export interface AdminDeps {

@@ -7,6 +7,7 @@ import { request } from "node:https";
 import type { AdUser } from "../ad/types";
 import type { AdminUserView, GenerateUsersSpec } from "./admin";
 import type { DirectoryAudit } from "./audit";
+import type { PolicyType, SyncResult } from "./entraConnect";
 import type { FaultRule, FaultRuleInput, RequestLogEntry } from "./limits";
 import type {
   Features,
@@ -17,7 +18,6 @@ import type {
   TenantOptions,
   TenantOptionsPatch,
 } from "./seed";
-import type { PolicyType, SyncResult } from "./sync";
 import type { AppRegistrationView } from "./tenant";
 
 export class AdminApiError extends Error {

@@ -7,7 +7,7 @@
  * What moving a user to the cloud does, per the SOA how-to
  * (https://learn.microsoft.com/entra/identity/hybrid/how-to-user-source-of-authority-configure, "Status of attributes
  * after you convert SOA"): `isCloudManaged` true and `onPremisesSyncEnabled` null, the on-premises attributes kept;
- * Connect Sync stops sending AD's changes (emulator/sync.ts). Back to false: `onPremisesSyncEnabled` stays null "until
+ * Connect Sync stops sending AD's changes (emulator/entraConnect.ts). Back to false: `onPremisesSyncEnabled` stays null "until
  * the sync client takes over the object" at its next cycle.
  */
 import type { AuditActor } from "./audit";

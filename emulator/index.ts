@@ -8,6 +8,7 @@ export { createAdSource, inlineAdSource, type LdapAdSourceOptions, ldapSyncSourc
 export { type ClientCertificate, generateClientCertificate } from "./certs";
 export { type EmulatorSignIn, emulatorConnection, emulatorEnv, type TenantEndpoint } from "./connection";
 export { GLOBAL_ADMINISTRATOR, ROLE_TEMPLATES } from "./directoryRoles";
+export type { PolicyType, SyncResult } from "./entraConnect";
 export type { FaultRule, FaultRuleInput, RequestLogEntry } from "./limits";
 export {
   DEFAULT_OPTIONS,
@@ -31,5 +32,4 @@ export {
   type StartEmulatorOptions,
   startEmulator,
 } from "./server";
-export type { PolicyType, SyncResult } from "./sync";
 export { trustEmulatorCa } from "./trust";

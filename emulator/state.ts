@@ -6,9 +6,9 @@ import { randomBytes } from "node:crypto";
 import type { AdSource } from "../ad/types";
 import { createAdSource } from "./adSource";
 import { type AuditActor, AuditLog } from "./audit";
+import { type PolicyType, runSyncCycle, type SyncResult } from "./entraConnect";
 import { FaultSet, RequestLog, Throttle } from "./limits";
 import type { Seed, SyncSourceConfig, TenantOptions, TenantOptionsPatch } from "./seed";
-import { type PolicyType, runSyncCycle, type SyncResult } from "./sync";
 import { mergeOptions, Tenant } from "./tenant";
 import type { TokenService } from "./tokens";
 
