@@ -2,15 +2,13 @@
  * What the commands share: running the analysis with progress, the reports of a run that could not read its data, and
  * the error that carries them to the exit path.
  */
-import { statSync } from "node:fs";
 import { adSourceName } from "../gap/adSources";
 import { errorText, GapInputError } from "../gap/errors";
-import { type BodyCache, type ReportFormat, writeReports } from "../gap/reports";
+import { type ReportFormat, writeReports } from "../gap/reports";
 import { runGapAnalysis } from "../gap/run";
 import type { EntraSourceSpec, GapResult, GapRunSpec } from "../gap/types";
 import { unreadResult } from "../gap/unread";
 import { couldNotRead } from "../gap/verdict";
-import { TOOL } from "../gap/version";
 import { createGraphConnection, type GraphConnection } from "../graph/client";
 import { adSpec, type CommonOptions, graphClientOptions, UsageError } from "./options";
 import { createProgress, isInteractive, type Progress } from "./progress";
@@ -76,25 +74,6 @@ export async function analyse(
   } finally {
     ctx.progress.stop();
   }
-}
-
-/**
- * In delta mode, where the reports' row parts are kept for the next run (gap/reports/keptRowParts.ts): under the rows'
- * digest and this build's identity (the bundle file: bin/syncgap rebuilds it whenever a source changes). Run from
- * source (tsx), nothing is kept.
- */
-export function bodyCache(entra: EntraSourceSpec, result: GapResult): BodyCache | undefined {
-  if (entra.kind !== "graph" || !entra.deltaStatePath || !result.rowsDigest || !__filename.endsWith(".cjs")) {
-    return undefined;
-  }
-  let build: string;
-  try {
-    const st = statSync(__filename, { bigint: true });
-    build = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
-  } catch {
-    return undefined;
-  }
-  return { file: `${entra.deltaStatePath}.reports`, key: `${result.rowsDigest} ${TOOL.version} ${build}` };
 }
 
 /** Reports for a run that could not read its data (exit 2), so no stale or missing file tells another story. */

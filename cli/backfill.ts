@@ -28,6 +28,7 @@ import {
   UsageError,
 } from "./options";
 import { printError, printLines } from "./output";
+import { commandOptions } from "./resolveOptions";
 
 interface ConnOptions {
   adUrl?: string;
@@ -139,9 +140,12 @@ export function registerBackfill(program: Command, run: (fn: () => Promise<numbe
     .option("--normalise", "FormatOnly users: write the E.164 form instead of keeping AD's spelling")
     .option("--emit", "also write the LDIF change file and PowerShell script (and their undo) for your own tooling")
     .action(function (this: Command) {
-      const o = this.opts<CommonOptions & { prefer: "review" | "cloud" | "ad"; normalise?: boolean; emit?: boolean }>();
-      const outDefault = this.getOptionValueSource("out") === "default";
       return run(async () => {
+        const o = commandOptions<
+          CommonOptions & { prefer: "review" | "cloud" | "ad"; normalise?: boolean; emit?: boolean }
+        >(this);
+        // the plan's own folder unless --out (or reports.out) says otherwise
+        const outDefault = this.getOptionValueSource("out") === "default" && o.out === this.getOptionValue("out");
         const spec = { ad: adSpec(o), entra: entraSpec(o), defaultRegion: o.defaultRegion };
         const { plan } = await runBackfillPlan(spec, {
           prefer: o.prefer,

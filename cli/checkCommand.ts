@@ -3,6 +3,7 @@
  * judged together (gap/verdict.ts).
  */
 import { resolve } from "node:path";
+import type { Command } from "commander";
 import { isAzureDevOps } from "../gap/azdo";
 import { declaredBypassFromStack, readBypassFlag, waitForSync } from "../gap/check";
 import { writeReports } from "../gap/reports";
@@ -10,19 +11,23 @@ import type { EntraSourceSpec, GapResult } from "../gap/types";
 import { type AuditEvidence, judge, type SwitchState, type SyncWait } from "../gap/verdict";
 import { createGraphConnection } from "../graph/client";
 import { readSwitchChanges } from "../graph/switchAudit";
-import { analyse, bodyCache, CouldNotRun, progressFor, sourceNames, writeUnreadReports } from "./analysis";
+import { analyse, CouldNotRun, progressFor, sourceNames, writeUnreadReports } from "./analysis";
 import {
+  addCommonOptions,
   adSpec,
+  bool,
   type CheckOptions,
   coverageThresholds,
   entraSpec,
   formats,
   graphClientOptions,
+  positiveNumber,
   thresholds,
   UsageError,
 } from "./options";
 import { printError } from "./output";
 import { isInteractive } from "./progress";
+import { commandOptions } from "./resolveOptions";
 import { printAzdo, printSummary } from "./summary";
 
 export async function checkCommand(o: CheckOptions): Promise<number> {
@@ -95,9 +100,30 @@ export async function checkCommand(o: CheckOptions): Promise<number> {
     verdict,
     junitUsers: o.junitUsers,
     impact,
-    bodies: bodyCache(entra, result),
   });
   printSummary(result, verdict, files, true);
   if (azdo) printAzdo(verdict, files, "syncgap check");
   return verdict.exitCode;
+}
+
+/** `syncgap check` on the command line: the common options plus the gate's own. */
+export function registerCheck(program: Command, run: (fn: () => Promise<number>) => () => Promise<void>): void {
+  addCommonOptions(
+    program
+      .command("check")
+      .description(
+        "post-deploy gate: switch = declared value, wait for the next sync, gap gate; exit 0 pass, 1 fail, 2 could not run, 3 no sync before the timeout",
+      ),
+  )
+    .option("--expect-bypass <bool>", "declared bypassDirSyncOverridesEnabled (true|false)", bool("--expect-bypass"))
+    .option("--stack <name>", "read the declared value from this Pulumi stack's output")
+    .option("--cwd <dir>", "Pulumi project folder for --stack")
+    .option("--since <iso>", "wait for a sync later than this (default: when check starts)")
+    .option("--sync-timeout <seconds>", "how long to wait for the sync", positiveNumber("--sync-timeout"), 2400)
+    .option("--poll-interval <seconds>", "how often to ask Graph", positiveNumber("--poll-interval"), 30)
+    .option("--no-wait", "do not wait for a sync")
+    .option("--impact", "also write impact-report.*")
+    .action(function (this: Command) {
+      return run(() => checkCommand(commandOptions<CheckOptions>(this)))();
+    });
 }

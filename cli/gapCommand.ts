@@ -1,11 +1,22 @@
 /** `syncgap gap` and `syncgap impact`: read both sides, judge the result (gap/verdict.ts), write the reports. */
+
+import type { Command } from "commander";
 import { isAzureDevOps } from "../gap/azdo";
 import { writeReports } from "../gap/reports";
 import type { GapResult } from "../gap/types";
 import { judge } from "../gap/verdict";
-import { analyse, bodyCache, CouldNotRun, type Ctx, progressFor, sourceNames, writeUnreadReports } from "./analysis";
-import { adSpec, type CommonOptions, coverageThresholds, entraSpec, formats, thresholds } from "./options";
+import { analyse, CouldNotRun, type Ctx, progressFor, sourceNames, writeUnreadReports } from "./analysis";
+import {
+  addCommonOptions,
+  adSpec,
+  type CommonOptions,
+  coverageThresholds,
+  entraSpec,
+  formats,
+  thresholds,
+} from "./options";
 import { isInteractive } from "./progress";
+import { commandOptions } from "./resolveOptions";
 import { printAzdo, printImpact, printSummary } from "./summary";
 
 export async function gapCommand(o: CommonOptions, mode: "gap" | "impact"): Promise<number> {
@@ -32,10 +43,30 @@ export async function gapCommand(o: CommonOptions, mode: "gap" | "impact"): Prom
     verdict,
     junitUsers: o.junitUsers,
     impact,
-    bodies: bodyCache(entra, result),
   });
   printSummary(result, verdict, files, mode === "gap");
   if (impact) printImpact(result);
   if (azdo) printAzdo(verdict, files, `syncgap ${mode}`);
   return verdict.exitCode;
+}
+
+/** `syncgap gap` and `syncgap impact` on the command line. */
+export function registerGap(program: Command, run: (fn: () => Promise<number>) => () => Promise<void>): void {
+  addCommonOptions(
+    program
+      .command("gap")
+      .description("gap analysis with reports; exit 0 no gaps above the threshold, 1 gaps above it, 2 could not run"),
+  )
+    .option("--impact", "also write impact-report.* (what AD authority would overwrite)")
+    .action(function (this: Command) {
+      return run(() => gapCommand(commandOptions<CommonOptions>(this), "gap"))();
+    });
+
+  addCommonOptions(
+    program
+      .command("impact")
+      .description("what turning AD authority on would overwrite: impact-report.* plus the gap reports; exit 0, or 2"),
+  ).action(function (this: Command) {
+    return run(() => gapCommand(commandOptions<CommonOptions>(this), "impact"))();
+  });
 }

@@ -3,25 +3,37 @@
  * become (the AD and Entra ID source specs, the thresholds, the report formats). A bad option is a UsageError: exit 2,
  * like any other reason the analysis could not run.
  */
+import { spawnSync } from "node:child_process";
 import { resolve } from "node:path";
 import { type Command, Option } from "commander";
 import { DEFAULT_LDAP_TIMEOUT_MS } from "../ad/ldapConnection";
+import { DEFAULT_AD_PASSWORD_ENV } from "../gap/adSources";
 import { type CoverageThresholds, DEFAULT_COVERAGE, parseShare } from "../gap/coverage";
 import { errorText } from "../gap/errors";
 import { parseFormats, type ReportFormat } from "../gap/reports";
 import { JUNIT_USERS_MAX } from "../gap/reports/junit";
+import { adSourceSpec, entraSourceChoice, type SourceNames, SourceSettingsError } from "../gap/sources";
 import { parseCategories, type Thresholds } from "../gap/thresholds";
 import { type AdSourceSpec, CATEGORIES, DEFAULT_FAIL_ON, type EntraSourceSpec } from "../gap/types";
 import { DEFAULT_REQUEST_TIMEOUT_MS, type GraphClientOptions } from "../graph/client";
 import type { CloudName } from "../graph/clouds";
-import { AUTH_METHODS, type AuthMethod, connectionFromEnv, type GraphConnectionSettings } from "../graph/connection";
+import {
+  AUTH_METHODS,
+  type AuthMethod,
+  ConnectionSettingsError,
+  connectionFromEnv,
+  type GraphConnectionSettings,
+} from "../graph/connection";
 
 /** The Graph client's retry budget and per-attempt timeout, from the command line. */
 export function graphClientOptions(o: CommonOptions): GraphClientOptions {
   return { retry: { budgetMs: o.maxRetrySeconds * 1000 }, requestTimeoutMs: o.requestTimeoutSeconds * 1000 };
 }
 
+export const ENTRA_FLAG_NAMES = { graph: "--entra-graph", json: "--entra-json" };
+
 export interface CommonOptions {
+  config?: string;
   adUrl?: string;
   adBindDn?: string;
   adBaseDn: string[];
@@ -123,15 +135,13 @@ export const bool = (name: string) => (v: string) => {
 
 export function addCommonOptions(cmd: Command): Command {
   cmd
-    // AD
-    .addOption(
-      new Option("--ad-url <url>", "live AD over LDAP(S), e.g. ldaps://dc1.corp.example:636").env("SYNCGAP_AD_URL"),
-    )
-    .addOption(
-      new Option("--ad-bind-dn <dn>", "bind DN for --ad-url (password from the environment)").env("SYNCGAP_AD_BIND_DN"),
-    )
+    .option("--config <file>", "settings file (default: ./syncgap.yaml when it exists; docs/configuration.md)")
+    // AD (environment variables: cli/settings.ts, read by resolveOptions; flags override the file, the file the
+    // environment)
+    .option("--ad-url <url>", "live AD over LDAP(S), e.g. ldaps://dc1.corp.example:636")
+    .option("--ad-bind-dn <dn>", "bind DN for --ad-url (password from the environment)")
     .option("--ad-base-dn <dn>", "search base (repeatable: one per OU in sync scope)", collect, [])
-    .addOption(new Option("--ad-ca-cert <file>", "PEM CA certificate to trust for ldaps://").env("SYNCGAP_AD_CA_CERT"))
+    .option("--ad-ca-cert <file>", "PEM CA certificate to trust for ldaps://")
     .option("--ad-start-tls", "ldap:// URLs: upgrade with StartTLS before binding (plain binds are refused)")
     .option("--ad-filter <filter>", "LDAP filter for users in scope (default: the AD reader's user filter)")
     .addOption(
@@ -140,8 +150,7 @@ export function addCommonOptions(cmd: Command): Command {
         "auto: DirSync when the DC offers it, else paged · dirsync: one DirSync search of the domain, kept to the base DNs · paged: a paged search per base DN",
       )
         .choices(["auto", "dirsync", "paged"])
-        .default("auto")
-        .env("SYNCGAP_AD_READ_MODE"),
+        .default("auto"),
     )
     .option(
       "--ad-timeout-seconds <n>",
@@ -149,7 +158,7 @@ export function addCommonOptions(cmd: Command): Command {
       positiveNumber("--ad-timeout-seconds"),
       DEFAULT_LDAP_TIMEOUT_MS / 1000,
     )
-    .option("--ad-password-env <name>", "environment variable holding the bind password", "SYNCGAP_AD_PASSWORD")
+    .option("--ad-password-env <name>", "environment variable holding the bind password", DEFAULT_AD_PASSWORD_ENV)
     .option("--ad-ldif <file>", "AD from an LDIF export (ldifde, ldapsearch)")
     .option("--ad-csv <file>", "AD from a PowerShell CSV export (Get-ADUser … | Export-Csv)")
     // Entra ID
@@ -202,57 +211,110 @@ export function addCommonOptions(cmd: Command): Command {
   );
 }
 
+/** What each AD setting is called on the command line (gap/sources.ts words its messages with these). */
+export const AD_FLAG_NAMES: SourceNames = {
+  url: "--ad-url",
+  bindDN: "--ad-bind-dn",
+  baseDNs: "--ad-base-dn",
+  caCertPath: "--ad-ca-cert",
+  startTls: "--ad-start-tls",
+  filter: "--ad-filter",
+  readMode: "--ad-read-mode",
+  timeoutSeconds: "--ad-timeout-seconds",
+  passwordEnv: "--ad-password-env",
+  ldif: "--ad-ldif",
+  csv: "--ad-csv",
+};
+
 export function adSpec(o: CommonOptions): AdSourceSpec {
-  const chosen = [o.adUrl && "--ad-url", o.adLdif && "--ad-ldif", o.adCsv && "--ad-csv"].filter(Boolean);
-  if (chosen.length !== 1) {
-    throw new UsageError(
-      chosen.length
-        ? `choose one AD source, not ${chosen.join(" and ")}`
-        : "no AD source: give --ad-url (with --ad-bind-dn and --ad-base-dn), --ad-ldif or --ad-csv",
+  try {
+    return adSourceSpec(
+      {
+        url: o.adUrl,
+        bindDN: o.adBindDn,
+        baseDNs: o.adBaseDn,
+        caCertPath: o.adCaCert,
+        startTls: o.adStartTls,
+        filter: o.adFilter,
+        readMode: o.adReadMode,
+        timeoutSeconds: o.adTimeoutSeconds,
+        passwordEnv: o.adPasswordEnv,
+        ldif: o.adLdif,
+        csv: o.adCsv,
+      },
+      AD_FLAG_NAMES,
+      process.cwd(),
     );
+  } catch (e) {
+    if (e instanceof SourceSettingsError) throw new UsageError(e.message);
+    throw e;
   }
-  if (o.adLdif) return { kind: "ldif", path: resolve(o.adLdif) };
-  if (o.adCsv) return { kind: "csv", path: resolve(o.adCsv) };
-  if (!o.adBindDn) throw new UsageError("--ad-url needs --ad-bind-dn (the password comes from the environment)");
-  if (!o.adBaseDn.length) throw new UsageError("--ad-url needs at least one --ad-base-dn (the OUs in sync scope)");
-  if (!/^ldaps?:\/\//i.test(o.adUrl as string))
-    throw new UsageError(`--ad-url must start with ldap:// or ldaps://, got "${o.adUrl}"`);
-  return {
-    kind: "ldap",
-    url: o.adUrl as string,
-    bindDN: o.adBindDn,
-    passwordEnv: o.adPasswordEnv,
-    baseDNs: o.adBaseDn,
-    ...(o.adCaCert ? { caCertPath: resolve(o.adCaCert) } : {}),
-    ...(o.adFilter ? { filter: o.adFilter } : {}),
-    ...(o.adStartTls ? { startTls: true } : {}),
-    ...(o.adReadMode !== "auto" ? { readMode: o.adReadMode } : {}),
-    timeoutMs: o.adTimeoutSeconds * 1000,
-  };
 }
 
-function connection(o: CommonOptions): GraphConnectionSettings {
+const PLACEHOLDER_TENANT = "00000000-0000-0000-0000-000000000000";
+
+/**
+ * The tenant the Azure CLI is signed in to (`az account show`), for the azureCli credential when no tenant id is
+ * given: `az login` already chose one, so asking for it again is one step too many. Undefined when az is missing,
+ * not signed in, or slow (20 s).
+ */
+export function azCliTenant(): string | undefined {
+  const r = spawnSync("az", ["account", "show", "--query", "tenantId", "--output", "tsv"], {
+    encoding: "utf8",
+    timeout: 20_000,
+    // az is az.cmd on Windows: only a shell finds it
+    shell: process.platform === "win32",
+    stdio: ["ignore", "pipe", "ignore"],
+  });
+  const id = r.status === 0 ? r.stdout.trim() : "";
+  return /^[0-9a-f-]{36}$/i.test(id) ? id : undefined;
+}
+
+function connection(o: CommonOptions, env: NodeJS.ProcessEnv = process.env): GraphConnectionSettings {
+  const overrides: Partial<GraphConnectionSettings> = {
+    cloud: o.cloud as CloudName | undefined,
+    tenantId: o.tenantId,
+    clientId: o.clientId,
+    authMethod: o.authMethod as AuthMethod | undefined,
+    graphEndpoint: o.graphEndpoint,
+    authorityHost: o.authorityHost,
+    caCertPath: o.caCert ? resolve(o.caCert) : undefined,
+    certificatePath: o.certificatePath ? resolve(o.certificatePath) : undefined,
+    serviceConnectionId: o.serviceConnectionId,
+    username: o.username,
+  };
   try {
-    return connectionFromEnv(process.env, {
-      cloud: o.cloud as CloudName | undefined,
-      tenantId: o.tenantId,
-      clientId: o.clientId,
-      authMethod: o.authMethod as AuthMethod | undefined,
-      graphEndpoint: o.graphEndpoint,
-      authorityHost: o.authorityHost,
-      caCertPath: o.caCert ? resolve(o.caCert) : undefined,
-      certificatePath: o.certificatePath ? resolve(o.certificatePath) : undefined,
-      serviceConnectionId: o.serviceConnectionId,
-      username: o.username,
-    });
+    return connectionFromEnv(env, overrides);
   } catch (e) {
+    // No tenant id, and the credential is the Azure CLI's: take the tenant `az login` chose.
+    if (e instanceof ConnectionSettingsError && /tenant id is missing/.test(e.message)) {
+      let method: AuthMethod | undefined;
+      try {
+        method = connectionFromEnv(env, { ...overrides, tenantId: PLACEHOLDER_TENANT }).authMethod;
+      } catch {
+        method = undefined;
+      }
+      const tenant = method === "azureCli" ? azCliTenant() : undefined;
+      if (tenant) return connectionFromEnv(env, { ...overrides, tenantId: tenant });
+      if (method === "azureCli") {
+        throw new UsageError(
+          `${errorText(e)}\n  (with the Azure CLI credential syncgap takes the tenant of \`az login\`, but az is not installed or not signed in: run \`az login\`, or give --tenant-id / entra.tenantId)`,
+        );
+      }
+    }
     throw new UsageError(errorText(e));
   }
 }
 
 export function entraSpec(o: CommonOptions, forceGraph = false): EntraSourceSpec {
-  if (o.entraGraph && o.entraJson)
-    throw new UsageError("choose one Entra ID source, not --entra-graph and --entra-json");
+  if (!forceGraph) {
+    try {
+      entraSourceChoice({ graph: o.entraGraph, json: o.entraJson }, ENTRA_FLAG_NAMES, process.cwd());
+    } catch (e) {
+      if (e instanceof SourceSettingsError) throw new UsageError(e.message);
+      throw e;
+    }
+  }
   if (o.entraJson && !forceGraph) {
     if (o.deltaState) throw new UsageError("--delta-state works with --entra-graph only");
     if (o.cloudManaged) {
@@ -264,7 +326,6 @@ export function entraSpec(o: CommonOptions, forceGraph = false): EntraSourceSpec
   }
   if (o.entraJson && forceGraph)
     throw new UsageError("check reads the live tenant: use --entra-graph, not --entra-json");
-  if (!o.entraGraph && !forceGraph) throw new UsageError("no Entra ID source: give --entra-graph or --entra-json");
   if (o.cloudManaged && o.deltaState) {
     throw new UsageError("--cloud-managed does not work with --delta-state yet: run without --delta-state");
   }

@@ -1,22 +1,30 @@
 /**
  * Command line of the local tenant.
  *
- *   tsx emulator/cli.ts start [--port N] [--seed FILE] [--state-dir DIR] [--json]
+ *   tsx emulator/cli.ts start [--port N] [--seed FILE] [--ad-ldif FILE] [--state-dir DIR] [--json] [--write-env FILE]
  *       Starts the emulator and prints endpoints, the CA path, the tenant id and sample credentials as shell
- *       `export` lines (eval-able) or, with --json, one JSON object. Stays up until SIGINT/SIGTERM.
+ *       `export` lines (eval-able) or, with --json, one JSON object; --write-env also writes the export lines to FILE
+ *       (mode 0600, complete once it exists), for a shell that started it in the background. The variables are the
+ *       ones syncgap reads (SYNCGAP_GRAPH_ENDPOINT, SYNCGAP_AUTHORITY_HOST, SYNCGAP_CA_CERT, AZURE_*), so
+ *       `syncgap gap --entra-graph` after sourcing them reads this tenant. Stays up until SIGINT/SIGTERM.
  *   tsx emulator/cli.ts sync [--initial]      one sync cycle (Start-ADSyncSyncCycle -PolicyType Delta|Initial)
  *   tsx emulator/cli.ts info | reset | requests | options [--set JSON]
  *   tsx emulator/cli.ts advance-clock SECONDS   age delta tokens (7-day lifetime) and date audit records ahead
  *   tsx emulator/cli.ts reset-delta-tokens      a "synchronization reset": every delta token gets 410 Gone
  *   tsx emulator/cli.ts set-feature NAME=true|false… [--as UPN | --as-app APPID]   out-of-band change, audited
+ *   tsx emulator/cli.ts flip [NAME] [--as UPN]   turn one feature (default bypassDirSyncOverridesEnabled) to its
+ *       opposite out of band: what someone in the portal or PowerShell does, to rehearse drift detection
  *   tsx emulator/cli.ts cloud-managed USER [--off] [--as UPN]   move a user's source of authority to the cloud (or back)
  *   tsx emulator/cli.ts audit                   the directory audit log
  *       Admin calls against a running emulator, found through SYNCGAP_EMULATOR_URL, SYNCGAP_EMULATOR_ADMIN_KEY and
  *       NODE_EXTRA_CA_CERTS (what `start` prints) or --url/--admin-key/--ca.
  */
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { Command } from "commander";
 import { AdminClient } from "./adminClient";
-import { startEmulator } from "./server";
+import { loadSeedFile } from "./seed";
+import { DEFAULT_SEED_PATH, startEmulator } from "./server";
 
 function shellQuote(v: string): string {
   return `'${v.replace(/'/g, `'\\''`)}'`;
@@ -46,6 +54,8 @@ program
   .option("--token-lifetime <seconds>", "access token lifetime", (v) => Number.parseInt(v, 10))
   .option("--admin-key <key>", "admin key (default: random)")
   .option("--json", "print one JSON object instead of shell export lines")
+  .option("--ad-ldif <file>", "directory sync reads AD from this LDIF export instead of the seed's own users")
+  .option("--write-env <file>", "also write the export lines to this file (mode 0600) once the tenant is up")
   .action(
     async (opts: {
       port?: number;
@@ -54,10 +64,19 @@ program
       tokenLifetime?: number;
       adminKey?: string;
       json?: boolean;
+      writeEnv?: string;
+      adLdif?: string;
     }) => {
+      // --ad-ldif: the same users on both sides of a gap run (`syncgap gap --ad-ldif FILE --entra-graph`)
+      const seed = opts.adLdif
+        ? {
+            ...loadSeedFile(opts.seed ?? DEFAULT_SEED_PATH),
+            syncSource: { kind: "ldif" as const, path: resolve(opts.adLdif) },
+          }
+        : opts.seed;
       const emu = await startEmulator({
         port: opts.port,
-        seed: opts.seed,
+        seed,
         stateDir: opts.stateDir,
         tokenLifetimeSeconds: opts.tokenLifetime,
         adminKey: opts.adminKey,
@@ -72,6 +91,10 @@ program
         SYNCGAP_EMULATOR_URL: emu.baseUrl,
         AZURE_AUTHORITY_HOST: emu.authorityHost,
         SYNCGAP_GRAPH_BASE_URL: emu.graphBaseUrl,
+        // what syncgap's CLI, provider and policies read (graph/connection.ts): Graph's origin, the authority, the CA
+        SYNCGAP_GRAPH_ENDPOINT: emu.baseUrl,
+        SYNCGAP_AUTHORITY_HOST: emu.authorityHost,
+        SYNCGAP_CA_CERT: emu.caCertPath,
         NODE_EXTRA_CA_CERTS: emu.caCertPath,
         SYNCGAP_EMULATOR_CA: emu.caCertPath,
         AZURE_TENANT_ID: emu.tenantId,
@@ -86,14 +109,21 @@ program
         values.AZURE_USERNAME = admin.data.userPrincipalName;
         values.AZURE_PASSWORD = admin.signIn.password;
       }
+      const lines = [
+        `# syncgap local tenant "${tenant.displayName}" (pid ${process.pid}).`,
+        "# LOCAL ONLY: the client secret and password below are sample credentials of this emulator's seed.",
+        ...Object.entries(values).map(([k, v]) => `export ${k}=${shellQuote(v)}`),
+      ];
+      if (opts.writeEnv) {
+        // written whole, then renamed: a shell waiting for the file never reads half of it
+        mkdirSync(dirname(opts.writeEnv), { recursive: true });
+        const tmp = `${opts.writeEnv}.${process.pid}.tmp`;
+        writeFileSync(tmp, `${lines.join("\n")}\n`, { mode: 0o600 });
+        renameSync(tmp, opts.writeEnv);
+      }
       if (opts.json) {
         process.stdout.write(`${JSON.stringify({ ...values, localOnly: true, pid: process.pid })}\n`);
       } else {
-        const lines = [
-          `# syncgap local tenant "${tenant.displayName}" (pid ${process.pid}).`,
-          "# LOCAL ONLY: the client secret and password below are sample credentials of this emulator's seed.",
-          ...Object.entries(values).map(([k, v]) => `export ${k}=${shellQuote(v)}`),
-        ];
         process.stdout.write(`${lines.join("\n")}\n`);
       }
       const stop = async (signal: string) => {
@@ -180,6 +210,21 @@ conn(
     process.stdout.write(`${JSON.stringify(await adminFrom(opts).setFeatures(features, as), null, 2)}\n`);
   },
 );
+conn(
+  program
+    .command("flip")
+    .description("turn one sync feature to its opposite out of band (audited), e.g. to rehearse drift detection")
+    .argument("[name]", "feature name", "bypassDirSyncOverridesEnabled")
+    .option("--as <upn>", "the user who makes the change (default: the emulator's admin)"),
+).action(async (name: string, opts: { as?: string; url?: string; adminKey?: string; ca?: string }) => {
+  const admin = adminFrom(opts);
+  const { features } = await admin.syncObject();
+  if (!(name in features)) throw new Error(`no sync feature '${name}': one of ${Object.keys(features).join(", ")}`);
+  const before = features[name];
+  const after = !before;
+  const r = await admin.setFeatures({ [name]: after }, opts.as ? { userPrincipalName: opts.as } : undefined);
+  process.stdout.write(`${JSON.stringify({ feature: name, before, after: r.features[name] }, null, 2)}\n`);
+});
 conn(
   program
     .command("cloud-managed")

@@ -18,6 +18,12 @@
  *   8. `syncgap check`: the post-deploy gate, reports *after* (out/demo/after), and the cloud numbers of before
  *      compared with Entra ID's after: how many were lost.
  * Pulumi state goes to a file backend in out/demo/state; nothing reaches the internet.
+ *
+ * `--keep` leaves the local tenant running afterwards (until Ctrl-C or SIGTERM), with its CA kept in
+ * out/demo/emulator, writes everything another shell needs into out/demo/tenant.env (PATH with node and pulumi, the
+ * file backend, the passphrase, the tenant's endpoints and local-only sample credentials) and prints the commands
+ * to preview, drift (`emulator/cli.ts flip`: the switch turned out of band) and repair. Without it the tenant stops
+ * at the end, so Pulumi commands against the demo stack have nothing to talk to; the last lines say so.
  */
 import { spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
@@ -31,7 +37,9 @@ import { validateConnection } from "../graph/connection";
 import { grantWriteMobile, type SambaDc, startSambaDc } from "../test/support/sambaDc";
 
 const root = path.resolve(__dirname, "..");
-const out = path.join(root, "out", "demo");
+const keep = process.argv.includes("--keep");
+// SYNCGAP_DEMO_OUT: another folder for the demo's state, reports and project (a test's own, next to a demo run)
+const out = process.env.SYNCGAP_DEMO_OUT ? path.resolve(process.env.SYNCGAP_DEMO_OUT) : path.join(root, "out", "demo");
 const ldif = path.join(root, "test", "fixtures", "ad", "demo.ldif");
 const seed = JSON.parse(readFileSync(path.join(root, "emulator", "seeds", "contoso.json"), "utf8"));
 const admin = seed.users.find((u: { directoryRoles?: string[] }) => u.directoryRoles?.includes("Global Administrator"));
@@ -124,7 +132,12 @@ async function main() {
   const dc = await demoDc();
   const syncSource = dc ? ldapSyncSource(dc, [DEMO_OU]) : ({ kind: "ldif", path: ldif } as const);
   console.log(dc ? `  AD: Samba AD DC ${dc.url} (${DEMO_OU})` : `  AD: the export ${path.relative(root, ldif)}`);
-  const emu = await startEmulator({ seed: { ...seed, syncSource } });
+  // --keep: the CA and signing key live in out/demo/emulator, so the paths in tenant.env stay valid as long as the
+  // tenant runs
+  const emu = await startEmulator({
+    seed: { ...seed, syncSource },
+    ...(keep ? { stateDir: path.join(out, "emulator") } : {}),
+  });
   try {
     const first = await emu.admin.sync("Initial");
     console.log(`local tenant ${emu.tenantId} at ${emu.baseUrl}; initial sync: ${JSON.stringify(first)}`);
@@ -291,9 +304,64 @@ async function main() {
         (lost.length ? ` (${lost.join(", ")}${dc ? "" : ": no back-fill without a DC"})` : ""),
     );
     if (dc) console.log(`Back-fill plan, apply report and undo file: ${planDir}`);
-    console.log(`\nPulumi state: ${path.join(out, "state")} (stack dev, passphrase "syncgap-local-demo")`);
     console.log(`Reports: ${path.join(out, "before")} and ${path.join(out, "after")}`);
     console.log(`HTML report: ${path.join(out, "after", "gap-report.html")}`);
+    console.log(`\nPulumi project of the demo: ${project} (stack dev)`);
+    console.log(`Pulumi state: ${path.join(out, "state")} (file backend, passphrase "syncgap-local-demo")`);
+    if (!keep) {
+      console.log(
+        "The local tenant has stopped, so Pulumi commands against this stack have nothing to talk to: run\n" +
+          "  bash scripts/demo.sh --keep\nto keep it running and get the commands to preview, drift and repair.",
+      );
+      return;
+    }
+    const tenantEnv = path.join(out, "tenant.env");
+    const shared: Record<string, string> = {
+      PATH: [path.dirname(process.execPath), ...(process.env.PATH ?? "").split(path.delimiter)]
+        .filter((d, i, all) => d && all.indexOf(d) === i)
+        .join(path.delimiter),
+      ...Object.fromEntries(
+        Object.entries(env).filter(
+          ([k, v]) =>
+            v !== undefined && (/^(SYNCGAP_|PULUMI_)/.test(k) || ["NODE_EXTRA_CA_CERTS", "AZURE_PASSWORD"].includes(k)),
+        ) as [string, string][],
+      ),
+      SYNCGAP_EMULATOR_URL: emu.baseUrl,
+      SYNCGAP_EMULATOR_ADMIN_KEY: emu.adminKey,
+      SYNCGAP_EMULATOR_CA: emu.caCertPath,
+    };
+    const q = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
+    writeFileSync(
+      tenantEnv,
+      [
+        "# The demo's local tenant and Pulumi stack (LOCAL ONLY: the password is the emulator's sample admin's).",
+        ...Object.entries(shared).map(([k, v]) => `export ${k}=${q(v)}`),
+        "",
+      ].join("\n"),
+      { mode: 0o600 },
+    );
+    const tsx = path.join(root, "node_modules", ".bin", "tsx");
+    const emulatorCli = path.join(root, "emulator", "cli.ts");
+    console.log(
+      [
+        "",
+        `The local tenant keeps running (${emu.baseUrl}) until Ctrl-C here. In another shell:`,
+        "",
+        `  . ${tenantEnv}`,
+        `  cd ${project}`,
+        "  pulumi preview --refresh --expect-no-changes      # exit 0: the tenant matches the declaration",
+        `  ${tsx} ${emulatorCli} flip                          # someone turns the switch off out of band`,
+        "  pulumi preview --refresh --expect-no-changes      # exit 7: drift (what the nightly pipeline reports)",
+        "  pulumi up --refresh --yes                         # repair: the switch is PATCHed back",
+        "",
+        `ready: ${tenantEnv}`,
+      ].join("\n"),
+    );
+    await new Promise<void>((resolve) => {
+      process.once("SIGINT", () => resolve());
+      process.once("SIGTERM", () => resolve());
+    });
+    console.log("stopping the local tenant");
   } finally {
     await emu.stop();
     await dc?.stop();

@@ -31,6 +31,14 @@ import type { PolicyConfigSchema, PolicyResource, StackValidationPolicy } from "
 import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
 import type { Coverage } from "../../gap/coverage";
 import { printable } from "../../gap/printable";
+import {
+  AD_SOURCE_PROPERTIES,
+  type AdSourceSettings,
+  adSourceSpec,
+  entraSourceChoice,
+  type SourceNames,
+  SourceSettingsError,
+} from "../../gap/sources";
 import type { GapResult, GapRunSpec, ImpactSummary } from "../../gap/types";
 import { type GraphConnectionSettings, runtimeConnection, validateConnection } from "../../graph/connection";
 import { CONNECTION_PROPERTIES } from "../../providers/inputsSchema";
@@ -45,17 +53,29 @@ export const name = "mobile-gap-impact";
 
 export const HOWTO_URL = "https://learn.microsoft.com/entra/identity/hybrid/connect/how-to-bypassdirsyncoverrides";
 
-/** AD source as policy config may give it (no in-memory source, no secrets). */
-export interface AdSourceConfig {
+/**
+ * AD source as policy config may give it (no in-memory source, no secrets): every AD setting the CLI has
+ * (gap/sources.ts AD_SOURCE_PROPERTIES, the same keys as syncgap.yaml's `ad:`), with `kind` + `path` for exports.
+ */
+export interface AdSourceConfig extends Omit<AdSourceSettings, "ldif" | "csv"> {
   kind: "ldap" | "ldif" | "csv";
-  url?: string;
-  bindDN?: string;
-  passwordEnv?: string;
-  baseDNs?: string[];
-  caCertPath?: string;
-  filter?: string;
   path?: string;
 }
+
+/** What each AD setting is called in policy config, for gap/sources.ts's messages. */
+const AD_CONFIG_NAMES: SourceNames = {
+  url: "ad.url",
+  bindDN: "ad.bindDN",
+  baseDNs: "ad.baseDNs",
+  caCertPath: "ad.caCertPath",
+  startTls: "ad.startTls",
+  filter: "ad.filter",
+  readMode: "ad.readMode",
+  timeoutSeconds: "ad.timeoutSeconds",
+  passwordEnv: "ad.passwordEnv",
+  ldif: 'ad.path (kind "ldif")',
+  csv: 'ad.path (kind "csv")',
+};
 
 export interface EntraSourceConfig {
   kind: "graph" | "json";
@@ -115,17 +135,15 @@ export const configSchema: PolicyConfigSchema = {
       additionalProperties: false,
       required: ["kind"],
       description:
-        "Where to read AD: ldap (url, bindDN, baseDNs, passwordEnv, caCertPath, filter) or an export file (ldif/csv with path). " +
+        "Where to read AD: ldap (url, bindDN, baseDNs, passwordEnv, caCertPath, startTls, filter, readMode, timeoutSeconds: " +
+        "the same settings as syncgap.yaml's ad:) or an export file (ldif/csv with path). " +
         "The bind password is read from the environment variable named by passwordEnv (default SYNCGAP_AD_PASSWORD).",
       properties: {
         kind: { type: "string", enum: ["ldap", "ldif", "csv"] },
-        url: { type: "string", pattern: "^ldaps?://" },
-        bindDN: { type: "string" },
-        passwordEnv: { type: "string", pattern: "^[A-Za-z_][A-Za-z0-9_]*$" },
-        baseDNs: { type: "array", items: { type: "string" }, minItems: 1 },
-        caCertPath: { type: "string" },
-        filter: { type: "string" },
-        path: { type: "string" },
+        ...(Object.fromEntries(
+          Object.entries(AD_SOURCE_PROPERTIES).filter(([k]) => k !== "ldif" && k !== "csv"),
+        ) as Record<string, PolicyConfigJSONSchema>),
+        path: { type: "string", description: "kind ldif or csv: the export file" },
       },
     },
     entra: {
@@ -260,23 +278,19 @@ export function adSpecFrom(ad: AdSourceConfig | undefined, baseDir: string): Gap
       'no AD source is configured: give the policy an "ad" object in --policy-pack-config (see policies/config/)',
     );
   }
-  if (ad.kind === "ldap") {
-    const missing = (["url", "bindDN", "baseDNs"] as const).filter(
-      (k) => !ad[k] || (k === "baseDNs" && !ad.baseDNs?.length),
+  const { kind, path: file, ...settings } = ad;
+  if (kind === "ldap" && !settings.url) throw new GapConfigError('ad.kind "ldap" needs ad.url');
+  if (kind !== "ldap" && !file) throw new GapConfigError(`ad.kind "${kind}" needs a path`);
+  try {
+    return adSourceSpec(
+      kind === "ldap" ? settings : { ...settings, url: undefined, [kind]: file },
+      AD_CONFIG_NAMES,
+      baseDir,
     );
-    if (missing.length) throw new GapConfigError(`ad.kind "ldap" needs ${missing.join(", ")}`);
-    return {
-      kind: "ldap",
-      url: ad.url as string,
-      bindDN: ad.bindDN as string,
-      baseDNs: ad.baseDNs as string[],
-      ...(ad.passwordEnv ? { passwordEnv: ad.passwordEnv } : {}),
-      ...(ad.caCertPath ? { caCertPath: resolvePath(ad.caCertPath, baseDir) } : {}),
-      ...(ad.filter ? { filter: ad.filter } : {}),
-    };
+  } catch (e) {
+    if (e instanceof SourceSettingsError) throw new GapConfigError(e.message);
+    throw e;
   }
-  if (!ad.path) throw new GapConfigError(`ad.kind "${ad.kind}" needs a path`);
-  return { kind: ad.kind, path: resolvePath(ad.path, baseDir) };
 }
 
 export function entraSpecFrom(
@@ -287,7 +301,11 @@ export function entraSpecFrom(
 ): GapRunSpec["entra"] {
   if (entra?.kind === "json") {
     if (!entra.path) throw new GapConfigError('entra.kind "json" needs a path');
-    return { kind: "json", path: resolvePath(entra.path, baseDir) };
+    return entraSourceChoice(
+      { json: entra.path },
+      { graph: "entra.kind graph", json: "entra.path" },
+      baseDir,
+    ) as Extract<GapRunSpec["entra"], { kind: "json" }>;
   }
   if (entra?.connection) {
     return { kind: "graph", connection: validateConnection({ cloud: "global", ...entra.connection }) };

@@ -4,11 +4,14 @@
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { once } from "node:events";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AdminClient } from "../../emulator";
+import { runCli } from "../support/cli";
 
 const root = join(__dirname, "../..");
 const tsx = join(root, "node_modules/.bin/tsx");
@@ -69,5 +72,34 @@ describe("emulator admin commands", () => {
     expect(back.cloudManaged).toBe(false);
     const r = (await cli("reset-delta-tokens")) as { deltaEpoch: number };
     expect(r.deltaEpoch).toBe(1);
+  });
+
+  it("flip turns a feature to its opposite out of band (audited), and refuses a name that is no feature", async () => {
+    const first = (await cli("flip")) as { feature: string; before: boolean; after: boolean };
+    expect(first.feature).toBe("bypassDirSyncOverridesEnabled");
+    expect(first.after).toBe(!first.before);
+    const second = (await cli("flip", "bypassDirSyncOverridesEnabled", "--as", env.AZURE_USERNAME)) as {
+      before: boolean;
+      after: boolean;
+    };
+    expect(second).toMatchObject({ before: first.after, after: first.before });
+    const audit = (await cli("audit")) as { initiatedBy: { user: { userPrincipalName: string } | null } }[];
+    expect(audit.at(-1)?.initiatedBy.user?.userPrincipalName).toBe(env.AZURE_USERNAME);
+    await expect(cli("flip", "noSuchFeature")).rejects.toThrow(/no sync feature 'noSuchFeature'/);
+  });
+
+  it("the variables start prints are the ones syncgap reads: gap --entra-graph reads this tenant", async () => {
+    // no NODE_EXTRA_CA_CERTS: the CLI must trust the emulator through SYNCGAP_CA_CERT, reach it through
+    // SYNCGAP_GRAPH_ENDPOINT / SYNCGAP_AUTHORITY_HOST, and sign in with the AZURE_* sample credentials
+    const { NODE_EXTRA_CA_CERTS: _, ...printed } = env;
+    const out = mkdtempSync(join(tmpdir(), "syncgap-emu-cli-"));
+    const r = await runCli(
+      ["gap", "--entra-graph", "--ad-ldif", join(root, "test/fixtures/ad/demo.ldif"), "--out", out, "-q"],
+      printed,
+    );
+    expect(r.stderr).not.toMatch(/graph\.microsoft\.com|login\.microsoftonline\.com/);
+    const report = JSON.parse(readFileSync(join(out, "gap-report.json"), "utf8"));
+    expect(report.summary.inputs.entra.description).toContain(env.SYNCGAP_EMULATOR_URL);
+    expect(report.summary.totals.entraUsers).toBeGreaterThan(0);
   });
 });

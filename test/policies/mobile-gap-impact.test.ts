@@ -8,6 +8,7 @@ import type { GapRunSpec, ImpactRow, ImpactSummary } from "../../gap/types";
 import {
   type AnalyzeFn,
   analyzeWith,
+  configSchema,
   createMobileGapImpactPolicy,
   type GapImpact,
   mobileGapImpact,
@@ -235,10 +236,27 @@ describe("mobile-gap-impact", () => {
     });
   });
 
+  it("takes every AD option the CLI has (one parser, gap/sources.ts): StartTLS, read mode, timeout", async () => {
+    const h = harness();
+    const ad = { ...LDAP_AD, url: "ldap://dc1.corp.example", startTls: true, readMode: "paged", timeoutSeconds: 5 };
+    await h.run(settingsProps(), { ad });
+    expect(h.specs[0].ad).toMatchObject({ kind: "ldap", startTls: true, readMode: "paged", timeoutMs: 5000 });
+    const schema = configSchema.properties.ad as { properties: Record<string, unknown> };
+    expect(Object.keys(schema.properties)).toEqual(
+      expect.arrayContaining(["startTls", "readMode", "timeoutSeconds", "filter", "passwordEnv"]),
+    );
+  });
+
+  it("refuses a bad read mode with the config key in the message", async () => {
+    const h = harness();
+    const { violations } = await h.run(settingsProps(), { ad: { ...LDAP_AD, readMode: "fast" } });
+    expect(violations[0].message).toMatch(/ad\.readMode|readMode/);
+  });
+
   it("says which setting is missing when the ldap source is incomplete", async () => {
     const h = harness();
     const { violations } = await h.run(settingsProps(), { ad: { kind: "ldap", url: LDAP_AD.url } });
-    expect(violations[0].message).toContain('ad.kind "ldap" needs bindDN, baseDNs');
+    expect(violations[0].message).toContain("ad.url needs ad.bindDN and ad.baseDNs");
   });
 });
 
