@@ -6,7 +6,7 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { isAzureDevOps } from "../gap/azdo";
 import { declaredBypassFromStack, readBypassFlag, waitForSync } from "../gap/check";
-import { writeReports } from "../gap/reports";
+import { compareRuns, type PreviousRun, writeReports } from "../gap/reports";
 import type { EntraSourceSpec, GapResult } from "../gap/types";
 import { type AuditEvidence, judge, type SwitchState, type SyncWait } from "../gap/verdict";
 import { createGraphConnection } from "../graph/client";
@@ -22,6 +22,7 @@ import {
   formats,
   graphClientOptions,
   positiveNumber,
+  previousRun,
   thresholds,
   UsageError,
 } from "./options";
@@ -57,7 +58,9 @@ export async function checkCommand(o: CheckOptions): Promise<number> {
   let sync: SyncWait | undefined;
   let audit: AuditEvidence | undefined;
   let result: GapResult;
+  let previous: PreviousRun | undefined;
   try {
+    previous = previousRun(o);
     const conn = createGraphConnection(entra.connection, graphClientOptions(o));
     const live = await readBypassFlag(conn.client);
     switchState = { live, expected };
@@ -94,14 +97,16 @@ export async function checkCommand(o: CheckOptions): Promise<number> {
     throw new CouldNotRun(e, await writeUnreadReports(o, fmts, sourceNames(o, entra), e, impact));
   }
   const verdict = judge({ result, thresholds: th, coverage: cov, switchState, sync, ...(audit ? { audit } : {}) });
+  const comparison = previous ? compareRuns(previous, result) : undefined;
   const files = await writeReports(result, {
     outDir: o.out,
     formats: fmts,
     verdict,
     junitUsers: o.junitUsers,
     impact,
+    previous: comparison,
   });
-  printSummary(result, verdict, files, true);
+  printSummary(result, verdict, files, true, comparison);
   if (azdo) printAzdo(verdict, files, "syncgap check");
   return verdict.exitCode;
 }

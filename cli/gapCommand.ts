@@ -2,7 +2,7 @@
 
 import type { Command } from "commander";
 import { isAzureDevOps } from "../gap/azdo";
-import { writeReports } from "../gap/reports";
+import { compareRuns, type PreviousRun, writeReports } from "../gap/reports";
 import type { GapResult } from "../gap/types";
 import { judge } from "../gap/verdict";
 import { analyse, CouldNotRun, type Ctx, progressFor, sourceNames, writeUnreadReports } from "./analysis";
@@ -13,6 +13,7 @@ import {
   coverageThresholds,
   entraSpec,
   formats,
+  previousRun,
   thresholds,
 } from "./options";
 import { isInteractive } from "./progress";
@@ -31,20 +32,24 @@ export async function gapCommand(o: CommonOptions, mode: "gap" | "impact"): Prom
   const entra = entraSpec(o);
   const impact = mode === "impact" || Boolean(o.impact);
   let result: GapResult;
+  let previous: PreviousRun | undefined;
   try {
+    previous = previousRun(o);
     result = await analyse(o, ctx, entra);
   } catch (e) {
     throw new CouldNotRun(e, await writeUnreadReports(o, fmts, sourceNames(o, entra), e, impact));
   }
   const verdict = judge({ result, thresholds: th, coverage: cov });
+  const comparison = previous ? compareRuns(previous, result) : undefined;
   const files = await writeReports(result, {
     outDir: o.out,
     formats: fmts,
     verdict,
     junitUsers: o.junitUsers,
     impact,
+    previous: comparison,
   });
-  printSummary(result, verdict, files, mode === "gap");
+  printSummary(result, verdict, files, mode === "gap", comparison);
   if (impact) printImpact(result);
   if (azdo) printAzdo(verdict, files, `syncgap ${mode}`);
   return verdict.exitCode;

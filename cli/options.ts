@@ -9,8 +9,14 @@ import { type Command, Option } from "commander";
 import { DEFAULT_LDAP_TIMEOUT_MS } from "../ad/ldapConnection";
 import { DEFAULT_AD_PASSWORD_ENV } from "../gap/adSources";
 import { type CoverageThresholds, DEFAULT_COVERAGE, parseShare } from "../gap/coverage";
-import { errorText } from "../gap/errors";
-import { parseFormats, type ReportFormat } from "../gap/reports";
+import { errorText, GapInputError } from "../gap/errors";
+import {
+  loadPreviousReport,
+  PreviousReportError,
+  type PreviousRun,
+  parseFormats,
+  type ReportFormat,
+} from "../gap/reports";
 import { JUNIT_USERS_MAX } from "../gap/reports/junit";
 import { adSourceSpec, entraSourceChoice, type SourceNames, SourceSettingsError } from "../gap/sources";
 import { parseCategories, type Thresholds } from "../gap/thresholds";
@@ -73,6 +79,7 @@ export interface CommonOptions {
   maxNotInAd: number;
   maxNotInEntra: number;
   junitUsers: number;
+  compareWith?: string;
 }
 
 export interface CheckOptions extends CommonOptions {
@@ -207,6 +214,7 @@ export function addCommonOptions(cmd: Command): Command {
         nonNegativeInt("--junit-users"),
         0,
       )
+      .option("--compare-with <file>", "an earlier run's gap-report.json: what got better and worse, in the reports")
       .option("-q, --quiet", "no progress output")
   );
 }
@@ -363,6 +371,20 @@ const share = (name: string) => (v: string) => {
     throw new UsageError(errorText(e));
   }
 };
+
+/**
+ * The earlier run's JSON report (--compare-with), read and checked before anything else is: an unreadable one is a
+ * run that cannot give what was asked (exit 2), not a report without the comparison.
+ */
+export function previousRun(o: CommonOptions): PreviousRun | undefined {
+  if (!o.compareWith) return undefined;
+  try {
+    return loadPreviousReport(o.compareWith);
+  } catch (e) {
+    if (e instanceof PreviousReportError) throw new GapInputError("--compare-with", e.message);
+    throw e;
+  }
+}
 
 export function formats(o: CommonOptions, azdo: boolean): ReportFormat[] {
   let f: ReportFormat[];

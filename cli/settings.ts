@@ -369,6 +369,13 @@ export const SETTINGS: readonly Setting[] = [
     default: "0",
   },
   {
+    option: "compareWith",
+    flag: "--compare-with",
+    key: "reports.compareWith",
+    type: "path",
+    description: "an earlier run's gap-report.json: what got better and worse, in the reports",
+  },
+  {
     option: "impact",
     flag: "--impact",
     key: "reports.impact",

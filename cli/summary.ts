@@ -1,6 +1,7 @@
 /** What `gap`, `impact` and `check` print when they are done: the summary, the impact list, the Azure DevOps commands. */
 import { complete, logIssue, uploadSummary } from "../gap/azdo";
 import { impactOf } from "../gap/impact";
+import { comparisonLine, type RunComparison } from "../gap/reports";
 import { auditLine } from "../gap/reports/markdown";
 import { CATEGORIES, type GapResult } from "../gap/types";
 import { EXIT, type Verdict } from "../gap/verdict";
@@ -9,7 +10,13 @@ import { count, num } from "../gap/wording";
 import { printCommands, printLines } from "./output";
 
 /** stdout lines: what a person (or a pipeline log) reads. */
-export function printSummary(result: GapResult, verdict: Verdict, files: Record<string, string>, gated: boolean): void {
+export function printSummary(
+  result: GapResult,
+  verdict: Verdict,
+  files: Record<string, string>,
+  gated: boolean,
+  comparison?: RunComparison,
+): void {
   const t = result.totals;
   const out: string[] = [];
   out.push(
@@ -28,6 +35,7 @@ export function printSummary(result: GapResult, verdict: Verdict, files: Record<
   if (verdict.coverage) out.push(`  coverage: ${verdict.coverage.summary}`);
   const audit = auditLine(verdict);
   if (audit) out.push(`  audit: ${audit}`);
+  if (comparison) out.push(`  ${comparisonLine(comparison)}`);
   if (gated || verdict.status !== "pass") out.push(`${verdict.label}: ${verdict.reason}`);
   for (const c of verdict.checks) {
     if (c.status !== "pass" && c.fix && !verdict.reason.includes(c.fix))

@@ -4,6 +4,7 @@
  * (adSources.ts), the last result is reused when neither side changed, and otherwise the saved snapshot is brought up
  * to date, joined again and saved with the new deltaLink (state.ts holds the files).
  */
+import { rmSync } from "node:fs";
 import { checkGraphLink, type GraphConnection } from "../graph/client";
 import { adFingerprint, sameAdContent } from "./adSources";
 import { applyDelta, isDeltaResyncError, readUsersDelta } from "./entra/graphReader";
@@ -189,6 +190,7 @@ export async function saveDeltaRound(
   try {
     // a run that stops in between leaves a state whose rows do not load, which the next run treats as "read everything"
     saveResultRows(statePath, digest, joined.rows);
+    rmSync(`${statePath}.reports`, { force: true }); // the row-part cache of syncgap versions before streamed reports
     const snapshot = await saveSnapshot(statePath, users.entra, users.ad);
     writeState(statePath, {
       entra: stateOf(d),

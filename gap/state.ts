@@ -4,8 +4,8 @@
  *   - FILE.result.json: the last result's rows (rewritten only when the result changes);
  *   - FILE.snapshot.ndjson (large): the synced Entra users and the AD users as they stood, one JSON array per line.
  * A re-run where neither side changed reads the small file and the rows and reuses the last result; the snapshot is
- * read (line by line, so 100k users never sit in one string) only when something changed. (Next to them,
- * FILE.reports keeps the reports' row parts: gap/reports/bodies.ts.)
+ * read (line by line, so 100k users never sit in one string) only when something changed. (FILE.reports, the
+ * reports' row parts that syncgap versions before the streamed reports kept, is removed when a round is saved.)
  *
  * The files hold directory data (names, phone numbers) like the reports do: they are written with mode 0600, never
  * hold a credential (the deltaLink is a state token, useless without a Graph token), and are replaced atomically

@@ -228,8 +228,8 @@ export interface GapResult {
   notes: string[];
   rows: GapRow[];
   /**
-   * Delta mode: a digest of `rows` (sha256 of their JSON), kept with the state. The reports' row parts are kept
-   * under it between runs (gap/reports/keptRowParts.ts). Not part of any report.
+   * Delta mode: a digest of `rows` (sha256 of their JSON), kept with the state so that a re-run knows the saved rows
+   * are the ones its result names (gap/deltaRound.ts). Not part of any report.
    */
   rowsDigest?: string;
 }

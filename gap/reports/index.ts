@@ -64,15 +64,6 @@ const OUR_FILES: readonly string[] = [...Object.values(REPORT_FILES), ...IMPACT_
 /** `<one of OUR_FILES>.tmp-<pid>`: the temporary file of a write (writeStreamed). */
 const TEMP_FILE = /^(.+)\.tmp-\d+$/;
 
-/**
- * @deprecated The reports' row parts are no longer kept between delta runs (streamed writes leave nothing to splice):
- * a cache file named here is removed. Kept only until cli/ stops passing `bodies`.
- */
-export interface BodyCache {
-  file: string;
-  key: string;
-}
-
 export interface WriteOptions {
   outDir: string;
   formats?: readonly ReportFormat[];
@@ -85,8 +76,6 @@ export interface WriteOptions {
   previous?: RunComparison;
   /** OUs listed in the per-OU breakdown of the Markdown and HTML (./ouBreakdown.ts). */
   ouLimit?: number;
-  /** @deprecated See BodyCache: the file is removed. */
-  bodies?: BodyCache;
 }
 
 /**
@@ -109,7 +98,6 @@ export async function writeStreamed(path: string, chunks: Iterable<string>): Pro
 export async function writeReports(result: GapResult, opts: WriteOptions): Promise<Record<string, string>> {
   const dir = resolve(opts.outDir);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  if (opts.bodies) rmSync(opts.bodies.file, { force: true });
   const verdict = opts.verdict;
   const formats = opts.formats ?? REPORT_FORMATS;
   const files = formats.map((f) => REPORT_FILES[f]);

@@ -83,6 +83,57 @@ describe("syncgap gap (export files)", () => {
     });
   });
 
+  it("--compare-with: says what got better since an earlier run's JSON report, and refuses one it cannot read", async () => {
+    const first = await runCli(["gap", "--ad-ldif", ldif, "--entra-json", entraJson, "--out", out("cmp-1")]);
+    expect(first.code, first.stderr).toBe(1);
+    // the mismatched number fixed in the cloud: one user fewer out of sync
+    const entra = JSON.parse(readFileSync(entraJson, "utf8")) as { userPrincipalName: string; mobilePhone?: string }[];
+    const adMobile = readFileSync(ldif, "utf8").match(/sAMAccountName: mismatch\n(?:.*\n)*?mobile: (.*)\n/)?.[1];
+    expect(adMobile).toBeTruthy();
+    const fixed = entra.map((u) =>
+      u.userPrincipalName === "mismatch@corp.example.test" ? { ...u, mobilePhone: adMobile } : u,
+    );
+    const fixedJson = join(dir, "entra-fixed.json");
+    writeFileSync(fixedJson, JSON.stringify(fixed));
+    const previous = join(out("cmp-1"), "gap-report.json");
+    const second = await runCli([
+      "gap",
+      "--ad-ldif",
+      ldif,
+      "--entra-json",
+      fixedJson,
+      "--out",
+      out("cmp-2"),
+      "--compare-with",
+      previous,
+    ]);
+    expect(second.code, second.stderr).toBe(1);
+    const before = JSON.parse(readFileSync(previous, "utf8")).summary.totals.outOfSync as number;
+    expect(second.stdout).toContain(`${before} → ${before - 1} out of sync (−1, better)`);
+    expect(second.stdout).toContain("0 users newly out of sync, 1 no longer, 0 in another category");
+    const md = readFileSync(join(out("cmp-2"), "gap-report.md"), "utf8");
+    expect(md).toContain("## Since the previous run");
+    expect(md).toContain("mismatch@corp.example.test");
+
+    const bad = join(dir, "not-a-report.json");
+    writeFileSync(bad, '{"hello": "world"}');
+    const r = await runCli([
+      "gap",
+      "--ad-ldif",
+      ldif,
+      "--entra-json",
+      entraJson,
+      "--out",
+      out("cmp-3"),
+      "--compare-with",
+      bad,
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/could not run: --compare-with: .*not-a-report\.json/);
+    const unread = JSON.parse(readFileSync(join(out("cmp-3"), "gap-report.json"), "utf8"));
+    expect(unread.summary.verdict.exitCode).toBe(2);
+  });
+
   it("exits 2 on a malformed export, names file and position, and writes reports that say so", async () => {
     const r = await runCli(["gap", "--ad-ldif", ldif, "--entra-json", malformed, "--out", out("e")]);
     expect(r.code).toBe(2);
@@ -235,9 +286,11 @@ describe("syncgap with live sources", () => {
       "--out",
       out(dir),
     ];
+    writeFileSync(`${state}.reports`, "syncgap-report-bodies 1\n{}\n"); // an older syncgap's row-part cache
     const first = await runCli(args("delta-1"), env);
     expect([0, 1], first.stderr).toContain(first.code);
     for (const f of ["", ".result.json", ".snapshot.ndjson"]) expect(existsSync(`${state}${f}`)).toBe(true);
+    expect(existsSync(`${state}.reports`)).toBe(false);
     const again = await runCli(args("delta-2"), env);
     expect(again.code, again.stderr).toBe(first.code);
     const json = (dir: string) => JSON.parse(readFileSync(join(out(dir), "gap-report.json"), "utf8"));

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Ajv2020 from "ajv/dist/2020";
@@ -317,15 +317,6 @@ describe("the report folder holds only this run's reports", () => {
         "notes.txt",
       ].sort(),
     );
-  });
-
-  it("removes a row-part cache file an older syncgap kept, when one is named", async () => {
-    const r = await crafted();
-    const base = mkdtempSync(join(tmpdir(), "syncgap-bodies-"));
-    const cache = { file: join(base, "state.json.reports"), key: "k" };
-    writeFileSync(cache.file, "syncgap-report-bodies 1\n{}\n");
-    await writeReports(r, { outDir: join(base, "out"), bodies: cache });
-    expect(existsSync(cache.file)).toBe(false);
   });
 });
 
