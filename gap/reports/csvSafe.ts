@@ -16,7 +16,8 @@
  * - `="+14255550100"` becomes text, but is itself a formula (LibreOffice evaluates it): ruled out, the report must hold
  *   no formula.
  * - `'+14255550100` becomes text with the apostrophe shown as part of it (LibreOffice reads the prefix only when typed).
- * - a tab in front (`\t+14255550100`) becomes text, the tab invisible in the cell; Excel keeps such a cell as text too.
+ * - a tab in front (`\t+14255550100`) becomes text, the tab invisible in the cell (reported to keep the cell
+ *   as text in Excel too; there is no Excel here to test it).
  * So a cell a spreadsheet would take for a number (or a date, a time, a percentage, a boolean) is written with a
  * leading tab. The cost: a program that reads the CSV sees that tab — trim the cells, or read the JSON report, which
  * keeps every value as it is. A tab-prefixed cell is a plausible phone number or number-like text, so even a
