@@ -6,7 +6,9 @@
  *   2. the floor beside each: OpenLDAP's `ldapsearch` (Debian ldap-utils, installed with Samba) reading the same
  *      users and attributes from the same DC in the same way (a DirSync search of the naming context; a paged search
  *      of the OU), its output written to /dev/null, in turns with syncgap's reads;
- *   3. the export-file readers on a 100,000-user LDIF (ldifde style) and CSV (recommended PowerShell export).
+ *   3. the whole command, `syncgap gap` as users run it (the bundle, all reports) on the DC and an Entra ID export of
+ *      the same users, against the floor of its AD read: ldapsearch's DirSync read plus a bare Node start;
+ *   4. the export-file readers on a 100,000-user LDIF (ldifde style) and CSV (recommended PowerShell export).
  * Prints the figures and rewrites its own section of docs/benchmarks.md.
  *
  *   tsx bench/ad-read.ts [--users 10000] [--file-users 100000] [--runs 3] [--address 127.0.0.10] [--keep]
@@ -17,7 +19,7 @@
 
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { createWriteStream, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { DIRSYNC_MAX_BYTES, DIRSYNC_OBJECT_SECURITY } from "../ad/dirSyncControl";
@@ -25,7 +27,7 @@ import { readAdCsvFile, readLdifFile } from "../ad/exportFiles";
 import { guidBytesToString, guidStringToBytes, sidBytesToString, UAC_ACCOUNTDISABLE } from "../ad/ids";
 import { createLdapAdSource, DEFAULT_USER_FILTER } from "../ad/ldapReader";
 import { ldifAttr } from "../ad/ldifWriter";
-import type { AdSource } from "../ad/types";
+import type { AdSource, AdUser } from "../ad/types";
 import { AD_USER_ATTRIBUTES } from "../ad/userMapping";
 import { generatedUser, prng, seedUserDn } from "../test/fixtures/ad/seedData";
 import { type SambaDc, startSambaDc } from "../test/support/sambaDc";
@@ -98,6 +100,25 @@ async function ldapsearch(
   const ms = performance.now() - t0;
   if (code !== 0) throw new Error(`ldapsearch (${mode}) exited ${code}: ${err.trim().slice(0, 500)}`);
   return { ms, entries };
+}
+
+/** Runs a command to its end: ms, or an error naming the exit code it should not have had. */
+async function timed(
+  cmd: string,
+  args: string[],
+  env: Record<string, string>,
+  okCodes: number[] = [0],
+): Promise<number> {
+  const t0 = performance.now();
+  const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });
+  let err = "";
+  child.stderr.on("data", (d) => {
+    err += d;
+  });
+  const [code] = (await once(child, "exit")) as [number | null];
+  if (code === null || !okCodes.includes(code))
+    throw new Error(`${args.slice(0, 2).join(" ")} exited ${code}: ${err.trim().slice(0, 500)}`);
+  return performance.now() - t0;
 }
 
 /** Writes an export-style LDIF and the matching recommended-export CSV for n generated users. */
@@ -214,7 +235,66 @@ async function main(): Promise<void> {
       }
     }
 
+    // The whole command against its floor: `syncgap gap` (the bundle, as users run it) reading the DC with DirSync and
+    // an Entra ID export of the same users, beside ldapsearch's DirSync read plus a bare Node start.
     const dir = mkdtempSync(join(tmpdir(), "syncgap-bench-ad-"));
+    const entraJson = join(dir, "entra.json");
+    const dcUsers: AdUser[] = [];
+    for await (const page of createLdapAdSource({
+      url: dc.url,
+      caPem: dc.caPem,
+      bindDN: dc.bindUPN,
+      password: dc.password,
+      baseDNs: [dc.usersDN],
+    }).pages())
+      dcUsers.push(...page);
+    writeFileSync(
+      entraJson,
+      JSON.stringify(
+        dcUsers.map((u, i) => ({
+          id: `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`,
+          userPrincipalName: u.userPrincipalName ?? `${u.sAMAccountName}@${dc.domain}`,
+          mobilePhone: i % 10 === 0 ? null : (u.mobile ?? null),
+          onPremisesImmutableId: u.immutableId ?? null,
+          onPremisesSyncEnabled: true,
+          accountEnabled: u.enabled,
+        })),
+      ),
+    );
+    const commandRuns: number[] = [];
+    const commandFloor: number[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      const ls = await ldapsearch(dc, "dirsync", pwFile);
+      const bare = await timed(process.execPath, ["-e", "0"], {});
+      commandFloor.push(ls.ms + bare);
+      const cmd = await timed(
+        process.execPath,
+        [
+          join(__dirname, "../bin/syncgap"),
+          "gap",
+          "--ad-url",
+          dc.url,
+          "--ad-bind-dn",
+          dc.bindUPN,
+          "--ad-base-dn",
+          dc.usersDN,
+          "--ad-ca-cert",
+          dc.caCertPath,
+          "--entra-json",
+          entraJson,
+          "--out",
+          join(dir, "reports"),
+          "--quiet",
+        ],
+        { SYNCGAP_AD_PASSWORD: dc.password },
+        [0, 1],
+      );
+      commandRuns.push(cmd);
+      const t = JSON.parse(readFileSync(join(dir, "reports", "gap-report.json"), "utf8")).summary.timings;
+      console.error(
+        `syncgap gap run ${run + 1}: ${cmd.toFixed(0)} ms (AD ${t.adReadMs}, Entra ${t.entraReadMs}, join ${t.joinMs}, analysis ${t.totalMs}; ldapsearch + node -e 0: ${(ls.ms + bare).toFixed(0)} ms)`,
+      );
+    }
     const tw = performance.now();
     const files = await writeExports(dir, FILE_USERS);
     console.error(`wrote ${FILE_USERS} users as LDIF and CSV in ${((performance.now() - tw) / 1000).toFixed(1)} s`);
@@ -233,6 +313,7 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
     rmSync(pwDir, { recursive: true, force: true });
 
+    const commandRatios = commandRuns.map((c, i) => c / commandFloor[i]!).sort((a, b) => a - b);
     const ms = (key: string) => median(results[key]!.map((r) => r.ms));
     const ldapRows = modes
       .map((m) => {
@@ -251,7 +332,7 @@ async function main(): Promise<void> {
 Reads every user of the sync-scope OU of a local Samba AD DC (${ADDRESS}, LDAPS, bind as a plain user) with
 \`createLdapAdSource\`, with DirSync and with a paged search, each beside the floor: OpenLDAP's \`ldapsearch\` reading the
 same users and attributes from the same DC the same way (TLS verified, output to /dev/null), run in turns with syncgap's
-reads. Then it parses a ${fmt(FILE_USERS)}-user LDIF and CSV export with
+reads, and the whole \`syncgap gap\` command against ldapsearch's read plus a bare Node start. Then it parses a ${fmt(FILE_USERS)}-user LDIF and CSV export with
 \`readLdifFile\` / \`readAdCsvFile\`. Median of ${RUNS} runs. Samba and the reader share the same ${cpus().length} cores.
 
 | figure | value |
@@ -262,6 +343,7 @@ reads. Then it parses a ${fmt(FILE_USERS)}-user LDIF and CSV export with
 | DC users read (generated + demo) | ${fmt(expected)} |
 | DC start (template ${reusedTemplate ? "reused from cache" : `built: provision ${provisioned} s, seed ${seeded} s`}, samba start ${started} s) | ${(startMs / 1000).toFixed(1)} s |
 ${ldapRows}
+| whole command: \`syncgap gap\` (bundle) reading the DC with DirSync and a ${fmt(dcUsers.length)}-user Entra ID export, all reports / **÷ (ldapsearch DirSync read + bare \`node -e 0\`)** (median, range of the ${RUNS} paired runs) | ${(median(commandRuns) / 1000).toFixed(2)} s / **${median(commandRatios).toFixed(2)}×** (${commandRatios[0]!.toFixed(2)}–${commandRatios.at(-1)!.toFixed(2)}×) |
 | LDIF export, ${fmt(FILE_USERS)} users (${ldifMb.toFixed(0)} MB): time / users/s | ${(median(ldifRuns) / 1000).toFixed(2)} s / ${fmt((FILE_USERS / median(ldifRuns)) * 1000)} |
 | CSV export, ${fmt(FILE_USERS)} users (${csvMb.toFixed(0)} MB): time / users/s | ${(median(csvRuns) / 1000).toFixed(2)} s / ${fmt((FILE_USERS / median(csvRuns)) * 1000)} |
 
