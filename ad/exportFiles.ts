@@ -14,13 +14,22 @@
  *   - the columns the analysis needs are there (CSV), at least one user is in the file, and no entry comes twice
  *     (same DN or objectGUID).
  */
-import { isUtf8 } from "node:buffer";
 import { createReadStream } from "node:fs";
 import { open } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { parse } from "csv-parse";
 import { AdReadError } from "./errors";
-import { emptyTrailer, LDIF_MAX_VALUE_LENGTH, LdifSyntaxError, type LdifTrailer, parseLdif } from "./ldif";
+import {
+  emptyTrailer,
+  firstInvalidUtf8,
+  LDIF_MAX_VALUE_LENGTH,
+  LdifEncodingError,
+  LdifSyntaxError,
+  type LdifTrailer,
+  LineTooLongError,
+  parseLdif,
+  parseLdifBytes,
+} from "./ldif";
 import type { AdSource, AdUser } from "./types";
 import { AD_BINARY_ATTRIBUTES, adUserFromAttributes, type RawAttributes } from "./userMapping";
 
@@ -48,6 +57,13 @@ export interface CsvExportOptions extends ExportFileOptions {
 
 /** Default cap on one line (LDIF) or one row (CSV): 1 MiB of text. */
 export const MAX_EXPORT_LINE_LENGTH = 1024 * 1024;
+
+/** Why a file is not UTF-8, most of the time. */
+const NOT_UTF8_CAUSE =
+  "the file was written in another encoding (Windows PowerShell 5.1's -Encoding Default/OEM writes the ANSI/OEM code page)";
+
+/** Bytes read at a time from an LDIF export. */
+const LDIF_CHUNK = 64 * 1024;
 
 type Encoding = "utf8" | "utf16le" | "utf16be";
 
@@ -147,19 +163,6 @@ async function lineAtOffset(path: string, encoding: Encoding, offset: number): P
   return line;
 }
 
-/** Byte index of the first invalid UTF-8 sequence in `b` (or b.length). Only on the error path. */
-function firstInvalidUtf8(b: Buffer): number {
-  let lo = 0;
-  let hi = b.length;
-  // isUtf8 of a prefix fails once the prefix holds a bad sequence (or ends inside a good one): bisect on that.
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (isUtf8(b.subarray(0, mid + 1)) || isUtf8(b.subarray(0, Math.min(b.length, mid + 4)))) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 /** What the decoder saw: whether the text ended with a line break, how many characters came. */
 interface DecodeState {
   endsWithNewline: boolean;
@@ -202,7 +205,7 @@ async function* decodedText(
         "AD_BAD_EXPORT",
         `${path}:${line}`,
         encoding === "utf8"
-          ? `bytes at line ${line} (offset ${at}) are not UTF-8: the file was written in another encoding (Windows PowerShell 5.1's -Encoding Default/OEM writes the ANSI/OEM code page)`
+          ? `bytes at line ${line} (offset ${at}) are not UTF-8: ${NOT_UTF8_CAUSE}`
           : `the file is not valid ${encoding === "utf16le" ? "UTF-16LE" : "UTF-16BE"} near line ${line} (a lone surrogate or a cut code unit)`,
         REEXPORT_UTF8,
         { cause: e },
@@ -224,15 +227,6 @@ async function* decodedText(
     );
   }
   if (rest) yield emit(rest);
-}
-
-export class LineTooLongError extends Error {
-  constructor(
-    readonly line: number,
-    readonly max: number,
-  ) {
-    super(`line ${line} is longer than ${max.toLocaleString("en-US")} characters`);
-  }
 }
 
 /**
@@ -299,8 +293,15 @@ const LDIF_KEEP = new Set([
 function isUserRecord(attrs: RawAttributes): boolean {
   const oc = attrs.get("objectclass");
   if (!oc) return true;
-  const classes = oc.map((v) => String(v).toLowerCase());
-  return classes.includes("user") && !classes.includes("computer");
+  let user = false;
+  for (const v of oc) {
+    const c = typeof v === "string" ? v : String(v);
+    // As written (the reader shares the usual spellings), else in lower case.
+    const lc = c === "user" || c === "computer" ? c : c.toLowerCase();
+    if (lc === "computer") return false;
+    if (lc === "user") user = true;
+  }
+  return user;
 }
 
 /**
@@ -312,12 +313,12 @@ class DuplicateCheck {
   readonly #guids = new Map<string, number>();
   constructor(readonly path: string) {}
   check(u: AdUser, line: number): void {
-    const where = `${this.path}:${line}`;
+    const path = this.path;
     const dnFirst = this.#dns.get(u.distinguishedName);
     if (dnFirst !== undefined) {
       throw new AdReadError(
         "AD_BAD_EXPORT",
-        where,
+        `${path}:${line}`,
         `${u.distinguishedName} appears twice (first at ${this.path}:${dnFirst})`,
         "Export each OU once into its own file or one search over a common parent; do not append to an old export",
       );
@@ -328,7 +329,7 @@ class DuplicateCheck {
       if (gFirst !== undefined) {
         throw new AdReadError(
           "AD_BAD_EXPORT",
-          where,
+          `${path}:${line}`,
           `objectGUID ${u.objectGuid} of ${u.distinguishedName} appears twice (first at ${this.path}:${gFirst}): the same object under two DNs`,
           "Export once, from one DC, and do not join exports taken at different times",
         );
@@ -336,6 +337,13 @@ class DuplicateCheck {
       this.#guids.set(u.objectGuid, line);
     }
   }
+}
+
+export { LineTooLongError };
+
+/** Records one at a time as batches of one, to read both LDIF parsers alike. */
+async function* oneByOne<T>(items: AsyncIterable<T>): AsyncGenerator<T[]> {
+  for await (const item of items) yield [item];
 }
 
 export class LdifFileSource implements AdSource {
@@ -363,26 +371,43 @@ export class LdifFileSource implements AdSource {
     const dupes = new DuplicateCheck(this.path);
     let page: AdUser[] = [];
     try {
-      const lines = boundedLines(decodedText(this.path, encoding, bomBytes, state), this.#maxLine);
-      for await (const rec of parseLdif(lines, {
+      const parse = {
         binaryAttributes: LDIF_BINARY,
         keepAttributes: LDIF_KEEP,
         maxValueLength: Math.min(LDIF_MAX_VALUE_LENGTH, this.#maxLine),
         trailer,
-      })) {
-        if (!isUserRecord(rec.attrs)) {
-          this.stats.skippedRecords++;
-          continue;
+      };
+      // UTF-8 (what ldapsearch, ldbsearch and ldifde without -u write) is read from its bytes, lines are not decoded
+      // whole (docs/benchmarks.md, "A million users"); UTF-16 (ldifde -u) is decoded first.
+      const stats = { bytes: 0, endsWithNewline: false };
+      const records =
+        encoding === "utf8"
+          ? parseLdifBytes(createReadStream(this.path, { start: bomBytes, highWaterMark: LDIF_CHUNK }), {
+              ...parse,
+              maxLineLength: this.#maxLine,
+              stats,
+            })
+          : oneByOne(parseLdif(boundedLines(decodedText(this.path, encoding, bomBytes, state), this.#maxLine), parse));
+      for await (const batch of records) {
+        for (const rec of batch) {
+          if (!isUserRecord(rec.attrs)) {
+            this.stats.skippedRecords++;
+            continue;
+          }
+          const where = `${this.path}:${rec.line}`;
+          const user = adUserFromAttributes(rec.dn, rec.attrs, where);
+          dupes.check(user, rec.line);
+          this.stats.users++;
+          page.push(user);
+          if (page.length >= this.#pageSize) {
+            yield page;
+            page = [];
+          }
         }
-        const where = `${this.path}:${rec.line}`;
-        const user = adUserFromAttributes(rec.dn, rec.attrs, where);
-        dupes.check(user, rec.line);
-        this.stats.users++;
-        page.push(user);
-        if (page.length >= this.#pageSize) {
-          yield page;
-          page = [];
-        }
+      }
+      if (encoding === "utf8") {
+        state.chars = stats.bytes;
+        state.endsWithNewline = stats.endsWithNewline;
       }
       this.#checkComplete(trailer, state);
       if (page.length) yield page;
@@ -393,6 +418,24 @@ export class LdifFileSource implements AdSource {
           `${this.path}:${e.line}`,
           `not valid LDIF: ${e.message}`,
           e.remedy ?? "Export with ldifde -f FILE or ldapsearch (see docs/active-directory.md)",
+          { cause: e },
+        );
+      }
+      if (e instanceof LdifEncodingError) {
+        if (e.cut) {
+          throw new AdReadError(
+            "AD_BAD_EXPORT",
+            this.path,
+            "the file ends in the middle of a character: it was cut",
+            "Export again and copy the whole file",
+            { cause: e },
+          );
+        }
+        throw new AdReadError(
+          "AD_BAD_EXPORT",
+          `${this.path}:${e.line}`,
+          `bytes at line ${e.line} (offset ${bomBytes + e.offset}) are not UTF-8: ${NOT_UTF8_CAUSE}`,
+          REEXPORT_UTF8,
           { cause: e },
         );
       }

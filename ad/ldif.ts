@@ -125,32 +125,54 @@ function commentNumber(text: string, prefix: string): number | undefined {
 }
 
 /**
- * Parses LDIF text lines (without their line breaks; a trailing CR is dropped), given one by one or in arrays, into
- * content records.
+ * The record state both readers share: what a logical (unfolded) line means depends on the lines before it (a record
+ * starts with dn:, ldapsearch's trailer records carry no dn, a blank line ends a record).
  */
-export async function* parseLdif(
-  lines: AsyncIterable<string | readonly string[]> | Iterable<string | readonly string[]>,
-  options: LdifParseOptions = {},
-): AsyncGenerator<LdifRecord> {
-  const binary = options.binaryAttributes ?? new Set<string>();
-  const keep = options.keepAttributes;
-  const maxValue = options.maxValueLength ?? LDIF_MAX_VALUE_LENGTH;
-  const trailer = options.trailer ?? emptyTrailer();
-  let dn: string | undefined;
-  let startLine = 0;
-  let attrs = new Map<string, (string | Buffer)[]>();
-  let other = false; // a record without dn (search:/result: trailer, ref: referral)
-  let seenAny = false;
+class RecordBuilder {
+  dn: string | undefined;
+  startLine = 0;
+  attrs = new Map<string, (string | Buffer)[]>();
+  /** A record without dn (search:/result: trailer, ref: referral). */
+  other = false;
+  seenAny = false;
+  readonly done: LdifRecord[] = [];
 
-  /** Handles one logical (unfolded) line; returns a finished record when the line ends one. */
-  const take = (text: string, line: number): LdifRecord | undefined => {
-    if (text === "") {
-      const done = dn !== undefined ? { dn, attrs, line: startLine } : undefined;
-      dn = undefined;
-      attrs = new Map();
-      other = false;
-      return done;
-    }
+  constructor(
+    readonly binary: ReadonlySet<string>,
+    readonly trailer: LdifTrailer,
+  ) {}
+
+  /** Whether the next attribute line belongs to an entry (not to a trailer record, not before the first dn:). */
+  get inEntry(): boolean {
+    return this.dn !== undefined && !this.other;
+  }
+
+  /** A blank line: ends the record. */
+  end(): void {
+    if (this.dn !== undefined) this.done.push({ dn: this.dn, attrs: this.attrs, line: this.startLine });
+    this.dn = undefined;
+    this.attrs = new Map();
+    this.other = false;
+  }
+
+  /** The dn: line that starts an entry. */
+  startEntry(dn: string, line: number): void {
+    this.seenAny = true;
+    this.dn = dn;
+    this.startLine = line;
+    this.trailer.entries++;
+    this.trailer.last = "entry";
+  }
+
+  /** An attribute value of the open entry. */
+  attr(name: string, value: string | Buffer): void {
+    const list = this.attrs.get(name);
+    if (list) list.push(value);
+    else this.attrs.set(name, [value]);
+  }
+
+  /** Handles one logical (unfolded, non-blank, non-comment) line. */
+  take(text: string, line: number): void {
     const m = LINE_RE.exec(text);
     if (!m) {
       // ldbsearch prints its failures to stdout, into the export: say so rather than "not an LDIF line".
@@ -168,6 +190,8 @@ export async function* parseLdif(
     const rawValue = m[3]!;
     const semi = rawName.indexOf(";");
     const name = (semi < 0 ? rawName : rawName.slice(0, semi)).toLowerCase();
+    const binary = this.binary;
+    const trailer = this.trailer;
     if (sep === ":<") {
       throw new LdifSyntaxError(
         `${rawName} is given as a URL (${rawName}:< …), which syncgap does not follow`,
@@ -191,62 +215,57 @@ export async function* parseLdif(
       // that way). ldbsearch also prints objectGUID/objectSid in string form; userMapping recognises those.
       value = binary.has(name) ? Buffer.from(rawValue, "utf8") : name === "objectclass" ? rawValue : own(rawValue);
     }
-    if (dn === undefined && !other) {
-      if (name === "version" && !seenAny) {
+    if (this.dn === undefined && !this.other) {
+      if (name === "version" && !this.seenAny) {
         if (String(value).trim() !== "1") throw new LdifSyntaxError(`unsupported LDIF version ${value}`, line);
-        seenAny = true;
-        return undefined;
+        this.seenAny = true;
+        return;
       }
-      seenAny = true;
+      this.seenAny = true;
       if (name === "dn") {
-        dn = typeof value === "string" ? value : value.toString("utf8");
-        startLine = line;
-        trailer.entries++;
-        trailer.last = "entry";
-        return undefined;
+        this.startEntry(typeof value === "string" ? value : value.toString("utf8"), line);
+        return;
       }
       if (name === "search" || name === "result" || name === "ref" || name === "control") {
-        other = true;
+        this.other = true;
         if (name === "ref") {
           trailer.references++;
           trailer.last = "ref";
         } else trailer.last = "result";
-        if (name === "result") takeResult(String(value), line);
-        return undefined;
+        if (name === "result") this.#result(String(value), line);
+        return;
       }
       throw new LdifSyntaxError(`a record must start with dn:, found ${rawName}`, line);
     }
-    if (other) {
-      if (name === "result") takeResult(String(value), line);
+    if (this.other) {
+      if (name === "result") this.#result(String(value), line);
       else if (name === "text" && trailer.results.length) {
         const r = trailer.results[trailer.results.length - 1]!;
         if (r.line < line) r.text = `${r.text}: ${String(value).trim()}`;
       }
-      return undefined;
+      return;
     }
     if (name === "changetype") {
       const ct = String(value).trim().toLowerCase();
       if (ct !== "add") {
         throw new LdifSyntaxError(`changetype: ${ct} records are changes, not an export of the directory`, line);
       }
-      return undefined;
+      return;
     }
-    const list = attrs.get(name);
-    if (list) list.push(value);
-    else attrs.set(name, [value]);
-    return undefined;
-  };
+    this.attr(name, value);
+  }
 
-  const takeResult = (value: string, line: number) => {
+  #result(value: string, line: number): void {
     const v = value.trim();
     const sp = v.indexOf(" ");
     const code = Number(sp < 0 ? v : v.slice(0, sp));
     if (!Number.isInteger(code)) throw new LdifSyntaxError(`result: ${JSON.stringify(v)} is not an LDAP result`, line);
-    trailer.results.push({ code, text: sp < 0 ? "" : v.slice(sp + 1).trim(), line });
-  };
+    this.trailer.results.push({ code, text: sp < 0 ? "" : v.slice(sp + 1).trim(), line });
+  }
 
   /** The comments that producers use to describe the search (see LdifTrailer); other comments are ignored. */
-  const comment = (raw: string, line: number) => {
+  comment(raw: string, line: number): void {
+    const trailer = this.trailer;
     if (raw.length < 3 || raw.charCodeAt(1) !== 0x20) return;
     if (line === 1 && raw.startsWith("# extended LDIF")) trailer.extendedLdif = true;
     else if (raw.startsWith("# search result")) trailer.searchResultComments.push(line);
@@ -264,7 +283,26 @@ export async function* parseLdif(
       const m = /^# (\d+) (entries|referrals)\s*$/.exec(raw);
       if (m) trailer.ldbReturned[m[2] as "entries" | "referrals"] = Number(m[1]);
     }
-  };
+  }
+}
+
+/** Is the attribute skipped unread (not kept, and not one that structures the file)? */
+function skipped(keep: ReadonlySet<string> | undefined, name: string): boolean {
+  return keep !== undefined && !keep.has(name) && !STRUCTURAL.has(name) && name !== "objectclass";
+}
+
+/**
+ * Parses LDIF text lines (without their line breaks; a trailing CR is dropped), given one by one or in arrays, into
+ * content records.
+ */
+export async function* parseLdif(
+  lines: AsyncIterable<string | readonly string[]> | Iterable<string | readonly string[]>,
+  options: LdifParseOptions = {},
+): AsyncGenerator<LdifRecord> {
+  const keep = options.keepAttributes;
+  const maxValue = options.maxValueLength ?? LDIF_MAX_VALUE_LENGTH;
+  const b = new RecordBuilder(options.binaryAttributes ?? new Set<string>(), options.trailer ?? emptyTrailer());
+  const done = b.done;
 
   // Unfolding (continuation lines start with one space) and comments (also folded), inline for speed.
   let current: string | undefined;
@@ -273,7 +311,6 @@ export async function* parseLdif(
   let skipping = false; // the logical line is an attribute we do not keep: its continuations are dropped unread
   let inComment = false;
   let n = 0;
-  const done: LdifRecord[] = [];
   const line = (input: string) => {
     let raw = input;
     n++;
@@ -288,30 +325,27 @@ export async function* parseLdif(
       return;
     }
     if (current !== undefined) {
-      const rec = take(current, currentLine);
+      b.take(current, currentLine);
       current = undefined;
-      if (rec) done.push(rec);
     }
     skipping = false;
     if (c0 === 0x23) {
       inComment = true;
-      comment(raw, n);
+      b.comment(raw, n);
       return;
     }
     inComment = false;
     if (raw.length === 0 || raw.trim() === "") {
-      const rec = take("", n);
-      if (rec) done.push(rec);
+      b.end();
       return;
     }
     const colon = raw.indexOf(":");
     if (colon > 0) {
       const semi = raw.indexOf(";");
       currentName = raw.slice(0, semi > 0 && semi < colon ? semi : colon).toLowerCase();
-      if (keep && !keep.has(currentName) && !STRUCTURAL.has(currentName) && currentName !== "objectclass") {
+      if (skipped(keep, currentName)) {
         // Still an entry line (so dn-less junk is caught), but its value is never built.
-        if (dn === undefined && !other)
-          throw new LdifSyntaxError(`a record must start with dn:, found ${currentName}`, n);
+        if (!b.inEntry) throw new LdifSyntaxError(`a record must start with dn:, found ${currentName}`, n);
         skipping = true;
         return;
       }
@@ -329,12 +363,9 @@ export async function* parseLdif(
       done.length = 0;
     }
   }
-  if (current !== undefined) {
-    const rec = take(current, currentLine);
-    if (rec) yield rec;
-  }
-  const last = take("", n + 1);
-  if (last) yield last;
+  if (current !== undefined) b.take(current, currentLine);
+  b.end();
+  yield* done;
 }
 
 function tooLong(name: string, line: number, max: number): LdifSyntaxError {
@@ -343,4 +374,371 @@ function tooLong(name: string, line: number, max: number): LdifSyntaxError {
     line,
     "Check that the export is not damaged, and export only the attributes syncgap needs (see docs/active-directory.md)",
   );
+}
+
+/** A physical line longer than the cap (counted in characters, as the text reader counts). */
+export class LineTooLongError extends Error {
+  constructor(
+    readonly line: number,
+    readonly max: number,
+  ) {
+    super(`line ${line} is longer than ${max.toLocaleString("en-US")} characters`);
+  }
+}
+
+/** Bytes that are not UTF-8: where (line and byte offset from the first byte given), and whether the file was cut. */
+export class LdifEncodingError extends Error {
+  constructor(
+    readonly line: number,
+    readonly offset: number,
+    /** The bytes end inside a character (the file was cut) rather than holding a byte sequence UTF-8 forbids. */
+    readonly cut: boolean,
+  ) {
+    super(cut ? "the bytes end in the middle of a character" : `bytes at line ${line} are not UTF-8`);
+  }
+}
+
+export interface LdifBytesOptions extends LdifParseOptions {
+  /** Longest physical line, in characters (see LineTooLongError). */
+  maxLineLength: number;
+  /** Filled in as the parse goes: bytes read, and whether the last one was a line feed. */
+  stats?: { bytes: number; endsWithNewline: boolean };
+}
+
+/** Byte index of the first invalid UTF-8 sequence in `b` (or b.length). Only on the error path. */
+export function firstInvalidUtf8(b: Buffer): number {
+  let lo = 0;
+  let hi = b.length;
+  // isUtf8 of a prefix fails once the prefix holds a bad sequence (or ends inside a good one): bisect on that.
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (isUtf8(b.subarray(0, mid + 1)) || isUtf8(b.subarray(0, Math.min(b.length, mid + 4)))) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** ASCII lower case of a byte (attribute names are ASCII: RFC 4512 §1.4 keystring). */
+const lower = (c: number) => (c >= 0x41 && c <= 0x5a ? c | 0x20 : c);
+
+/**
+ * Attribute names looked up from their bytes, without building a string for each line: a hash of the lower-cased
+ * bytes, then a byte comparison.
+ */
+class NameTable {
+  readonly #byHash = new Map<number, { name: string; bytes: Buffer }>();
+  /** `fold`: compare in ASCII lower case (names in the table are then lower case). */
+  constructor(
+    names: Iterable<string>,
+    readonly fold = true,
+  ) {
+    for (const name of names) {
+      const bytes = Buffer.from(name, "latin1");
+      const h = this.#hash(bytes, 0, bytes.length);
+      if (this.#byHash.has(h)) throw new Error(`names ${name} and ${this.#byHash.get(h)!.name} collide`);
+      this.#byHash.set(h, { name, bytes });
+    }
+  }
+  #hash(b: Buffer, s: number, e: number): number {
+    let h = e - s;
+    if (this.fold) for (let i = s; i < e; i++) h = (Math.imul(h, 31) + lower(b[i]!)) | 0;
+    else for (let i = s; i < e; i++) h = (Math.imul(h, 31) + b[i]!) | 0;
+    return h;
+  }
+  get(b: Buffer, s: number, e: number): string | undefined {
+    const hit = this.#byHash.get(this.#hash(b, s, e));
+    if (!hit || hit.bytes.length !== e - s) return undefined;
+    const bytes = hit.bytes;
+    if (this.fold) {
+      for (let i = 0; i < e - s; i++) if (lower(b[s + i]!) !== bytes[i]) return undefined;
+    } else for (let i = 0; i < e - s; i++) if (b[s + i] !== bytes[i]) return undefined;
+    return hit.name;
+  }
+}
+
+/**
+ * objectClass values every user entry carries (RFC 4519 and AD's schema, as AD writes them): one string each for
+ * every entry, not four new strings per entry.
+ */
+const COMMON_CLASSES = new NameTable(
+  ["top", "person", "organizationalPerson", "user", "computer", "inetOrgPerson", "contact", "group"],
+  false,
+);
+
+/** Base64 alphabet bytes (RFC 4648 §4), for checking a value before decoding it. */
+const B64 = new Uint8Array(256);
+for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/") B64[c.charCodeAt(0)] = 1;
+
+/** `b[s, e)` is padded base64 as BASE64_RE has it. */
+function isBase64(b: Buffer, s: number, e: number): boolean {
+  const len = e - s;
+  if (len % 4 !== 0) return false;
+  let end = e;
+  if (len > 0 && b[e - 1] === 0x3d) end = b[e - 2] === 0x3d ? e - 2 : e - 1;
+  for (let i = s; i < end; i++) if (!B64[b[i]!]) return false;
+  return true;
+}
+
+/** The chunks without a leading UTF-8 BOM (which may come split over the first chunks). */
+async function* withoutBom(chunks: AsyncIterable<Buffer>, onBom: () => void): AsyncGenerator<Buffer> {
+  let head: Buffer | undefined = Buffer.alloc(0);
+  for await (const chunk of chunks) {
+    if (!head) {
+      yield chunk;
+      continue;
+    }
+    head = Buffer.concat([head, chunk]);
+    if (head.length < 3 && head.equals(UTF8_BOM.subarray(0, head.length))) continue;
+    const bom = head.subarray(0, 3).equals(UTF8_BOM);
+    if (bom) onBom();
+    yield bom ? head.subarray(3) : head;
+    head = undefined;
+  }
+  if (head?.length) yield head;
+}
+
+const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+/**
+ * The same records as parseLdif, a block's worth at a time (an async step per record would cost as much as reading it),
+ * from the file's bytes (UTF-8, BOM allowed) rather than decoded lines: lines are found
+ * with indexOf on the bytes, attributes not kept are skipped without being decoded, and the usual line of a kept
+ * attribute (an ASCII value, plain or base64) is read straight from the bytes. Anything else (a non-ASCII value, a
+ * trailer record, a version line, an attribute before dn:) is decoded and read by the same code as parseLdif, so
+ * both accept and refuse the same files. Every byte is checked to be UTF-8 (isUtf8 over each block of whole lines).
+ */
+export async function* parseLdifBytes(
+  chunks: AsyncIterable<Buffer>,
+  options: LdifBytesOptions,
+): AsyncGenerator<LdifRecord[]> {
+  const keep = options.keepAttributes;
+  const maxValue = options.maxValueLength ?? LDIF_MAX_VALUE_LENGTH;
+  const maxLine = options.maxLineLength;
+  const binary = options.binaryAttributes ?? new Set<string>();
+  const stats = options.stats ?? { bytes: 0, endsWithNewline: false };
+  const b = new RecordBuilder(binary, options.trailer ?? emptyTrailer());
+  const done = b.done;
+  /** Names read on the fast path: the kept ones and dn. Structural names (but dn) always take the full path. */
+  const fastNames = keep ? new Set([...keep, "objectclass", "dn"]) : new Set<string>();
+  for (const s of STRUCTURAL) if (s !== "dn") fastNames.delete(s);
+  const known = new NameTable(new Set([...fastNames, ...STRUCTURAL]));
+
+  let n = 0; // physical lines so far
+  let offset = 0; // bytes before the block being read
+  // The logical line being read: where its first physical line is, and its pieces once a continuation came.
+  let pBuf: Buffer | undefined;
+  let pS = 0;
+  let pE = 0;
+  let folded: Buffer[] | undefined;
+  let partBytes = 0;
+  let currentName: string | undefined; // its attribute name when known (fast path), else undefined
+  let currentLine = 0;
+  let skipping = false;
+  let inComment = false;
+
+  const decodeName = (buf: Buffer, s: number, e: number): string => {
+    const colon = buf.subarray(s, e).indexOf(0x3a);
+    if (colon < 0) return buf.toString("utf8", s, Math.min(e, s + 160)).slice(0, 40);
+    const semi = buf.subarray(s, s + colon).indexOf(0x3b);
+    return buf.toString("utf8", s, s + (semi > 0 ? semi : colon)).toLowerCase();
+  };
+
+  /** Reads a logical line on the fast path; false when it needs the full one. */
+  const fast = (buf: Buffer, s: number, e: number, name: string): boolean => {
+    let p = s + name.length;
+    // Attribute options (objectGUID;binary): [A-Za-z0-9-=]+ after each ';'.
+    while (p < e && buf[p] === 0x3b) {
+      const q = ++p;
+      while (p < e) {
+        const c = lower(buf[p]!);
+        if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x7a) || c === 0x2d || c === 0x3d)) break;
+        p++;
+      }
+      if (p === q) return false;
+    }
+    if (p >= e || buf[p] !== 0x3a) return false;
+    p++;
+    const b64 = p < e && buf[p] === 0x3a;
+    if (b64) p++;
+    else if (p < e && buf[p] === 0x3c) return false; // a URL value: the full path refuses it
+    if (p < e && buf[p] === 0x20) p++;
+    for (let i = p; i < e; i++) {
+      const c = buf[i]!;
+      if (c < 0x20 || c > 0x7e) return false;
+    }
+    let value: string | Buffer;
+    if (b64) {
+      if (!isBase64(buf, p, e)) return false;
+      const bytes = Buffer.from(buf.toString("latin1", p, e), "base64");
+      if (binary.has(name)) value = bytes;
+      else if (isUtf8(bytes)) value = bytes.toString("utf8");
+      else return false;
+    } else if (binary.has(name)) value = Buffer.from(buf.subarray(p, e));
+    else value = (name === "objectclass" && COMMON_CLASSES.get(buf, p, e)) || buf.toString("latin1", p, e);
+    if (name === "dn") {
+      if (b.dn !== undefined || b.other) return false;
+      b.startEntry(typeof value === "string" ? value : value.toString("utf8"), currentLine);
+      return true;
+    }
+    if (!b.inEntry) return false;
+    b.attr(name, value);
+    return true;
+  };
+
+  /** The logical line is complete: read it. */
+  const finish = () => {
+    let buf = pBuf!;
+    let s = pS;
+    let e = pE;
+    if (folded) {
+      buf = Buffer.concat(folded, partBytes);
+      s = 0;
+      e = buf.length;
+      folded = undefined;
+    }
+    pBuf = undefined;
+    if (currentName === undefined || !fast(buf, s, e, currentName)) b.take(buf.toString("utf8", s, e), currentLine);
+  };
+
+  const tooLongChars = (buf: Buffer, s: number, e: number, max: number) =>
+    e - s > max && buf.toString("utf8", s, e).length > max;
+
+  /** One physical line, b[s, e) without its LF. */
+  const line = (buf: Buffer, s: number, eLf: number) => {
+    n++;
+    if (eLf - s > maxLine + 1 && tooLongChars(buf, s, eLf, maxLine + 1)) throw new LineTooLongError(n, maxLine);
+    const e = eLf > s && buf[eLf - 1] === 0x0d ? eLf - 1 : eLf;
+    const c0 = e > s ? buf[s]! : -1;
+    if (c0 === 0x20) {
+      if (inComment || skipping) return;
+      if (!pBuf) throw new LdifSyntaxError("continuation line without a line to continue", n);
+      if (!folded) {
+        folded = [pBuf.subarray(pS, pE)];
+        partBytes = pE - pS;
+      }
+      const parts = folded;
+      if (partBytes + e - s - 1 > maxValue) {
+        const text = Buffer.concat([...parts, buf.subarray(s + 1, e)]).toString("utf8");
+        if (text.length > maxValue)
+          throw tooLong(currentName ?? decodeName(parts[0]!, 0, parts[0]!.length), currentLine, maxValue);
+      }
+      parts.push(buf.subarray(s + 1, e));
+      partBytes += e - s - 1;
+      return;
+    }
+    if (pBuf) finish();
+    skipping = false;
+    if (c0 === 0x23) {
+      inComment = true;
+      if (e - s >= 3 && buf[s + 1] === 0x20) b.comment(buf.toString("utf8", s, e), n);
+      return;
+    }
+    inComment = false;
+    // The name ends at the first ':' (or at a ';' before it); names are short, a loop beats a native search.
+    let colon = -1;
+    let semi = -1;
+    for (let i = s; i < e; i++) {
+      const c = buf[i];
+      if (c === 0x3a) {
+        colon = i;
+        break;
+      }
+      if (c === 0x3b && semi < 0) semi = i;
+    }
+    if (colon < 0 && buf.toString("utf8", s, e).trim() === "") {
+      b.end();
+      return;
+    }
+    currentName = undefined;
+    if (colon > s) {
+      const nameEnd = semi > s ? semi : colon;
+      const name = known.get(buf, s, nameEnd);
+      if (name === undefined ? keep !== undefined : skipped(keep, name)) {
+        if (!b.inEntry) {
+          throw new LdifSyntaxError(`a record must start with dn:, found ${decodeName(buf, s, e)}`, n);
+        }
+        skipping = true;
+        return;
+      }
+      if (name !== undefined && fastNames.has(name)) currentName = name;
+    }
+    if (tooLongChars(buf, s, e, maxValue)) throw tooLong(currentName ?? decodeName(buf, s, e), n, maxValue);
+    pBuf = buf;
+    pS = s;
+    pE = e;
+    currentLine = n;
+  };
+
+  /** A block of whole lines, b[s, e) ending with a LF. */
+  const block = (buf: Buffer, s: number, e: number) => {
+    const bytes = buf.subarray(s, e);
+    if (!isUtf8(bytes)) {
+      const at = firstInvalidUtf8(bytes);
+      let line = n + 1;
+      for (let i = bytes.indexOf(0x0a); i >= 0 && i < at; i = bytes.indexOf(0x0a, i + 1)) line++;
+      throw new LdifEncodingError(line, offset + at, false);
+    }
+    let pos = s;
+    for (let nl = buf.indexOf(0x0a, pos); nl >= 0 && nl < e; nl = buf.indexOf(0x0a, pos)) {
+      line(buf, pos, nl);
+      pos = nl + 1;
+    }
+    offset += e - s;
+  };
+
+  let carry: Buffer | undefined; // the start of a line that goes on in the next chunk
+  for await (const chunk of withoutBom(chunks, () => {
+    offset = 3;
+  })) {
+    if (!chunk.length) continue;
+    stats.bytes += chunk.length;
+    stats.endsWithNewline = chunk[chunk.length - 1] === 0x0a;
+    let start = 0;
+    if (carry) {
+      const nl = chunk.indexOf(0x0a);
+      if (nl < 0) {
+        carry = Buffer.concat([carry, chunk]);
+        if (carry.length > 3 * (maxLine + 1)) throw new LineTooLongError(n + 1, maxLine);
+        continue;
+      }
+      const joined = Buffer.concat([carry, chunk.subarray(0, nl + 1)]);
+      carry = undefined;
+      block(joined, 0, joined.length);
+      start = nl + 1;
+    }
+    const last = chunk.lastIndexOf(0x0a);
+    if (last >= start) {
+      block(chunk, start, last + 1);
+      start = last + 1;
+    }
+    if (start < chunk.length) {
+      carry = Buffer.from(chunk.subarray(start));
+      if (carry.length > 3 * (maxLine + 1)) throw new LineTooLongError(n + 1, maxLine);
+    }
+    // The pending logical line must not depend on the chunk staying as it is.
+    if (folded) folded = [Buffer.concat(folded, partBytes)];
+    else if (pBuf) {
+      pBuf = Buffer.from(pBuf.subarray(pS, pE));
+      pS = 0;
+      pE = pBuf.length;
+    }
+    if (done.length) yield done.splice(0);
+  }
+  if (carry) {
+    // The file does not end with a line break: its last line is read all the same (the caller refuses the file).
+    if (!isUtf8(carry)) {
+      let cut = false;
+      try {
+        new TextDecoder("utf-8", { fatal: true }).decode(carry, { stream: true });
+        cut = true;
+      } catch {
+        // a byte sequence UTF-8 forbids
+      }
+      throw new LdifEncodingError(n + 1, offset + firstInvalidUtf8(carry), cut);
+    }
+    line(carry, 0, carry.length);
+  }
+  if (pBuf) finish();
+  b.end();
+  if (done.length) yield done.splice(0);
 }
