@@ -4,14 +4,15 @@
  */
 import { adSourceName } from "../gap/adSources";
 import { errorText, GapInputError } from "../gap/errors";
-import { type ReportFormat, writeReports } from "../gap/reports";
+import { compareRuns, type PreviousRun, type ReportFormat, writeReports } from "../gap/reports";
 import { runGapAnalysis } from "../gap/run";
 import type { EntraSourceSpec, GapResult, GapRunSpec } from "../gap/types";
 import { unreadResult } from "../gap/unread";
-import { couldNotRead } from "../gap/verdict";
+import { couldNotRead, type Verdict } from "../gap/verdict";
 import { createGraphConnection, type GraphConnection } from "../graph/client";
 import { adSpec, type CommonOptions, graphClientOptions, UsageError } from "./options";
 import { createProgress, isInteractive, type Progress } from "./progress";
+import { printAzdo, printImpact, printSummary } from "./summary";
 
 export interface Ctx {
   progress: Progress;
@@ -74,6 +75,38 @@ export async function analyse(
   } finally {
     ctx.progress.stop();
   }
+}
+
+/**
+ * The end of a run that read its data: the reports (with the comparison to an earlier run, when asked), the summary,
+ * the impact list, and on an Azure Pipelines agent the logging commands. Returns the verdict's exit code.
+ */
+export async function finish(
+  o: CommonOptions,
+  run: {
+    result: GapResult;
+    verdict: Verdict;
+    fmts: readonly ReportFormat[];
+    impact: boolean;
+    previous?: PreviousRun;
+    gated: boolean;
+    azdo: boolean;
+    label: string;
+  },
+): Promise<number> {
+  const comparison = run.previous ? compareRuns(run.previous, run.result) : undefined;
+  const files = await writeReports(run.result, {
+    outDir: o.out,
+    formats: run.fmts,
+    verdict: run.verdict,
+    junitUsers: o.junitUsers,
+    impact: run.impact,
+    previous: comparison,
+  });
+  printSummary(run.result, run.verdict, files, run.gated, comparison);
+  if (run.impact) printImpact(run.result);
+  if (run.azdo) printAzdo(run.verdict, files, run.label);
+  return run.verdict.exitCode;
 }
 
 /** Reports for a run that could not read its data (exit 2), so no stale or missing file tells another story. */

@@ -6,12 +6,12 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { isAzureDevOps } from "../gap/azdo";
 import { declaredBypassFromStack, readBypassFlag, waitForSync } from "../gap/check";
-import { compareRuns, type PreviousRun, writeReports } from "../gap/reports";
+import type { PreviousRun } from "../gap/reports";
 import type { EntraSourceSpec, GapResult } from "../gap/types";
 import { type AuditEvidence, judge, type SwitchState, type SyncWait } from "../gap/verdict";
 import { createGraphConnection } from "../graph/client";
 import { readSwitchChanges } from "../graph/switchAudit";
-import { analyse, CouldNotRun, progressFor, sourceNames, writeUnreadReports } from "./analysis";
+import { analyse, CouldNotRun, finish, progressFor, sourceNames, writeUnreadReports } from "./analysis";
 import {
   addCommonOptions,
   adSpec,
@@ -29,7 +29,6 @@ import {
 import { printError } from "./output";
 import { isInteractive } from "./progress";
 import { commandOptions } from "./resolveOptions";
-import { printAzdo, printSummary } from "./summary";
 
 export async function checkCommand(o: CheckOptions): Promise<number> {
   const azdo = isAzureDevOps();
@@ -97,18 +96,7 @@ export async function checkCommand(o: CheckOptions): Promise<number> {
     throw new CouldNotRun(e, await writeUnreadReports(o, fmts, sourceNames(o, entra), e, impact));
   }
   const verdict = judge({ result, thresholds: th, coverage: cov, switchState, sync, ...(audit ? { audit } : {}) });
-  const comparison = previous ? compareRuns(previous, result) : undefined;
-  const files = await writeReports(result, {
-    outDir: o.out,
-    formats: fmts,
-    verdict,
-    junitUsers: o.junitUsers,
-    impact,
-    previous: comparison,
-  });
-  printSummary(result, verdict, files, true, comparison);
-  if (azdo) printAzdo(verdict, files, "syncgap check");
-  return verdict.exitCode;
+  return finish(o, { result, verdict, fmts, impact, previous, gated: true, azdo, label: "syncgap check" });
 }
 
 /** `syncgap check` on the command line: the common options plus the gate's own. */

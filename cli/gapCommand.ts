@@ -2,10 +2,10 @@
 
 import type { Command } from "commander";
 import { isAzureDevOps } from "../gap/azdo";
-import { compareRuns, type PreviousRun, writeReports } from "../gap/reports";
+import type { PreviousRun } from "../gap/reports";
 import type { GapResult } from "../gap/types";
 import { judge } from "../gap/verdict";
-import { analyse, CouldNotRun, type Ctx, progressFor, sourceNames, writeUnreadReports } from "./analysis";
+import { analyse, CouldNotRun, type Ctx, finish, progressFor, sourceNames, writeUnreadReports } from "./analysis";
 import {
   addCommonOptions,
   adSpec,
@@ -18,7 +18,6 @@ import {
 } from "./options";
 import { isInteractive } from "./progress";
 import { commandOptions } from "./resolveOptions";
-import { printAzdo, printImpact, printSummary } from "./summary";
 
 export async function gapCommand(o: CommonOptions, mode: "gap" | "impact"): Promise<number> {
   const azdo = isAzureDevOps();
@@ -40,19 +39,7 @@ export async function gapCommand(o: CommonOptions, mode: "gap" | "impact"): Prom
     throw new CouldNotRun(e, await writeUnreadReports(o, fmts, sourceNames(o, entra), e, impact));
   }
   const verdict = judge({ result, thresholds: th, coverage: cov });
-  const comparison = previous ? compareRuns(previous, result) : undefined;
-  const files = await writeReports(result, {
-    outDir: o.out,
-    formats: fmts,
-    verdict,
-    junitUsers: o.junitUsers,
-    impact,
-    previous: comparison,
-  });
-  printSummary(result, verdict, files, mode === "gap", comparison);
-  if (impact) printImpact(result);
-  if (azdo) printAzdo(verdict, files, `syncgap ${mode}`);
-  return verdict.exitCode;
+  return finish(o, { result, verdict, fmts, impact, previous, gated: mode === "gap", azdo, label: `syncgap ${mode}` });
 }
 
 /** `syncgap gap` and `syncgap impact` on the command line. */
