@@ -3,20 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readEntraJsonFile } from "../../gap/entra/jsonExport";
-import { GapInputError } from "../../gap/errors";
+import { entraExportFailure } from "../support/entraExport";
 import { MALFORMED_ENTRA_JSON } from "../support/gapUsers";
 
 const fx = (name: string) => join(__dirname, "../fixtures/gap", name);
-
-function failure(path: string): GapInputError {
-  try {
-    readEntraJsonFile(path);
-  } catch (e) {
-    expect(e).toBeInstanceOf(GapInputError);
-    return e as GapInputError;
-  }
-  throw new Error("expected a failure");
-}
 
 describe("Graph JSON export files", () => {
   it("reads an array of users and leaves out those that are not synced", () => {
@@ -58,7 +48,7 @@ describe("Graph JSON export files", () => {
       path,
       JSON.stringify([{ ...base, id: "d", userPrincipalName: "d@x.test", department: "x".repeat(65) }]),
     );
-    expect(failure(path).message).toMatch(/department is 65 characters; it holds at most 64/);
+    expect(entraExportFailure(path).message).toMatch(/department is 65 characters; it holds at most 64/);
   });
 
   it("reads an array of Graph pages", () => {
@@ -81,19 +71,19 @@ describe("Graph JSON export files", () => {
   it("says where malformed JSON breaks (line and column)", () => {
     const p = join(tmpdir(), `syncgap-malformed-${process.pid}.json`);
     writeFileSync(p, MALFORMED_ENTRA_JSON);
-    const e = failure(p);
+    const e = entraExportFailure(p);
     expect(e.message).toContain(p);
     expect(e.message).toMatch(/not valid JSON: .*line 3 column \d+/);
   });
 
   it("names the JSON pointer of a bad value", () => {
-    expect(failure(fx("entra-bad-user.json")).message).toMatch(
+    expect(entraExportFailure(fx("entra-bad-user.json")).message).toMatch(
       /expected a string or null, found number 4255550100 \(at JSON pointer \/1\/value\/0\/mobilePhone\)/,
     );
   });
 
   it("refuses a file that mixes users and pages", () => {
-    expect(failure(fx("entra-mixed.json")).message).toMatch(/at JSON pointer \/1\)/);
+    expect(entraExportFailure(fx("entra-mixed.json")).message).toMatch(/at JSON pointer \/1\)/);
   });
 
   it("reads one Graph page saved as it came ({ value: [...] })", () => {
@@ -105,7 +95,7 @@ describe("Graph JSON export files", () => {
   it("refuses users without id or UPN, and duplicates", () => {
     const p = join(tmpdir(), `syncgap-bad-${process.pid}.json`);
     writeFileSync(p, JSON.stringify([{ userPrincipalName: "a@x.test" }]));
-    expect(failure(p).message).toMatch(/the user has no id \(at JSON pointer \/0\)/);
+    expect(entraExportFailure(p).message).toMatch(/the user has no id \(at JSON pointer \/0\)/);
     writeFileSync(
       p,
       JSON.stringify([
@@ -113,10 +103,10 @@ describe("Graph JSON export files", () => {
         { id: "a", userPrincipalName: "b@x.test" },
       ]),
     );
-    expect(failure(p).message).toMatch(/user id a appears twice/);
+    expect(entraExportFailure(p).message).toMatch(/user id a appears twice/);
   });
 
   it("reports a missing file as such", () => {
-    expect(failure("/nonexistent/users.json").message).toMatch(/cannot read the file.*--entra-json/);
+    expect(entraExportFailure("/nonexistent/users.json").message).toMatch(/cannot read the file.*--entra-json/);
   });
 });

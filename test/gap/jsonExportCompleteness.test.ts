@@ -8,7 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readEntraJsonFile } from "../../gap/entra/jsonExport";
-import { GapInputError } from "../../gap/errors";
+import type { GapInputError } from "../../gap/errors";
+import { entraExportFailure } from "../support/entraExport";
 
 const tmp = mkdtempSync(join(tmpdir(), "syncgap-json-complete-"));
 let n = 0;
@@ -28,14 +29,9 @@ const CONTEXT = "https://graph.microsoft.com/v1.0/$metadata#users(id,userPrincip
 const NEXT = "https://graph.microsoft.com/v1.0/users?$skiptoken=RFNwdAIAAQAAAA";
 
 function failure(path: string): GapInputError {
-  try {
-    readEntraJsonFile(path);
-  } catch (e) {
-    expect(e).toBeInstanceOf(GapInputError);
-    expect((e as GapInputError).source).toBe(`Entra ID export ${path}`);
-    return e as GapInputError;
-  }
-  throw new Error("expected a failure");
+  const e = entraExportFailure(path);
+  expect(e.source).toBe(`Entra ID export ${path}`);
+  return e;
 }
 
 describe("Graph JSON export completeness", () => {

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readEntraJsonFile } from "../../gap/entra/jsonExport";
-import { GapInputError } from "../../gap/errors";
+import { entraExportFailure } from "../support/entraExport";
 
 const PAGES = 4;
 const PER_PAGE = 999;
@@ -79,16 +79,6 @@ function withTail(tail: string): void {
   closeSync(fd);
 }
 
-function failure(): GapInputError {
-  try {
-    readEntraJsonFile(path);
-  } catch (e) {
-    expect(e).toBeInstanceOf(GapInputError);
-    return e as GapInputError;
-  }
-  throw new Error("expected a failure");
-}
-
 describe("a Graph JSON export larger than V8's longest string", () => {
   it("reads every user of every page", () => {
     withTail(`${page(PAGES - 1, true)}\n]\n`);
@@ -103,26 +93,28 @@ describe("a Graph JSON export larger than V8's longest string", () => {
 
   it("is still an input error when the last page says Graph had more (partial export)", () => {
     withTail(`${page(PAGES - 1, false)}\n]\n`);
-    expect(failure().message).toMatch(/last page \(\/3\) carries @odata\.nextLink.*partial/);
+    expect(entraExportFailure(path).message).toMatch(/last page \(\/3\) carries @odata\.nextLink.*partial/);
   }, 120_000);
 
   it("is still an input error when it is cut inside the last page, and names the line", () => {
     const text = page(PAGES - 1, true);
     withTail(text.slice(0, text.length / 2));
-    expect(failure().message).toMatch(/file ends inside the value that starts at line \d+ .*\(\/3\): it was cut/);
+    expect(entraExportFailure(path).message).toMatch(
+      /file ends inside the value that starts at line \d+ .*\(\/3\): it was cut/,
+    );
   }, 120_000);
 
   it("is still an input error when a user in the middle is malformed", () => {
     withTail(
       `${page(PAGES - 1, true).replace('"userPrincipalName": "user3500@', '"userPrincipalName": 3500, "x": "')}\n]\n`,
     );
-    expect(failure().message).toMatch(
+    expect(entraExportFailure(path).message).toMatch(
       /expected a string or null, found number 3500 \(at JSON pointer \/3\/value\/503\/userPrincipalName\)/,
     );
   }, 120_000);
 
   it("names both places of a user id that comes twice", () => {
     withTail(`${page(0, true)}\n]\n`);
-    expect(failure().message).toMatch(/appears twice \(at \/0\/value\/0 and \/3\/value\/0\)/);
+    expect(entraExportFailure(path).message).toMatch(/appears twice \(at \/0\/value\/0 and \/3\/value\/0\)/);
   }, 120_000);
 });
