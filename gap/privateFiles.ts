@@ -5,9 +5,11 @@
  * is written before the first write to AD, so a process killed mid-apply still leaves the way back — are also fsync'd,
  * and so is their folder (a rename is durable only once the directory entry is).
  */
-import { constants } from "node:fs";
+import { constants, createWriteStream } from "node:fs";
 import { open, rename, rm } from "node:fs/promises";
 import { basename, dirname, extname, join } from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 
 async function fsyncDir(dir: string): Promise<void> {
   const fh = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
@@ -18,21 +20,30 @@ async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-/** Writes `data` to `path`, owner-only, through a temporary file renamed into place (see the file comment). */
+/**
+ * Writes `data` to `path`, owner-only, through a temporary file renamed into place (see the file comment). Chunks
+ * (the reports at a million rows) go through a file stream that waits for the disk, so no chunk is held longer than
+ * it takes to write it.
+ */
 export async function writePrivateFile(
   path: string,
-  data: string | Buffer,
+  data: string | Buffer | Iterable<string>,
   opts: { durable?: boolean } = {},
 ): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`;
-  const fh = await open(tmp, "w", 0o600);
+  await rm(tmp, { force: true });
   try {
-    await fh.writeFile(data);
-    if (opts.durable) await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
+    if (typeof data === "string" || Buffer.isBuffer(data)) {
+      const fh = await open(tmp, "wx", 0o600);
+      try {
+        await fh.writeFile(data);
+        if (opts.durable) await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    } else {
+      await pipeline(Readable.from(data), createWriteStream(tmp, { flags: "wx", mode: 0o600 }));
+    }
     await rename(tmp, path);
   } catch (e) {
     await rm(tmp, { force: true });

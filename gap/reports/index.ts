@@ -11,12 +11,10 @@
  * earlier run that this run does not write are removed, and so are temporary files an interrupted run left (only the
  * names syncgap writes: nothing else in the folder is touched).
  */
-import { createWriteStream, mkdirSync, readdirSync, rmSync } from "node:fs";
-import { rename, rm } from "node:fs/promises";
+import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import { impactOf } from "../impact";
+import { writePrivateFile } from "../privateFiles";
 import type { GapResult } from "../types";
 import type { Verdict } from "../verdict";
 import type { RunComparison } from "./comparison";
@@ -61,7 +59,7 @@ export const IMPACT_FILES = ["impact-report.csv", "impact-report.json", "impact-
 /** Every report file name syncgap writes: the only names it removes from a report folder. */
 const OUR_FILES: readonly string[] = [...Object.values(REPORT_FILES), ...IMPACT_FILES];
 
-/** `<one of OUR_FILES>.tmp-<pid>`: the temporary file of a write (writeStreamed). */
+/** `<one of OUR_FILES>.tmp-<pid>`: the temporary file of a write (../privateFiles.ts). */
 const TEMP_FILE = /^(.+)\.tmp-\d+$/;
 
 export interface WriteOptions {
@@ -76,22 +74,6 @@ export interface WriteOptions {
   previous?: RunComparison;
   /** OUs listed in the per-OU breakdown of the Markdown and HTML (./ouBreakdown.ts). */
   ouLimit?: number;
-}
-
-/**
- * Writes `chunks` to `path` through a temporary file (owner-only, created anew) and a stream that waits for the disk
- * (pipeline's backpressure), then renames it into place.
- */
-export async function writeStreamed(path: string, chunks: Iterable<string>): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  await rm(tmp, { force: true });
-  try {
-    await pipeline(Readable.from(chunks), createWriteStream(tmp, { flags: "wx", mode: 0o600 }));
-    await rename(tmp, path);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
 }
 
 /** Resolves to absolute paths by format (and `impact-*` keys in impact mode). */
@@ -115,19 +97,19 @@ export async function writeReports(result: GapResult, opts: WriteOptions): Promi
   // One file at a time: each streams its chunks, so memory stays at one chunk whatever the row count.
   for (const f of formats) {
     const path = join(dir, REPORT_FILES[f]);
-    await writeStreamed(path, documents[f]());
+    await writePrivateFile(path, documents[f]());
     written[f] = path;
   }
   if (opts.impact) {
     const impact = impactOf(result);
     written["impact-csv"] = join(dir, "impact-report.csv");
-    await writeStreamed(written["impact-csv"], [impactCsv(impact.rows)]);
+    await writePrivateFile(written["impact-csv"], [impactCsv(impact.rows)]);
     written["impact-json"] = join(dir, "impact-report.json");
-    await writeStreamed(written["impact-json"], [
+    await writePrivateFile(written["impact-json"], [
       `${JSON.stringify({ tool: result.tool, generatedAt: result.generatedAt, ...impact }, null, 2)}\n`,
     ]);
     written["impact-md"] = join(dir, "impact-report.md");
-    await writeStreamed(written["impact-md"], [impactMarkdown(result, verdict)]);
+    await writePrivateFile(written["impact-md"], [impactMarkdown(result, verdict)]);
   }
   removeStale(dir, new Set(Object.values(written)));
   return written;
