@@ -9,10 +9,10 @@ import { join, resolve } from "node:path";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { registerAdminRoutes } from "./admin";
 import { AdminClient } from "./adminClient";
-import { BETA_ROUTES } from "./beta";
 import { type CaMaterial, createCa, issueServerCertificate, type ServerTlsMaterial } from "./certs";
 import { AadstsError, aadstsErrorBody, GraphError, graphErrorBody } from "./errors";
-import { type GraphRequest, type GraphResponse, resolveRoute } from "./graph";
+import { BETA_ROUTES, resolveRoute } from "./graph";
+import type { GraphRequest, GraphResponse } from "./graph/request";
 import { registerIdentityRoutes } from "./identity";
 import { requestCost, writeCost } from "./limits";
 import { loadSeedFile, type Seed, type TenantOptionsPatch, validateSeed } from "./seed";
@@ -331,7 +331,8 @@ export async function startEmulator(opts: StartEmulatorOptions = {}): Promise<Ru
     }
     let resolved: ReturnType<typeof resolveRoute>;
     if (version === "beta") {
-      // Only users/{id}/onPremisesSyncBehavior lives here (emulator/beta.ts); other beta paths answer as before.
+      // Only users/{id}/onPremisesSyncBehavior lives here (emulator/graph/onPremisesSyncBehavior.ts); other beta
+      // paths answer as before.
       try {
         resolved = resolveRoute(req.method, segments, BETA_ROUTES);
       } catch (e) {

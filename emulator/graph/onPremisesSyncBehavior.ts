@@ -10,26 +10,23 @@
  * Connect Sync stops sending AD's changes (emulator/entraConnect.ts). Back to false: `onPremisesSyncEnabled` stays null "until
  * the sync client takes over the object" at its next cycle.
  */
-import type { AuditActor } from "./audit";
-import { GLOBAL_ADMINISTRATOR, ROLE_TEMPLATES } from "./directoryRoles";
-import { badRequest, forbidden } from "./errors";
+import type { AuditActor } from "../audit";
+import { GLOBAL_ADMINISTRATOR, ROLE_TEMPLATES } from "../directoryRoles";
+import { badRequest, forbidden } from "../errors";
+import type { EmulatorState } from "../state";
+import type { AccessTokenClaims } from "../tokens";
+import type { UserRecord } from "../users";
+import { actorOf, hasAny, isApp, scopesOf } from "./caller";
 import {
-  actorOf,
   checkQueryOptions,
   type GraphRequest,
   type GraphResponse,
-  hasAny,
   isAnnotation,
-  isApp,
   notFound,
   type RouteDef,
   requireObjectBody,
-  scopesOf,
   unknownProperty,
-} from "./graph";
-import type { EmulatorState } from "./state";
-import type { AccessTokenClaims } from "./tokens";
-import type { UserRecord } from "./users";
+} from "./request";
 
 const PERMISSION = "User-OnPremisesSyncBehavior.ReadWrite.All";
 
@@ -119,9 +116,7 @@ function patchSyncBehavior(state: EmulatorState, req: GraphRequest, [key]: strin
   return { status: 204 };
 }
 
-export const BETA_ROUTES: RouteDef[] = [
-  // $batch is handled by the server, as on v1.0; its sub-requests go to beta.
-  { pattern: ["$batch"], name: "$batch", methods: { POST: () => ({ status: 500 }) } },
+export const ON_PREMISES_SYNC_BEHAVIOR_ROUTES: RouteDef[] = [
   {
     pattern: ["users", ":id", "onPremisesSyncBehavior"],
     name: "beta/users/{id}/onPremisesSyncBehavior",
