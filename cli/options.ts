@@ -3,7 +3,6 @@
  * become (the AD and Entra ID source specs, the thresholds, the report formats). A bad option is a UsageError: exit 2,
  * like any other reason the analysis could not run.
  */
-import { spawnSync } from "node:child_process";
 import { resolve } from "node:path";
 import { type Command, Option } from "commander";
 import { DEFAULT_LDAP_TIMEOUT_MS } from "../ad/ldapConnection";
@@ -21,6 +20,7 @@ import { JUNIT_USERS_MAX } from "../gap/reports/junit";
 import { adSourceSpec, entraSourceChoice, type SourceNames, SourceSettingsError } from "../gap/sources";
 import { parseCategories, type Thresholds } from "../gap/thresholds";
 import { type AdSourceSpec, CATEGORIES, DEFAULT_FAIL_ON, type EntraSourceSpec } from "../gap/types";
+import { AzureCliTenantError } from "../graph/azureCliTenant";
 import { DEFAULT_REQUEST_TIMEOUT_MS, type GraphClientOptions } from "../graph/client";
 import type { CloudName } from "../graph/clouds";
 import {
@@ -259,25 +259,6 @@ export function adSpec(o: CommonOptions): AdSourceSpec {
   }
 }
 
-const PLACEHOLDER_TENANT = "00000000-0000-0000-0000-000000000000";
-
-/**
- * The tenant the Azure CLI is signed in to (`az account show`), for the azureCli credential when no tenant id is
- * given: `az login` already chose one, so asking for it again is one step too many. Undefined when az is missing,
- * not signed in, or slow (20 s).
- */
-export function azCliTenant(): string | undefined {
-  const r = spawnSync("az", ["account", "show", "--query", "tenantId", "--output", "tsv"], {
-    encoding: "utf8",
-    timeout: 20_000,
-    // az is az.cmd on Windows: only a shell finds it
-    shell: process.platform === "win32",
-    stdio: ["ignore", "pipe", "ignore"],
-  });
-  const id = r.status === 0 ? r.stdout.trim() : "";
-  return /^[0-9a-f-]{36}$/i.test(id) ? id : undefined;
-}
-
 function connection(o: CommonOptions, env: NodeJS.ProcessEnv = process.env): GraphConnectionSettings {
   const overrides: Partial<GraphConnectionSettings> = {
     cloud: o.cloud as CloudName | undefined,
@@ -292,23 +273,13 @@ function connection(o: CommonOptions, env: NodeJS.ProcessEnv = process.env): Gra
     username: o.username,
   };
   try {
+    // With the Azure CLI credential and no tenant id, this takes the tenant of `az login` (graph/azureCliTenant.ts).
     return connectionFromEnv(env, overrides);
   } catch (e) {
-    // No tenant id, and the credential is the Azure CLI's: take the tenant `az login` chose.
-    if (e instanceof ConnectionSettingsError && /tenant id is missing/.test(e.message)) {
-      let method: AuthMethod | undefined;
-      try {
-        method = connectionFromEnv(env, { ...overrides, tenantId: PLACEHOLDER_TENANT }).authMethod;
-      } catch {
-        method = undefined;
-      }
-      const tenant = method === "azureCli" ? azCliTenant() : undefined;
-      if (tenant) return connectionFromEnv(env, { ...overrides, tenantId: tenant });
-      if (method === "azureCli") {
-        throw new UsageError(
-          `${errorText(e)}\n  (with the Azure CLI credential syncgap takes the tenant of \`az login\`, but az is not installed or not signed in: run \`az login\`, or give --tenant-id / entra.tenantId)`,
-        );
-      }
+    if (e instanceof ConnectionSettingsError && e.cause instanceof AzureCliTenantError) {
+      throw new UsageError(
+        `${errorText(e)}\n  (with the Azure CLI credential syncgap takes the tenant of \`az login\`: run \`az login\`, or give --tenant-id / entra.tenantId)`,
+      );
     }
     throw new UsageError(errorText(e));
   }

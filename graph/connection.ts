@@ -1,3 +1,4 @@
+import { AzureCliTenantError, azureCliTenant } from "./azureCliTenant";
 import { CLOUDS, type CloudName, isCloudName } from "./clouds";
 
 /**
@@ -87,15 +88,32 @@ function inferAuthMethod(s: Partial<GraphConnectionSettings>, env: NodeJS.Proces
   return "azureCli";
 }
 
-/** Checks settings and says exactly what is missing or wrong, and how to set it. */
-export function validateConnection(s: Partial<GraphConnectionSettings>): GraphConnectionSettings {
+/**
+ * Checks settings and says exactly what is missing or wrong, and how to set it. With the azureCli credential and no
+ * tenant id, the tenant is the one `az login` signed in to (./azureCliTenant.ts); when az cannot say, the missing
+ * tenant id's problem says why (the error's `cause` is the AzureCliTenantError).
+ */
+export function validateConnection(given: Partial<GraphConnectionSettings>): GraphConnectionSettings {
+  let s = given;
+  let azureCli: AzureCliTenantError | undefined;
+  if (!s.tenantId && s.authMethod === "azureCli") {
+    try {
+      s = { ...s, tenantId: azureCliTenant() };
+    } catch (e) {
+      if (!(e instanceof AzureCliTenantError)) throw e;
+      azureCli = e;
+    }
+  }
   const problems: string[] = [];
   if (!s.cloud || !isCloudName(s.cloud)) {
     problems.push(`cloud "${s.cloud}" is not one of ${Object.keys(CLOUDS).join(", ")} (SYNCGAP_CLOUD)`);
   }
-  if (!s.tenantId)
-    problems.push("tenant id is missing (SYNCGAP_TENANT_ID, AZURE_TENANT_ID or config syncgap:tenantId)");
-  else if (!GUID.test(s.tenantId) && !/^[a-z0-9.-]+\.[a-z]{2,}$/i.test(s.tenantId)) {
+  if (!s.tenantId) {
+    problems.push(
+      "tenant id is missing (SYNCGAP_TENANT_ID, AZURE_TENANT_ID or config syncgap:tenantId)" +
+        (azureCli ? `, and the Azure CLI could not give the one it is signed in to: ${azureCli.message}` : ""),
+    );
+  } else if (!GUID.test(s.tenantId) && !/^[a-z0-9.-]+\.[a-z]{2,}$/i.test(s.tenantId)) {
     problems.push(`tenant id "${s.tenantId}" is neither a GUID nor a domain name`);
   }
   if (!s.authMethod || !(AUTH_METHODS as readonly string[]).includes(s.authMethod)) {
@@ -132,7 +150,9 @@ export function validateConnection(s: Partial<GraphConnectionSettings>): GraphCo
     }
   }
   if (problems.length) {
-    throw new ConnectionSettingsError(`Graph connection settings are incomplete:\n  - ${problems.join("\n  - ")}`);
+    throw new ConnectionSettingsError(`Graph connection settings are incomplete:\n  - ${problems.join("\n  - ")}`, {
+      cause: azureCli,
+    });
   }
   return s as GraphConnectionSettings;
 }

@@ -1,4 +1,8 @@
-import { describe, expect, it } from "vitest";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { AzureCliTenantError, azureCliTenant } from "../../graph/azureCliTenant";
 import {
   ConnectionSettingsError,
   connectionFromEnv,
@@ -80,5 +84,85 @@ describe("runtime overrides of how to connect", () => {
     expect(r.authMethod).toBe("azurePipelines");
     expect(r.serviceConnectionId).toBe("sc-1");
     expect(r.tenantId).toBe(stored.tenantId);
+  });
+});
+
+describe("azureCli without a tenant id: the tenant `az login` chose", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "syncgap-az-"));
+  const savedPath = process.env.PATH;
+  afterEach(() => {
+    process.env.PATH = savedPath;
+  });
+
+  /** Puts a fake `az` (a shell script) first on PATH; it logs its arguments to `calls`. */
+  function fakeAz(name: string, script: string): { calls: string } {
+    const bin = path.join(dir, name);
+    mkdirSync(bin, { recursive: true });
+    const calls = path.join(bin, "calls");
+    rmSync(calls, { force: true });
+    writeFileSync(path.join(bin, "az"), `#!/bin/sh\necho "$*" >> ${calls}\n${script}\n`, { mode: 0o755 });
+    process.env.PATH = `${bin}:/usr/bin:/bin`;
+    return { calls };
+  }
+  // what the Azure CLI answers `az account show --query tenantId --output tsv` with
+  const signedIn = () =>
+    fakeAz("signed-in", `[ "$*" = "account show --query tenantId --output tsv" ] && echo ${TENANT} && exit 0\nexit 1`);
+
+  it("connectionFromEnv (the Pulumi program's path) takes it, asking az for the tenant id only", () => {
+    const { calls } = signedIn();
+    const s = connectionFromEnv({ SYNCGAP_AUTH_METHOD: "azureCli" });
+    expect(s).toMatchObject({ authMethod: "azureCli", tenantId: TENANT });
+    // one call, no secret or user input on the command line
+    expect(readFileSync(calls, "utf8")).toBe("account show --query tenantId --output tsv\n");
+  });
+
+  it("validateConnection (the policies' and the provider's path) takes it too", () => {
+    signedIn();
+    expect(validateConnection({ cloud: "global", authMethod: "azureCli" }).tenantId).toBe(TENANT);
+  });
+
+  it("does not run az when a tenant id is given, or for another credential", () => {
+    const { calls } = signedIn();
+    expect(connectionFromEnv({ SYNCGAP_AUTH_METHOD: "azureCli", SYNCGAP_TENANT_ID: "contoso.example" }).tenantId).toBe(
+      "contoso.example",
+    );
+    expect(() => validateConnection({ cloud: "global", authMethod: "deviceCode", clientId: CLIENT })).toThrow(
+      /tenant id is missing \(SYNCGAP_TENANT_ID, AZURE_TENANT_ID or config syncgap:tenantId\)$/m,
+    );
+    expect(existsSync(calls)).toBe(false);
+  });
+
+  it("says az is missing, and what to do, when it is not on PATH", () => {
+    process.env.PATH = path.join(dir, "no-such-bin");
+    let error: unknown;
+    try {
+      connectionFromEnv({ SYNCGAP_AUTH_METHOD: "azureCli" });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConnectionSettingsError);
+    expect((error as Error).cause).toBeInstanceOf(AzureCliTenantError);
+    expect((error as Error).message).toMatch(
+      /tenant id is missing \(SYNCGAP_TENANT_ID, AZURE_TENANT_ID or config syncgap:tenantId\), and the Azure CLI could not give the one it is signed in to: the Azure CLI \(az\) is not installed or not on PATH: install it \(https:\/\/learn\.microsoft\.com\/cli\/azure\/install-azure-cli\) and run `az login`, or give the tenant id/,
+    );
+  });
+
+  it("says az is not signed in, quoting az, and to run az login", () => {
+    fakeAz("signed-out", `echo "ERROR: Please run 'az login' to setup account." >&2\nexit 1`);
+    expect(() => validateConnection({ cloud: "global", authMethod: "azureCli" })).toThrow(
+      /the Azure CLI is not signed in \(az: ERROR: Please run 'az login' to setup account\.\): run `az login`/,
+    );
+  });
+
+  it("gives up on an az that does not answer in time, and says so", () => {
+    fakeAz("stuck", "exec sleep 10");
+    const t0 = Date.now();
+    expect(() => azureCliTenant({ timeoutMs: 300 })).toThrow(/`az account show` did not answer within 0\.3 s/);
+    expect(Date.now() - t0).toBeLessThan(5000);
+  });
+
+  it("refuses an answer that is not a tenant id", () => {
+    fakeAz("odd", "echo 'not-a-tenant'");
+    expect(() => azureCliTenant()).toThrow(/answered "not-a-tenant" where a tenant id was expected/);
   });
 });
