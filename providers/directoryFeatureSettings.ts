@@ -33,9 +33,11 @@ export interface DirectoryFeatureSettingsArgs extends FeatureInputs {
   connection: pulumi.Input<GraphConnectionSettings>;
 }
 
-// Captured by the serialized provider: plain strings only.
-const implRelative = "providers/directoryFeatureSettingsProvider.ts";
-const implAbsolute = path.join(__dirname, "directoryFeatureSettingsProvider.ts");
+// Captured by the serialized provider: plain strings only. The implementation runs from its bundle,
+// dist/provider.cjs (scripts/build.mjs; program.cjs rebuilt dist/ before the program ran), as the program does.
+const implRelative = "dist/provider.cjs";
+// the program runs from dist/program.cjs, so this file's __dirname is dist/
+const implAbsolute = path.join(__dirname, "provider.cjs");
 
 function loadImpl(): typeof import("./directoryFeatureSettingsProvider") {
   // Runs in the dynamic-provider process. The project may have moved since the state was written (a CI
@@ -43,9 +45,7 @@ function loadImpl(): typeof import("./directoryFeatureSettingsProvider") {
   const fs = require("node:fs");
   const p = require("node:path");
   const candidate = p.resolve(process.cwd(), implRelative);
-  const file = fs.existsSync(candidate) ? candidate : implAbsolute;
-  const tsx = require("tsx/cjs/api");
-  return tsx.require(file, file);
+  return require(fs.existsSync(candidate) ? candidate : implAbsolute);
 }
 
 const provider: pulumi.dynamic.ResourceProvider = {

@@ -35,6 +35,7 @@ import { PhoneNormalizer } from "../gap/phone";
 import { createGraphConnection } from "../graph/client";
 import { validateConnection } from "../graph/connection";
 import { grantWriteMobile, type SambaDc, startSambaDc } from "../test/support/sambaDc";
+import { ensureBuilt, PROGRAM_FILES } from "./bundles.cjs";
 
 const root = path.resolve(__dirname, "..");
 const keep = process.argv.includes("--keep");
@@ -211,16 +212,9 @@ async function main() {
 
     // The stack runs from a copy, so `pulumi stack init` never rewrites the repository's Pulumi.dev.yaml.
     const project = path.join(out, "project");
-    for (const f of [
-      "index.ts",
-      "Pulumi.yaml",
-      "Pulumi.dev.yaml",
-      "package.json",
-      "tsconfig.json",
-      "providers",
-      "graph",
-      "schemas",
-    ]) {
+    const failed = ensureBuilt(root);
+    if (failed) throw new Error(failed);
+    for (const f of [...PROGRAM_FILES, "Pulumi.dev.yaml"]) {
       cpSync(path.join(root, f), path.join(project, f), { recursive: true });
     }
     if (!existsSync(path.join(project, "node_modules"))) {

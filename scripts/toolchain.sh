@@ -168,6 +168,14 @@ sg_ensure_npm_deps() {
   cp "$_sg_root/package-lock.json" "$stamp"
 }
 
+# dist/: the bundles everything runs from (scripts/build.mjs); rebuilt only when a source changed (scripts/bundles.cjs).
+sg_build() {
+  (cd "$_sg_root" && node -e 'const f = require("./scripts/bundles.cjs").ensureBuilt(process.cwd()); if (f) { console.error(`syncgap: ${f}`); process.exit(1); }') || {
+    _sg_die "the build (scripts/build.mjs) failed"
+    return 1
+  }
+}
+
 sg_toolchain() {
-  sg_ensure_node && sg_ensure_npm_deps && sg_ensure_pulumi
+  sg_ensure_node && sg_ensure_npm_deps && sg_ensure_pulumi && sg_build
 }

@@ -65,6 +65,8 @@ unset _sg_name
 . "$sg_root/scripts/toolchain.sh"
 sg_ensure_node >&2
 sg_ensure_pulumi >&2
+# the Pulumi program, the policy pack and pulumiEvents run from dist/ (setup.sh built it; this only checks)
+sg_build >&2
 
 if [ -z "${PULUMI_BACKEND_URL:-}" ]; then
   sg_fail "PULUMI_BACKEND_URL is not set. Put the state backend in the variable group (e.g. azblob://syncgap-state?storage_account=<account>); syncgap's pipelines do not use the Pulumi Cloud unless you set it there."

@@ -35,7 +35,7 @@ set -e
 [ "$rc" = 0 ] || sg_pulumi_failed "pulumi up of stack $SYNCGAP_STACK" "$rc" "$sg_reports/up.txt"
 pulumi stack output --json --stack "$SYNCGAP_STACK" >"$sg_reports/outputs.json"
 # lastSeen… is what the provider read in up's refresh, or wrote (index.ts); the JSON is read by pulumiEvents.ts.
-verdict="$(node --import tsx pipelines/scripts/pulumiEvents.ts outputs-check "$sg_reports/outputs.json" || true)"
+verdict="$(node dist/pulumiEvents.cjs outputs-check "$sg_reports/outputs.json" || true)"
 case "$verdict" in
 "ok "*) echo "Stack $SYNCGAP_STACK: the tenant holds bypassDirSyncOverridesEnabled = ${verdict#ok }, as declared." ;;
 *) sg_fail "after pulumi up of stack $SYNCGAP_STACK, bypassDirSyncOverridesEnabled is not the declared value ($verdict); see up.txt and outputs.json in the artifact" ;;

@@ -32,7 +32,7 @@ case "$rc" in
   if [ -n "${SYNCGAP_TENANT_ID:-}" ]; then
     evidence="$(bin/syncgap audit --max 1 --max-retry-seconds 30 2>/dev/null | head -n 1 || true)"
   fi
-  node --import tsx pipelines/scripts/pulumiEvents.ts drift "$events" \
+  node dist/pulumiEvents.cjs drift "$events" \
     --markdown "$sg_reports/drift.md" --stack "$SYNCGAP_STACK" ${evidence:+--evidence "$evidence"} >"$sg_reports/drift-issues.txt"
   found="$(sed -n 's/^found //p' "$sg_reports/drift-issues.txt")"
   grep -v '^found ' "$sg_reports/drift-issues.txt" || true

@@ -16,7 +16,7 @@ rc=0
 pulumi stack history --json --page-size 20 --stack "$SYNCGAP_STACK" >"$sg_reports/history.json" 2>"$sg_reports/history.err" || rc=$?
 cat "$sg_reports/history.err" >&2
 [ "$rc" = 0 ] || sg_pulumi_failed "pulumi stack history of stack $SYNCGAP_STACK" "$rc" "$sg_reports/history.err"
-since="$(node --import tsx pipelines/scripts/pulumiEvents.ts last-update "$sg_reports/history.json" || true)"
+since="$(node dist/pulumiEvents.cjs last-update "$sg_reports/history.json" || true)"
 [ -n "$since" ] || sg_fail "stack $SYNCGAP_STACK has no successful update: run the deploy job first"
 echo "last pulumi up of $SYNCGAP_STACK finished at $since"
 bin/syncgap check "${sg_ad[@]}" --stack "$SYNCGAP_STACK" --cwd . --since "$since" \

@@ -22,7 +22,7 @@ PULUMI_DEBUG_COMMANDS=true pulumi "${args[@]}" 2>&1 | tee "$sg_reports/preview.t
 rc=${PIPESTATUS[0]}
 set -e
 
-node --import tsx pipelines/scripts/pulumiEvents.ts policy "$events" --markdown "$sg_reports/policy.md" >"$sg_reports/policy-issues.txt"
+node dist/pulumiEvents.cjs policy "$events" --markdown "$sg_reports/policy.md" >"$sg_reports/policy-issues.txt"
 grep -v '^found ' "$sg_reports/policy-issues.txt" || true
 {
   echo "# Preview of stack \`$SYNCGAP_STACK\`"
@@ -31,7 +31,7 @@ grep -v '^found ' "$sg_reports/policy-issues.txt" || true
   echo
   cat "$sg_reports/policy.md"
   echo
-  node --import tsx pipelines/scripts/pulumiEvents.ts changes "$events"
+  node dist/pulumiEvents.cjs changes "$events"
   echo
   echo "The CLI's full output is preview.txt in the artifact."
 } >"$sg_reports/preview.md"

@@ -212,36 +212,23 @@ export interface BackfillLibrary {
 }
 
 /**
- * Loads one of syncgap's own modules (gap/index.ts, backfill/index.ts) through tsx (esbuild, no type check), as the
- * provider loads its implementation. Pulumi's
- * policy-pack runner has ts-node registered with type checking on, which would type-check the whole library on
- * every preview (slow, and a type error anywhere in it would stop the analysis); `tsc` in CI is where types are
- * checked. Without tsx (a compiled install), a plain require.
+ * Loads backfill/index.ts at call time (only in no-loss mode). The pack runs from its bundle (dist/policies.cjs,
+ * scripts/build.mjs), which holds the library: the import only runs its module code now, so a library that throws
+ * while loading fails this policy with a violation, not the whole pack.
  */
-function requireOwn(id: "../../gap" | "../../backfill"): unknown {
-  let tsx: { require(id: string, fromFile: string): unknown };
+export async function loadBackfillLibrary(): Promise<BackfillLibrary> {
   try {
-    tsx = require("tsx/cjs/api");
-  } catch {
-    return require(id);
-  }
-  return tsx.require(id, __filename);
-}
-
-/** Loads backfill/index.ts at call time (only in no-loss mode). */
-export function loadBackfillLibrary(): BackfillLibrary {
-  try {
-    return requireOwn("../../backfill") as BackfillLibrary;
+    return (await import("../../backfill/index.js")) as BackfillLibrary;
   } catch (e) {
     throw new Error(`the back-fill library (backfill/index.ts) failed to load: ${violationText(e)}`);
   }
 }
 
-/** Loads gap/index.ts at call time: a library that throws on import must not take the policy pack down. */
-export function loadGapLibrary(): GapLibrary {
+/** Loads gap/index.ts at call time, like loadBackfillLibrary. */
+export async function loadGapLibrary(): Promise<GapLibrary> {
   let mod: Partial<GapLibrary>;
   try {
-    mod = requireOwn("../../gap") as Partial<GapLibrary>;
+    mod = (await import("../../gap/index.js")) as Partial<GapLibrary>;
   } catch (e) {
     throw new Error(`the gap library (gap/index.ts) failed to load: ${violationText(e)}`);
   }
@@ -251,9 +238,9 @@ export function loadGapLibrary(): GapLibrary {
   return mod as GapLibrary;
 }
 
-export function analyzeWith(load: () => GapLibrary): AnalyzeFn {
+export function analyzeWith(load: () => GapLibrary | Promise<GapLibrary>): AnalyzeFn {
   return async (spec, env) => {
-    const gap = load();
+    const gap = await load();
     const result = await gap.runGapAnalysis(spec, { env });
     return {
       impact: gap.impactOf(result),
@@ -337,7 +324,7 @@ export interface MobileGapImpactDeps {
   /** Directory that relative paths in the config are resolved against (default: the policy pack's directory). */
   baseDir?: string;
   /** The back-fill library for no-loss mode (default: backfill/index.ts, loaded when first needed). */
-  loadBackfill?: () => BackfillLibrary;
+  loadBackfill?: () => BackfillLibrary | Promise<BackfillLibrary>;
 }
 
 export function createMobileGapImpactPolicy(deps: MobileGapImpactDeps = {}): StackValidationPolicy {
@@ -409,7 +396,7 @@ export function createMobileGapImpactPolicy(deps: MobileGapImpactDeps = {}): Sta
     }
 
     if (cfg.noLoss) {
-      checkNoLoss(result, cfg.noLoss, cfg.listUsers, label, baseDir, r.urn, report);
+      await checkNoLoss(result, cfg.noLoss, cfg.listUsers, label, baseDir, r.urn, report);
       return;
     }
 
@@ -441,7 +428,7 @@ export function createMobileGapImpactPolicy(deps: MobileGapImpactDeps = {}): Sta
     );
   }
 
-  function checkNoLoss(
+  async function checkNoLoss(
     result: GapImpact,
     noLoss: NoLossConfig,
     listUsers: number,
@@ -449,7 +436,7 @@ export function createMobileGapImpactPolicy(deps: MobileGapImpactDeps = {}): Sta
     baseDir: string,
     urn: string,
     report: (message: string, urn?: string) => void,
-  ): void {
+  ): Promise<void> {
     const planPath = resolvePath(noLoss.plan, baseDir);
     const nextToPlan = path.join(path.dirname(planPath), "backfill-plan.csv");
     const decisionsPath = noLoss.decisions
@@ -470,7 +457,7 @@ export function createMobileGapImpactPolicy(deps: MobileGapImpactDeps = {}): Sta
     let review: ReturnType<BackfillLibrary["reviewLosses"]>;
     let lib: BackfillLibrary;
     try {
-      lib = (deps.loadBackfill ?? loadBackfillLibrary)();
+      lib = await (deps.loadBackfill ?? loadBackfillLibrary)();
       let { plan } = lib.readPlanJson(planPath);
       if (decisionsPath) plan = lib.readDecisionsCsv(decisionsPath, plan).plan;
       review = lib.reviewLosses(result.impact.rows, plan);

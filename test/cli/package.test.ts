@@ -1,5 +1,5 @@
 /**
- * The npm package: `npm run pack:cli` (scripts/build-cli.mjs --package, then `npm pack`) gives a tarball that
+ * The npm package: `npm run pack:cli` (scripts/build.mjs --package, then `npm pack`) gives a tarball that
  * installs offline into an empty folder (no runtime dependencies: the bundle holds them) and whose `syncgap` runs
  * with plain node — through npx on a clean PATH (node's bin dir + /usr/bin:/bin), and with node alone on PATH.
  */
@@ -28,7 +28,7 @@ let tarball: string;
 beforeAll(async () => {
   mkdirSync(project, { recursive: true });
   mkdirSync(home, { recursive: true });
-  execFileSync(process.execPath, [path.join(root, "scripts/build-cli.mjs"), "--quiet", "--package"], { cwd: root });
+  execFileSync(process.execPath, [path.join(root, "scripts/build.mjs"), "--quiet", "--package"], { cwd: root });
   const packed = execFileSync("npm", ["pack", path.join(root, "dist/package"), "--pack-destination", work, "--json"], {
     cwd: root,
     env: cleanEnv,

@@ -1,6 +1,6 @@
 /**
  * bin/syncgap runs the bundle dist/syncgap.cjs and rebuilds it when it is missing or older than a file it was built
- * from (scripts/build-cli.mjs), so a source change can never run stale code.
+ * from (scripts/build.mjs), so a source change can never run stale code.
  */
 import { readFileSync, statSync, utimesSync } from "node:fs";
 import { resolve } from "node:path";
@@ -10,7 +10,7 @@ import { runCli } from "../support/cli";
 
 const ROOT = resolve(__dirname, "../..");
 const BUNDLE = resolve(ROOT, "dist/syncgap.cjs");
-const INPUTS = resolve(ROOT, "dist/syncgap.inputs");
+const INPUTS = resolve(ROOT, "dist/build.inputs");
 
 describe("the bundled command", () => {
   it("builds the bundle on demand and lists what it was built from", async () => {

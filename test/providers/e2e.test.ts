@@ -210,6 +210,19 @@ describe("DirectoryFeatureSettings with the real Pulumi CLI against the local te
     expect(haystack).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}/); // no JWT
   });
 
+  it("8. the provider in the state runs the built implementation (dist/provider.cjs), capturing nothing but its paths", async () => {
+    const state = JSON.parse((await session.expect(["stack", "export"])).stdout);
+    const settings = state.deployment.resources.find(
+      (r: { type: string }) => r.type === "pulumi-nodejs:dynamic/syncgap:DirectoryFeatureSettings",
+    );
+    const code: string = settings.inputs.__provider;
+    expect(code).toContain('implRelative: "dist/provider.cjs"');
+    expect(code).toContain(`implAbsolute: "${path.join(session.projectDir, "dist", "provider.cjs")}"`);
+    // no TypeScript at run time, and no client, credential or connection captured
+    expect(code).not.toMatch(/tsx|ts-node|\.ts"/);
+    expect(code).not.toMatch(/graph\.microsoft|Bearer|credential/i);
+  });
+
   it("3. destroy with retain leaves the tenant as it is; with restore it puts back the prior value", async () => {
     const tenantBefore = await features();
     await session.expect(["destroy", "--yes", "--skip-preview"]);

@@ -1,43 +1,52 @@
 #!/usr/bin/env node
 /**
- * Bundles the `syncgap` command (cli/syncgap.ts and everything it imports, node_modules included) into one file,
- * dist/syncgap.cjs, with esbuild. bin/syncgap runs the bundle and calls this script whenever the bundle is missing or
- * older than any file it was built from (listed in dist/syncgap.inputs), so the bundle is never stale and nobody has
- * to remember a build step. Why: starting through tsx costs ~0.3 s (loading esbuild's service and transpiling each
- * file) and resolving ~500 modules costs more; the bundle starts in under 0.1 s, which matters for a gate that runs
- * every few minutes and for delta re-runs (docs/benchmarks.md).
+ * The one build: esbuild bundles each of syncgap's entry points (the BUNDLES table) into dist/, one CommonJS file
+ * each with the project's own code and its dependencies. Everything that runs syncgap runs these files, never the
+ * TypeScript sources: the `syncgap` command (bin/syncgap), the Pulumi program (program.cjs, Pulumi.yaml's main), the
+ * dynamic provider's implementation (loaded by Pulumi's dynamic-provider process at call time), the CrossGuard pack
+ * (policies/pack.cjs), the bootstrap program (bootstrap/program.cjs) and the pipelines' reader of Pulumi's event log. Types are checked by `tsc` (the README's test
+ * command), not at run time.
  *
- *   node scripts/build-cli.mjs [--quiet] [--package]
+ *   node scripts/build.mjs [--quiet] [--package]
  *
- * --package also lays out the npm package in dist/package/ (package.json without dependencies: the bundle holds
+ * The README's commands build first (scripts/toolchain.sh sg_build); every entry point also calls
+ * scripts/ensureBuilt.cjs, which rebuilds when a bundle is missing or older than a file it was built from (listed in
+ * dist/build.inputs), so a source change never runs stale code and nobody has to remember a build step.
+ *
+ * --package also lays out the CLI's npm package in dist/package/ (package.json without dependencies: the bundle holds
  * them all, so installing the tarball needs no registry; bin/syncgap, the bundle, the README, the config schema).
  * `npm run pack:cli` packs it into dist/syncgap-<version>.tgz; test/cli/package.test.ts installs that tarball into an
  * empty folder offline and runs `npx syncgap gap` from it.
  *
- * Writes to temporary names and renames, so concurrent builds (parallel test workers) cannot leave a torn file.
+ * Writes to a temporary folder and renames, so concurrent builds (parallel test workers) cannot leave a torn file.
  */
 import { copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { BUNDLES, INPUTS_FILE } from "./bundles.cjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const out = join(root, "dist");
 const quiet = process.argv.includes("--quiet");
 const asPackage = process.argv.includes("--package");
 mkdirSync(out, { recursive: true });
-const tmp = `.tmp-${process.pid}`;
+const tmp = join(out, `.tmp-${process.pid}`);
 const t0 = performance.now();
 let result;
 try {
   result = await build({
     absWorkingDir: root,
-    entryPoints: ["cli/syncgap.ts"],
-    outfile: join(out, `syncgap.cjs${tmp}`),
+    entryPoints: Object.fromEntries(BUNDLES.map((b) => [b.name, b.entry])),
+    outdir: tmp,
+    outExtension: { ".js": ".cjs" },
     bundle: true,
     platform: "node",
     target: "node22",
     format: "cjs",
+    // Pulumi's SDKs stay outside the bundles: the language host and the policy runner load @pulumi/pulumi from
+    // node_modules, and the program, the providers' SDKs and the pack must share that one runtime per process.
+    external: ["@pulumi/*"],
     // whitespace and syntax only: names stay readable in stack traces (and in code that inspects a library's source,
     // like ad/ldaptsDecoding.ts)
     minifyWhitespace: true,
@@ -47,6 +56,7 @@ try {
     logLevel: "silent",
   });
 } catch (e) {
+  rmSync(tmp, { recursive: true, force: true });
   for (const m of e.errors ?? []) {
     const where = m.location ? `${m.location.file}:${m.location.line}:${m.location.column}: ` : "";
     process.stderr.write(`syncgap: build failed: ${where}${m.text}\n`);
@@ -54,19 +64,22 @@ try {
   if (!e.errors) process.stderr.write(`syncgap: build failed: ${e.message ?? e}\n`);
   process.exit(2);
 }
-// The bundle is stale when any of these is newer: the project's own sources it holds, and the lockfile (which pins
-// the node_modules it holds).
+// The bundles are stale when any of these is newer: the project's own sources they hold, and the lockfile (which
+// pins the node_modules they hold).
 const inputs = Object.keys(result.metafile.inputs)
   .filter((f) => !f.startsWith("node_modules/"))
   .concat(["package-lock.json"])
   .map((f) => relative(root, join(root, f)));
-writeFileSync(join(out, `syncgap.inputs${tmp}`), `${[...new Set(inputs)].sort().join("\n")}\n`);
-renameSync(join(out, `syncgap.cjs${tmp}.map`), join(out, "syncgap.cjs.map"));
-renameSync(join(out, `syncgap.inputs${tmp}`), join(out, "syncgap.inputs"));
-// last: the bundle's mtime is what bin/syncgap compares against
-renameSync(join(out, `syncgap.cjs${tmp}`), join(out, "syncgap.cjs"));
+writeFileSync(join(out, `${INPUTS_FILE}.tmp-${process.pid}`), `${[...new Set(inputs)].sort().join("\n")}\n`);
+renameSync(join(out, `${INPUTS_FILE}.tmp-${process.pid}`), join(out, INPUTS_FILE));
+for (const b of BUNDLES) renameSync(join(tmp, `${b.name}.cjs.map`), join(out, `${b.name}.cjs.map`));
+// last: the bundles' mtimes are what scripts/ensureBuilt.cjs compares against
+for (const b of BUNDLES) renameSync(join(tmp, `${b.name}.cjs`), join(out, `${b.name}.cjs`));
+rmSync(tmp, { recursive: true, force: true });
 if (!quiet) {
-  process.stderr.write(`syncgap: built dist/syncgap.cjs in ${Math.round(performance.now() - t0)} ms\n`);
+  process.stderr.write(
+    `syncgap: built ${BUNDLES.map((b) => `dist/${b.name}.cjs`).join(", ")} in ${Math.round(performance.now() - t0)} ms\n`,
+  );
 }
 
 if (asPackage) {
