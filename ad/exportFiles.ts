@@ -19,6 +19,7 @@ import { open } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { parse } from "csv-parse";
 import { AdReadError } from "./errors";
+import { DuplicateCheck } from "./exportChecks";
 import {
   emptyTrailer,
   firstInvalidUtf8,
@@ -302,41 +303,6 @@ function isUserRecord(attrs: RawAttributes): boolean {
     if (lc === "user") user = true;
   }
   return user;
-}
-
-/**
- * Refuses the second entry with the same DN or objectGUID: a file written twice into, or two exports joined. Keeps
- * the line of each entry as a number (a million users' "file:line" strings would be memory for an error message).
- */
-class DuplicateCheck {
-  readonly #dns = new Map<string, number>();
-  readonly #guids = new Map<string, number>();
-  constructor(readonly path: string) {}
-  check(u: AdUser, line: number): void {
-    const path = this.path;
-    const dnFirst = this.#dns.get(u.distinguishedName);
-    if (dnFirst !== undefined) {
-      throw new AdReadError(
-        "AD_BAD_EXPORT",
-        `${path}:${line}`,
-        `${u.distinguishedName} appears twice (first at ${this.path}:${dnFirst})`,
-        "Export each OU once into its own file or one search over a common parent; do not append to an old export",
-      );
-    }
-    this.#dns.set(u.distinguishedName, line);
-    if (u.objectGuid) {
-      const gFirst = this.#guids.get(u.objectGuid);
-      if (gFirst !== undefined) {
-        throw new AdReadError(
-          "AD_BAD_EXPORT",
-          `${path}:${line}`,
-          `objectGUID ${u.objectGuid} of ${u.distinguishedName} appears twice (first at ${this.path}:${gFirst}): the same object under two DNs`,
-          "Export once, from one DC, and do not join exports taken at different times",
-        );
-      }
-      this.#guids.set(u.objectGuid, line);
-    }
-  }
 }
 
 export { LineTooLongError };

@@ -426,17 +426,21 @@ const lower = (c: number) => (c >= 0x41 && c <= 0x5a ? c | 0x20 : c);
  * bytes, then a byte comparison.
  */
 class NameTable {
-  readonly #byHash = new Map<number, { name: string; bytes: Buffer }>();
-  /** `fold`: compare in ASCII lower case (names in the table are then lower case). */
+  readonly #byHash = new Map<number, NameEntry>();
+  /**
+   * `fold`: compare in ASCII lower case (names in the table are then lower case). `skip` and `fast` say, per name,
+   * what the parser does with its lines, decided once here rather than looked up on every line.
+   */
   constructor(
     names: Iterable<string>,
     readonly fold = true,
+    flags: (name: string) => { skip: boolean; fast: boolean } = () => ({ skip: false, fast: false }),
   ) {
     for (const name of names) {
       const bytes = Buffer.from(name, "latin1");
       const h = this.#hash(bytes, 0, bytes.length);
       if (this.#byHash.has(h)) throw new Error(`names ${name} and ${this.#byHash.get(h)!.name} collide`);
-      this.#byHash.set(h, { name, bytes });
+      this.#byHash.set(h, { name, bytes, ...flags(name) });
     }
   }
   #hash(b: Buffer, s: number, e: number): number {
@@ -445,15 +449,27 @@ class NameTable {
     else for (let i = s; i < e; i++) h = (Math.imul(h, 31) + b[i]!) | 0;
     return h;
   }
-  get(b: Buffer, s: number, e: number): string | undefined {
+  entry(b: Buffer, s: number, e: number): NameEntry | undefined {
     const hit = this.#byHash.get(this.#hash(b, s, e));
     if (!hit || hit.bytes.length !== e - s) return undefined;
     const bytes = hit.bytes;
     if (this.fold) {
       for (let i = 0; i < e - s; i++) if (lower(b[s + i]!) !== bytes[i]) return undefined;
     } else for (let i = 0; i < e - s; i++) if (b[s + i] !== bytes[i]) return undefined;
-    return hit.name;
+    return hit;
   }
+  get(b: Buffer, s: number, e: number): string | undefined {
+    return this.entry(b, s, e)?.name;
+  }
+}
+
+interface NameEntry {
+  name: string;
+  bytes: Buffer;
+  /** Lines of this attribute are skipped unread. */
+  skip: boolean;
+  /** Lines of this attribute are read on the fast path. */
+  fast: boolean;
 }
 
 /**
@@ -468,6 +484,30 @@ const COMMON_CLASSES = new NameTable(
 /** Base64 alphabet bytes (RFC 4648 §4), for checking a value before decoding it. */
 const B64 = new Uint8Array(256);
 for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/") B64[c.charCodeAt(0)] = 1;
+
+/** Value of each base64 alphabet byte (and 0 for the padding `=`). */
+const B64_VALUE = new Uint8Array(256);
+for (const [i, c] of [..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"].entries())
+  B64_VALUE[c.charCodeAt(0)] = i;
+
+/**
+ * The bytes of `b[s, e)`, which isBase64 accepted, decoded as Buffer.from(text, "base64") decodes them, without
+ * making the text first (an objectGUID and an objectSid per user).
+ */
+function base64Bytes(b: Buffer, s: number, e: number): Buffer {
+  const pad = e > s && b[e - 1] === 0x3d ? (b[e - 2] === 0x3d ? 2 : 1) : 0;
+  const n = ((e - s) / 4) * 3 - pad;
+  const out = Buffer.allocUnsafe(n);
+  let o = 0;
+  for (let i = s; i < e; i += 4) {
+    const v =
+      (B64_VALUE[b[i]!]! << 18) | (B64_VALUE[b[i + 1]!]! << 12) | (B64_VALUE[b[i + 2]!]! << 6) | B64_VALUE[b[i + 3]!]!;
+    out[o++] = v >>> 16;
+    if (o < n) out[o++] = (v >>> 8) & 0xff;
+    if (o < n) out[o++] = v & 0xff;
+  }
+  return out;
+}
 
 /** `b[s, e)` is padded base64 as BASE64_RE has it. */
 function isBase64(b: Buffer, s: number, e: number): boolean {
@@ -521,7 +561,10 @@ export async function* parseLdifBytes(
   /** Names read on the fast path: the kept ones and dn. Structural names (but dn) always take the full path. */
   const fastNames = keep ? new Set([...keep, "objectclass", "dn"]) : new Set<string>();
   for (const s of STRUCTURAL) if (s !== "dn") fastNames.delete(s);
-  const known = new NameTable(new Set([...fastNames, ...STRUCTURAL]));
+  const known = new NameTable(new Set([...fastNames, ...STRUCTURAL]), true, (name) => ({
+    skip: skipped(keep, name),
+    fast: fastNames.has(name),
+  }));
 
   let n = 0; // physical lines so far
   let offset = 0; // bytes before the block being read
@@ -569,7 +612,7 @@ export async function* parseLdifBytes(
     let value: string | Buffer;
     if (b64) {
       if (!isBase64(buf, p, e)) return false;
-      const bytes = Buffer.from(buf.toString("latin1", p, e), "base64");
+      const bytes = base64Bytes(buf, p, e);
       if (binary.has(name)) value = bytes;
       else if (isUtf8(bytes)) value = bytes.toString("utf8");
       else return false;
@@ -645,22 +688,22 @@ export async function* parseLdifBytes(
       }
       if (c === 0x3b && semi < 0) semi = i;
     }
-    if (colon < 0 && buf.toString("utf8", s, e).trim() === "") {
+    if (colon < 0 && (e === s || buf.toString("utf8", s, e).trim() === "")) {
       b.end();
       return;
     }
     currentName = undefined;
     if (colon > s) {
       const nameEnd = semi > s ? semi : colon;
-      const name = known.get(buf, s, nameEnd);
-      if (name === undefined ? keep !== undefined : skipped(keep, name)) {
+      const hit = known.entry(buf, s, nameEnd);
+      if (hit === undefined ? keep !== undefined : hit.skip) {
         if (!b.inEntry) {
           throw new LdifSyntaxError(`a record must start with dn:, found ${decodeName(buf, s, e)}`, n);
         }
         skipping = true;
         return;
       }
-      if (name !== undefined && fastNames.has(name)) currentName = name;
+      if (hit?.fast) currentName = hit.name;
     }
     if (tooLongChars(buf, s, e, maxValue)) throw tooLong(currentName ?? decodeName(buf, s, e), n, maxValue);
     pBuf = buf;

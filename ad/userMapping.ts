@@ -79,6 +79,8 @@ export const AD_VALUE_LIMITS: Readonly<Record<string, { max: number; source: str
  */
 export const AD_MAX_DN_LENGTH = 4096;
 
+const LIMITS = new Map(Object.entries(AD_VALUE_LIMITS));
+
 /** Refuses values longer than AD allows, naming the entry, the attribute and the limit. */
 function checkLimits(dn: string, attrs: RawAttributes, where: string): void {
   if (dn.length > AD_MAX_DN_LENGTH) {
@@ -89,9 +91,10 @@ function checkLimits(dn: string, attrs: RawAttributes, where: string): void {
       "Check that the export is not damaged",
     );
   }
-  for (const [name, values] of attrs) {
-    const limit = AD_VALUE_LIMITS[name];
-    if (!limit) continue;
+  // forEach rather than for…of: no [name, values] pair is made per attribute of every entry.
+  attrs.forEach((values, name) => {
+    const limit = LIMITS.get(name);
+    if (!limit) return;
     for (const v of values) {
       if (v.length <= limit.max) continue;
       const len = typeof v === "string" ? `${v.length} characters` : `${v.length} bytes`;
@@ -102,7 +105,7 @@ function checkLimits(dn: string, attrs: RawAttributes, where: string): void {
         "The value cannot have come from AD: check that the export is not damaged and its columns are not shifted, then export again",
       );
     }
-  }
+  });
 }
 
 /** A value as text (bytes decoded as UTF-8). */

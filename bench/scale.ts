@@ -146,7 +146,10 @@ async function dataFor(dir: string, n: number): Promise<{ ldif: string; json: st
   return { ldif, json };
 }
 
-/** Bundles bench/scaleRun.ts of a tree (copied there first when it is not this one) into one file. */
+/**
+ * Bundles bench/scaleRun.ts of a tree (copied there first when it is not this one) into one file, and the tree's
+ * worker entry beside it when it has one.
+ */
 function bundle(tree: string, out: string): string {
   const entry = join(tree, "bench/scaleRun.ts");
   if (tree !== ROOT) copyFileSync(join(ROOT, "bench/scaleRun.ts"), entry);
@@ -157,6 +160,23 @@ function bundle(tree: string, out: string): string {
     { cwd: tree, encoding: "utf8" },
   );
   if (r.status !== 0) throw new Error(`esbuild failed for ${tree}: ${r.stderr}`);
+  // The Entra export's reading thread, where the tree has one: beside the driver, where the bundled command keeps it.
+  const worker = join(tree, "gap/entra/jsonExportWorker.ts");
+  if (existsSync(worker)) {
+    const w = spawnSync(
+      join(ROOT, "node_modules/.bin/esbuild"),
+      [
+        worker,
+        "--bundle",
+        "--platform=node",
+        "--target=node22",
+        "--log-level=warning",
+        `--outfile=${join(out, "entraJsonWorker.cjs")}`,
+      ],
+      { cwd: tree, encoding: "utf8" },
+    );
+    if (w.status !== 0) throw new Error(`esbuild failed for ${worker}: ${w.stderr}`);
+  }
   return file;
 }
 

@@ -108,18 +108,81 @@ export function classifyPair(
 
 const AMBIGUOUS = -1;
 
+/** FNV-1a over a string's UTF-16 code units. */
+function hashKey(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h | 0;
+}
+
+const FREE = -1;
+
+/**
+ * AD users by key value: the one user with that value, or AMBIGUOUS when several have it. An open-addressing table
+ * of key numbers in typed arrays rather than a Map: the strongest key indexes every AD user, and at a million users a
+ * Map costs about twice the memory and time (docs/benchmarks.md, "A million users"). The key strings are the
+ * records' own.
+ */
 class KeyIndex {
-  private readonly map = new Map<string, number>();
+  #keys: string[] = [];
+  #users = new Int32Array(1 << 10);
+  #hashes = new Int32Array(1 << 10);
+  #slots = new Int32Array(1 << 11).fill(FREE);
+  #mask = (1 << 11) - 1;
+
+  /** The key's number, or FREE. */
+  #find(key: string, h: number): number {
+    const slots = this.#slots;
+    for (let j = h & this.#mask; ; j = (j + 1) & this.#mask) {
+      const k = slots[j]!;
+      if (k === FREE || (this.#hashes[k] === h && this.#keys[k] === key)) return k;
+    }
+  }
+
   add(key: string | undefined, i: number): void {
     if (!key) return;
-    const prev = this.map.get(key);
-    if (prev === undefined) this.map.set(key, i);
-    else if (prev !== i) this.map.set(key, AMBIGUOUS);
+    const h = hashKey(key);
+    const k = this.#find(key, h);
+    if (k !== FREE) {
+      if (this.#users[k] !== i) this.#users[k] = AMBIGUOUS;
+      return;
+    }
+    const n = this.#keys.length;
+    this.#keys.push(key);
+    if (n === this.#users.length) {
+      this.#users = grow(this.#users);
+      this.#hashes = grow(this.#hashes);
+    }
+    this.#users[n] = i;
+    this.#hashes[n] = h;
+    if ((n + 1) * 2 > this.#slots.length) this.#rehash();
+    else this.#place(n);
   }
+
   get(key: string | null | undefined): number {
     if (!key) return AMBIGUOUS;
-    return this.map.get(key) ?? AMBIGUOUS;
+    const k = this.#find(key, hashKey(key));
+    return k === FREE ? AMBIGUOUS : this.#users[k]!;
   }
+
+  #place(k: number): void {
+    const slots = this.#slots;
+    let j = this.#hashes[k]! & this.#mask;
+    while (slots[j] !== FREE) j = (j + 1) & this.#mask;
+    slots[j] = k;
+  }
+
+  #rehash(): void {
+    this.#slots = new Int32Array(this.#slots.length * 2).fill(FREE);
+    this.#mask = this.#slots.length - 1;
+    for (let k = 0; k < this.#keys.length; k++) this.#place(k);
+  }
+}
+
+function grow(a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(a.length * 2);
+  b.set(a);
+  return b;
 }
 
 // Keys are case-folded only when they need it: at 100k users a copy of every UPN and SID is memory for nothing.

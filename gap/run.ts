@@ -16,7 +16,7 @@ import {
   saveDeltaRound,
 } from "./deltaRound";
 import { readCloudManagedUsers, readSyncedUsers } from "./entra/graphReader";
-import { readEntraJsonFile } from "./entra/jsonExport";
+import { readEntraJsonFileInWorker } from "./entra/jsonExportThread";
 import { isSynced, toEntraUser } from "./entra/users";
 import { errorText, GapInputError } from "./errors";
 import { type AdRecord, joinAndClassify } from "./join";
@@ -271,7 +271,8 @@ async function readEntra(
     };
   }
   if (e.kind === "json") {
-    const x = readEntraJsonFile(e.path);
+    // In a worker thread for a large file: the scan would otherwise hold up the AD read, which runs at the same time.
+    const x = await readEntraJsonFileInWorker(e.path, { signal });
     options.onProgress?.({ side: "entra", users: x.users.length, pages: 1, done: true });
     return { users: x.users, info: x.info, ms: performance.now() - t, notes: x.notes };
   }

@@ -90,6 +90,8 @@ if (asPackage) {
     "bin/syncgap": "bin/syncgap",
     "dist/syncgap.cjs": "dist/syncgap.cjs",
     "dist/syncgap.cjs.map": "dist/syncgap.cjs.map",
+    "dist/entraJsonWorker.cjs": "dist/entraJsonWorker.cjs",
+    "dist/entraJsonWorker.cjs.map": "dist/entraJsonWorker.cjs.map",
     "README.md": "README.md",
     "schemas/syncgap-config.schema.json": "schemas/syncgap-config.schema.json",
   };

@@ -8,6 +8,9 @@ const path = require("node:path");
 /** name → dist/<name>.cjs, built from entry. */
 const BUNDLES = [
   { name: "syncgap", entry: "cli/syncgap.ts" }, // the command (bin/syncgap)
+  // the Graph JSON export read in a worker thread (gap/entra/jsonExportThread.ts finds it beside the bundle that
+  // runs the analysis: the CLI's, the policy pack's)
+  { name: "entraJsonWorker", entry: "gap/entra/jsonExportWorker.ts" },
   { name: "program", entry: "index.ts" }, // the Pulumi program (program.cjs, Pulumi.yaml's main)
   // the dynamic provider's implementation, which Pulumi's dynamic-provider process loads at call time
   // (providers/directoryFeatureSettings.ts loadImpl)

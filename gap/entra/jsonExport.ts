@@ -316,69 +316,161 @@ function detectEncoding(fd: number, path: string): { encoding: Encoding; bom: nu
   return { encoding: "utf8", bom: 0 };
 }
 
-export function readEntraJsonFile(path: string): EntraExport {
-  const source = `Entra ID export ${path}`;
-  let fd: number;
+/** How a user's place (see PAGE_STRIDE) reads as a JSON pointer, by the file's shape. */
+export type PointerKind = "users" | "pages" | "page";
+
+export function pointerOf(kind: PointerKind, code: number): string {
+  if (kind === "pages") return `/${Math.floor(code / PAGE_STRIDE)}/value/${code % PAGE_STRIDE}`;
+  return kind === "page" ? `/value/${code}` : `/${code}`;
+}
+
+/** What the scan found besides the users: the file's shape and what its pages said about themselves. */
+export interface ScanEnd {
+  shape: string;
+  pages: number;
+  count?: { value: number; pointer: string };
+}
+
+/** Where the scanner hands each user object, checked and converted, in file order, with its place. */
+export type UserSink = (u: EntraUser, code: number, kind: PointerKind) => void;
+
+/**
+ * What is decided over all users: no id twice, which users are synced, and at the end whether the file held any
+ * and as many as its pages said. Separate from the scan so that the scan can run in a worker thread
+ * (./jsonExportWorker.ts) while this runs where the users are kept.
+ */
+export class ExportCollector {
+  readonly users: EntraUser[] = [];
+  // id → where it first came, as a number: a million pointer strings would be memory for an error message
+  readonly #seen = new Map<string, number>();
+  #total = 0;
+  #notSynced = 0;
+  #withoutSyncFlag = 0;
+
+  take(u: EntraUser, code: number, kind: PointerKind): void {
+    const first = this.#seen.get(u.id);
+    if (first !== undefined) {
+      throw new JsonExportError(
+        `user id ${u.id} appears twice (at ${pointerOf(kind, first)} and ${pointerOf(kind, code)}): the export holds a page twice, or two exports joined`,
+        "export once, in one run that follows @odata.nextLink to the end (Get-MgUser -All)",
+      );
+    }
+    this.#seen.set(u.id, code);
+    this.#total++;
+    if (u.onPremisesSyncEnabled === undefined) this.#withoutSyncFlag++;
+    if (isSynced(u)) this.users.push(u);
+    else this.#notSynced++;
+  }
+
+  finish(path: string, end: ScanEnd): EntraExport {
+    const total = this.#total;
+    const { pages, count } = end;
+    if (total === 0) {
+      throw new JsonExportError(
+        `the export holds no users${pages ? ` (${pages} page${pages > 1 ? "s" : ""} with empty value)` : " (an empty array)"}`,
+        "a tenant always has users: check the $filter and the account's User.Read.All permission, and export again",
+      );
+    }
+    if (count && count.value !== total) {
+      throw new JsonExportError(
+        `@odata.count at ${count.pointer} says ${count.value} users, but the file holds ${total}: pages are missing or repeated`,
+        "export again in one run that follows @odata.nextLink to the end",
+      );
+    }
+    const skipped: { count: number; reason: string }[] = [];
+    if (this.#notSynced)
+      skipped.push({
+        count: this.#notSynced,
+        reason: "onPremisesSyncEnabled is not true (cloud-only or no longer synced)",
+      });
+    const notes: string[] = [];
+    if (this.#withoutSyncFlag) {
+      notes.push(
+        `${this.#withoutSyncFlag} users in ${path} carry no onPremisesSyncEnabled: they were taken as synced users ` +
+          "(export with $select including onPremisesSyncEnabled to let syncgap leave cloud-only users out).",
+      );
+    }
+    return {
+      users: this.users,
+      info: {
+        kind: "json",
+        description: `Graph JSON export ${path} (${end.shape})`,
+        users: this.users.length,
+        mode: "export",
+        ...(skipped.length ? { skipped } : {}),
+      },
+      notes,
+    };
+  }
+}
+
+/** The name of the Entra side in messages. */
+export const entraExportSource = (path: string) => `Entra ID export ${path}`;
+
+/** The error the reader fails with, from anything the scan or the collector threw. */
+export function exportError(path: string, e: unknown): GapInputError {
+  const source = entraExportSource(path);
+  if (e instanceof JsonExportError) return new GapInputError(source, e.problem, e.remedy);
+  if (e instanceof EntraUserShapeError)
+    return new GapInputError(source, `${e.problem} (at JSON pointer ${e.where})`, REMEDY);
+  if (e instanceof GapInputError) return e;
+  return new GapInputError(
+    source,
+    `cannot read the file: ${(e as Error).message}`,
+    "check the file and its permissions",
+    {
+      cause: e,
+    },
+  );
+}
+
+/** Opens the export, or fails as the reader does for a path that is not a readable file. */
+function openExport(path: string): number {
   try {
-    fd = openSync(path, "r");
+    const fd = openSync(path, "r");
     if (!fstatSync(fd).isFile()) {
       closeSync(fd);
       throw new Error("not a regular file");
     }
+    return fd;
   } catch (e) {
     throw new GapInputError(
-      source,
+      entraExportSource(path),
       `cannot read the file: ${(e as Error).message}`,
       "check the path given to --entra-json",
     );
   }
+}
+
+/** Scans the export, handing every user to `sink`; throws the reader's GapInputError. */
+export function scanEntraJsonFile(path: string, sink: UserSink): ScanEnd {
+  const fd = openExport(path);
   try {
-    return readExport(fd, path);
+    return scanExport(fd, path, sink);
   } catch (e) {
-    if (e instanceof JsonExportError) throw new GapInputError(source, e.problem, e.remedy);
-    if (e instanceof EntraUserShapeError)
-      throw new GapInputError(source, `${e.problem} (at JSON pointer ${e.where})`, REMEDY);
-    if (e instanceof GapInputError) throw e;
-    throw new GapInputError(
-      source,
-      `cannot read the file: ${(e as Error).message}`,
-      "check the file and its permissions",
-      {
-        cause: e,
-      },
-    );
+    throw exportError(path, e);
   } finally {
     closeSync(fd);
   }
 }
 
-function readExport(fd: number, path: string): EntraExport {
+export function readEntraJsonFile(path: string): EntraExport {
+  const collector = new ExportCollector();
+  const end = scanEntraJsonFile(path, (u, code, kind) => collector.take(u, code, kind));
+  try {
+    return collector.finish(path, end);
+  } catch (e) {
+    throw exportError(path, e);
+  }
+}
+
+function scanExport(fd: number, path: string, sink: UserSink): ScanEnd {
   const { encoding, bom } = detectEncoding(fd, path);
   const r = new Reader(fd, encoding, bom);
-  const users: EntraUser[] = [];
-  // id → where it first came, as a number (see `at`): a million pointer strings would be memory for an error message
-  const seen = new Map<string, number>();
   /** A user's place as a number: element i of an array of users, user j of the one page, user j of page i. */
   const inPage = (i: number, j: number) => i * PAGE_STRIDE + j;
-  let pointerOf = (code: number) => `/${code}`;
-  let total = 0;
-  let notSynced = 0;
-  let withoutSyncFlag = 0;
-  const take = (raw: unknown, pointer: string, code: number) => {
-    const u = toEntraUser(raw, pointer);
-    const first = seen.get(u.id);
-    if (first !== undefined) {
-      throw new JsonExportError(
-        `user id ${u.id} appears twice (at ${pointerOf(first)} and ${pointer}): the export holds a page twice, or two exports joined`,
-        "export once, in one run that follows @odata.nextLink to the end (Get-MgUser -All)",
-      );
-    }
-    seen.set(u.id, code);
-    total++;
-    if (u.onPremisesSyncEnabled === undefined) withoutSyncFlag++;
-    if (isSynced(u)) users.push(u);
-    else notSynced++;
-  };
+  let kind: PointerKind = "users";
+  const take = (raw: unknown, pointer: string, code: number) => sink(toEntraUser(raw, pointer), code, kind);
 
   r.ws();
   const c0 = r.peek();
@@ -413,8 +505,7 @@ function readExport(fd: number, path: string): EntraExport {
         const item = r.value(MAX_JSON_ELEMENT_BYTES, pointer, "the element");
         if (!mode) {
           mode = isPage(item) ? "pages" : "users";
-          if (mode === "pages")
-            pointerOf = (code: number) => `/${Math.floor(code / PAGE_STRIDE)}/value/${code % PAGE_STRIDE}`;
+          if (mode === "pages") kind = "pages";
         }
         if (mode === "pages") {
           if (!isPage(item)) {
@@ -443,7 +534,7 @@ function readExport(fd: number, path: string): EntraExport {
     shape = mode === "pages" ? `${pages} pages` : "array of users";
   } else if (c0 === 0x7b) {
     // One page, streamed: its value array may hold every user of the tenant.
-    pointerOf = (code: number) => `/value/${code}`;
+    kind = "page";
     r.pos++;
     const page: Record<string, unknown> = {};
     let hasValue = false;
@@ -493,37 +584,5 @@ function readExport(fd: number, path: string): EntraExport {
       "a file of one JSON page a line (JSON Lines) is not read: wrap the pages in [ ] separated by commas, or export an array of users",
     );
   }
-  if (total === 0) {
-    throw new JsonExportError(
-      `the export holds no users${pages ? ` (${pages} page${pages > 1 ? "s" : ""} with empty value)` : " (an empty array)"}`,
-      "a tenant always has users: check the $filter and the account's User.Read.All permission, and export again",
-    );
-  }
-  if (count && count.value !== total) {
-    throw new JsonExportError(
-      `@odata.count at ${count.pointer} says ${count.value} users, but the file holds ${total}: pages are missing or repeated`,
-      "export again in one run that follows @odata.nextLink to the end",
-    );
-  }
-  const skipped: { count: number; reason: string }[] = [];
-  if (notSynced)
-    skipped.push({ count: notSynced, reason: "onPremisesSyncEnabled is not true (cloud-only or no longer synced)" });
-  const notes: string[] = [];
-  if (withoutSyncFlag) {
-    notes.push(
-      `${withoutSyncFlag} users in ${path} carry no onPremisesSyncEnabled: they were taken as synced users ` +
-        "(export with $select including onPremisesSyncEnabled to let syncgap leave cloud-only users out).",
-    );
-  }
-  return {
-    users,
-    info: {
-      kind: "json",
-      description: `Graph JSON export ${path} (${shape})`,
-      users: users.length,
-      mode: "export",
-      ...(skipped.length ? { skipped } : {}),
-    },
-    notes,
-  };
+  return { shape, pages, ...(count ? { count } : {}) };
 }

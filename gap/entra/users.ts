@@ -115,7 +115,7 @@ function convert(raw: unknown, where: string): EntraUser {
     if (typeof obj.userPrincipalName !== "string" || !obj.userPrincipalName) {
       throw new EntraUserShapeError(where, `user ${obj.id} has no userPrincipalName`);
     }
-    return compact(obj as unknown as EntraUser);
+    return shareRepeats(obj as unknown as EntraUser);
   }
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
@@ -140,7 +140,7 @@ function convert(raw: unknown, where: string): EntraUser {
   if (typeof out.userPrincipalName !== "string" || !out.userPrincipalName) {
     throw new EntraUserShapeError(where, `user ${out.id} has no userPrincipalName`);
   }
-  return compact(out as unknown as EntraUser);
+  return shareRepeats(out as unknown as EntraUser);
 }
 
 /** One string per department, up to a cap (as gap/join.ts does for AD's). */
@@ -156,7 +156,7 @@ function department(s: string): string {
  * Shares what repeats: the on-premises UPN is nearly always the UPN itself (one string instead of two equal ones), and
  * departments repeat across users. A reader keeps a million of these (docs/benchmarks.md, "A million users").
  */
-function compact(u: EntraUser): EntraUser {
+export function shareRepeats(u: EntraUser): EntraUser {
   if (u.onPremisesUserPrincipalName && u.onPremisesUserPrincipalName === u.userPrincipalName)
     u.onPremisesUserPrincipalName = u.userPrincipalName;
   if (u.department) u.department = department(u.department);

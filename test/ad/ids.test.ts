@@ -34,6 +34,20 @@ describe("GUIDs", () => {
     );
   });
 
+  it("turn every GUID string into the immutable id of its bytes, in any case", () => {
+    for (let k = 0; k < 200; k++) {
+      const bytes = Buffer.from(Array.from({ length: 16 }, (_, i) => (k * 37 + i * 101) & 0xff));
+      const s = guidBytesToString(bytes);
+      expect(s).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+      expect(guidStringToBytes(s).equals(bytes)).toBe(true);
+      expect(immutableIdFromGuidString(s)).toBe(bytes.toString("base64"));
+      expect(immutableIdFromGuidString(s.toUpperCase())).toBe(bytes.toString("base64"));
+      expect(immutableIdFromGuidString(`{${s}}`)).toBe(bytes.toString("base64"));
+    }
+    expect(() => immutableIdFromGuidString("bcd2e574-8d58-4136-a9df-8a19b145dbxx")).toThrow(SyntaxError);
+    expect(() => immutableIdFromGuidString("bcd2e574+8d58-4136-a9df-8a19b145db79")).toThrow(SyntaxError);
+  });
+
   it("accept braces and upper case, reject garbage", () => {
     expect(normalizeGuidString("{BCD2E574-8D58-4136-A9DF-8A19B145DB79}")).toBe("bcd2e574-8d58-4136-a9df-8a19b145db79");
     expect(() => guidStringToBytes("not-a-guid")).toThrow(SyntaxError);
@@ -68,6 +82,40 @@ describe("SIDs", () => {
     const b = Buffer.from("0100" + "010000000000" + "", "hex");
     expect(sidBytesToString(b)).toBe("S-1-0x010000000000");
     expect(sidStringToBytes("S-1-0x010000000000").toString("hex")).toBe("0100010000000000");
+  });
+
+  it("writes every SID as the SDDL string, sub-authorities unsigned, up to the 255 a count byte allows", () => {
+    // The reference: the SDDL form as MS-DTYP 2.4.2.1 spells it, written the plain way.
+    const reference = (b: Buffer) => {
+      let auth = 0;
+      for (let i = 2; i < 8; i++) auth = auth * 256 + b[i]!;
+      const subs = Array.from({ length: b[1]! }, (_, i) => String(b.readUInt32LE(8 + 4 * i)));
+      return [
+        "S",
+        String(b[0]),
+        auth >= 2 ** 32 ? `0x${auth.toString(16).toUpperCase().padStart(12, "0")}` : String(auth),
+        ...subs,
+      ].join("-");
+    };
+    let seed = 7;
+    const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+    for (const count of [0, 1, 4, 5, 15, 255]) {
+      for (let k = 0; k < 20; k++) {
+        const b = Buffer.alloc(8 + 4 * count);
+        b[0] = rnd() & 0xff;
+        b[1] = count;
+        for (let i = 2; i < b.length; i++) b[i] = rnd() >>> 24;
+        if (k % 3 === 0) b.fill(0, 2, 4); // authorities below 2^32, as every real one
+        if (k === 1) b.fill(0xff, 8); // 4294967295
+        expect(sidBytesToString(b)).toBe(reference(b));
+        // the users of one domain: the same SID but for the RID, one after the other
+        for (const rid of [0, 9, 10, 1102, 4294967295]) {
+          if (count === 0) break;
+          b.writeUInt32LE(rid, b.length - 4);
+          expect(sidBytesToString(b)).toBe(reference(b));
+        }
+      }
+    }
   });
 
   it("rejects truncated bytes and bad strings", () => {

@@ -1,0 +1,162 @@
+/**
+ * A live Graph read at a million users: syncgap's own Entra reader (gap/entra/graphReader.ts readSyncedUsers, through
+ * graph/client.ts with its retry middleware) pages every synced user out of the local tenant (`$top=999`, ~1,000
+ * requests), under Graph's throttling model for identity and access (emulator/limits.ts: a resource-unit bucket per
+ * app and tenant, https://learn.microsoft.com/graph/throttling-limits#identity-and-access-service-limits):
+ *
+ *   - "Graph's quota": the bucket Graph gives a tenant of this size (L, above 500 users: 8,000 resource units per
+ *     10 s; a `GET /users` page with `$select` costs 1 unit), which is what a real tenant's read meets;
+ *   - "tight budget": a bucket far below that (--tight RU per 10 s), so that the read is throttled and has to wait
+ *     out the 429s' Retry-After: the figure then shows that the reader follows the budget rather than the server's
+ *     speed, and finishes.
+ *
+ *   npx tsx bench/graph-read.ts [--users 1000000] [--tight 500] [--docs docs/benchmarks.md]
+ *
+ * The local tenant runs as its own process (`tsx emulator/cli.ts start --json`), seeded through its admin API.
+ * Figures: users/s, requests, 429s, the reader's retries, and the peak RSS of both processes, next to the ceiling
+ * the quota sets (pages per second the bucket allows × 999 users). Not a test.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { readFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { parseArgs } from "node:util";
+import { AdminClient } from "../emulator/adminClient";
+import { readSyncedUsers } from "../gap/entra/graphReader";
+import { createGraphConnection } from "../graph/client";
+import { writeDocsSection } from "./docsSection";
+
+const root = join(__dirname, "..");
+const { values: args } = parseArgs({
+  options: {
+    users: { type: "string", default: "1000000" },
+    tight: { type: "string", default: "500" },
+    docs: { type: "string" },
+  },
+});
+const USERS = Number(args.users);
+const TIGHT_RU = Number(args.tight);
+const WINDOW_S = 10;
+/** Graph's quota for a tenant above 500 users (L), per app and tenant, per 10 s. */
+const L_TENANT_RU = 8000;
+/** `GET /users` costs 2 resource units, `$select` takes one off (emulator/limits.ts requestCost, from Learn). */
+const PAGE_COST_RU = 1;
+
+function peakRssMb(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Math.round(Number(m[1]) / 1024) : Number.NaN;
+}
+
+interface Round {
+  budget: string;
+  bucketRu: number;
+  users: number;
+  requests: number;
+  throttled: number;
+  seconds: number;
+  usersPerSecond: number;
+  ceilingUsersPerSecond: number;
+  retries: number;
+}
+
+async function main(): Promise<void> {
+  const child: ChildProcess = spawn(join(root, "node_modules/.bin/tsx"), ["emulator/cli.ts", "start", "--json"], {
+    cwd: root,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  try {
+    const [line] = (await once(createInterface({ input: child.stdout as NodeJS.ReadableStream }), "line")) as [string];
+    const env = JSON.parse(line) as Record<string, string> & { pid: number };
+    const caPem = readFileSync(env.NODE_EXTRA_CA_CERTS, "utf8");
+    const admin = new AdminClient(env.SYNCGAP_EMULATOR_URL, env.SYNCGAP_EMULATOR_ADMIN_KEY, { ca: caPem });
+    const t0 = performance.now();
+    const seeded = await admin.generateUsers({ count: USERS, prefix: "bench" });
+    const seedSeconds = (performance.now() - t0) / 1000;
+    // the client secret stays in this process's environment, where the credential reads it
+    process.env.AZURE_CLIENT_SECRET = env.AZURE_CLIENT_SECRET;
+    const settings = {
+      cloud: "global" as const,
+      tenantId: env.AZURE_TENANT_ID,
+      clientId: env.AZURE_CLIENT_ID,
+      authMethod: "clientSecret" as const,
+      authorityHost: env.SYNCGAP_EMULATOR_URL,
+      graphEndpoint: env.SYNCGAP_EMULATOR_URL,
+      caCertPath: env.NODE_EXTRA_CA_CERTS,
+    };
+    const loadBefore = loadavg();
+    const rounds: Round[] = [];
+    for (const [budget, bucketRu] of [
+      ["Graph's quota (L tenant)", L_TENANT_RU],
+      ["tight budget", TIGHT_RU],
+    ] as const) {
+      await admin.setOptions({ throttling: { enabled: true, bucketSize: bucketRu, windowSeconds: WINDOW_S } });
+      await admin.clearRequests();
+      const conn = createGraphConnection(settings);
+      const start = performance.now();
+      const users = await readSyncedUsers(conn);
+      const seconds = (performance.now() - start) / 1000;
+      const log = await admin.requests({ area: "graph" });
+      const throttled = log.filter((e) => e.status === 429).length;
+      rounds.push({
+        budget,
+        bucketRu,
+        users: users.length,
+        requests: log.length,
+        throttled,
+        seconds,
+        usersPerSecond: Math.round(users.length / seconds),
+        ceilingUsersPerSecond: Math.round((bucketRu / WINDOW_S / PAGE_COST_RU) * 999),
+        retries: conn.stats.retries,
+      });
+      console.log(JSON.stringify(rounds.at(-1)));
+    }
+    const figures = {
+      when: new Date().toISOString().slice(0, 16).replace("T", " "),
+      machine: `${cpus().length} cores (${cpus()[0]?.model ?? "?"}), Node ${process.version}`,
+      load: `${loadBefore.map((l) => l.toFixed(1)).join(" ")} before, ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(" ")} after`,
+      seeded: seeded.total,
+      seedSeconds,
+      rssEmulatorMb: peakRssMb(env.pid),
+      rssReaderMb: peakRssMb(process.pid),
+    };
+    console.log(JSON.stringify(figures));
+    if (args.docs) writeSection(figures, rounds, args.docs);
+  } finally {
+    if (child.exitCode === null) {
+      child.kill("SIGTERM");
+      await once(child, "exit");
+    }
+  }
+}
+
+function writeSection(
+  f: { when: string; machine: string; load: string; seeded: number; seedSeconds: number } & Record<string, unknown>,
+  rounds: Round[],
+  docs: string,
+): void {
+  const n = (x: number) => x.toLocaleString("en-US");
+  const section = [
+    "## A live Graph read at a million users (`bench/graph-read.ts`)",
+    "",
+    `${f.when} UTC, ${f.machine}, load average ${f.load}; \`npx tsx bench/graph-read.ts --users ${USERS} --tight ${TIGHT_RU} --docs ${docs}\`. syncgap's Entra reader (\`gap/entra/graphReader.ts\` through \`graph/client.ts\`, retry middleware included) pages the ${n(f.seeded)} synced users of the local tenant (\`$top=999\`, \`$filter=onPremisesSyncEnabled eq true\`, \`$select\`) under Graph's throttling model for identity and access (a resource-unit bucket per app and tenant; a page costs ${PAGE_COST_RU} unit). The ceiling is what the bucket allows: its units per ${WINDOW_S} s ÷ the page's cost × 999 users.`,
+    "",
+    "| budget | bucket (RU per 10 s) | users read | requests | 429s | time | users/s | ceiling the budget sets (users/s) | reader's retries |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ...rounds.map(
+      (r) =>
+        `| ${r.budget} | ${n(r.bucketRu)} | ${n(r.users)} | ${n(r.requests)} | ${n(r.throttled)} | ${r.seconds.toFixed(1)} s | **${n(r.usersPerSecond)}** | ${n(r.ceilingUsersPerSecond)} | ${n(r.retries)} |`,
+    ),
+    "",
+    `Peak RSS: the local tenant ${f.rssEmulatorMb} MB (it holds the ${n(f.seeded)} users), the reader ${f.rssReaderMb} MB. Seeding through the admin API took ${f.seedSeconds.toFixed(1)} s.`,
+  ].join("\n");
+  writeDocsSection("graph-read", section, docs);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
