@@ -113,7 +113,7 @@ export type AdSourceSpec =
       filter?: string;
       /** `ldap://` URLs: upgrade with StartTLS before binding (plain LDAP binds are refused). */
       startTls?: boolean;
-      /** `auto` (default), `dirsync` or `paged`: see LdapAdSourceOptions.readMode in ad/ldapReader.ts. */
+      /** `auto` (default), `dirsync` or `paged`: see LdapAdSourceOptions.readMode in ad/ldapReadOptions.ts. */
       readMode?: "auto" | "dirsync" | "paged";
       /** Wait at most this long (ms) for the DC per request; default 30 s. See LdapAdSourceOptions.timeoutMs. */
       timeoutMs?: number;
