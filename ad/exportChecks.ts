@@ -1,6 +1,6 @@
 /**
- * The duplicate check of the export readers (./exportFiles.ts): the second entry with the same DN or objectGUID is
- * refused, naming the line of the first (a file written twice into, or two exports joined).
+ * The duplicate check of the export readers (./ldifFileSource.ts, ./csvFileSource.ts): the second entry with the
+ * same DN or objectGUID is refused, naming the line of the first (a file written twice into, or two exports joined).
  *
  * It remembers every entry of the file, so at a million users it is a large part of what the read holds while it
  * runs (docs/benchmarks.md, "A million users"). Two Maps keyed by the DN and GUID strings cost about 130 bytes an entry

@@ -4,10 +4,10 @@
  * The LDAP reader and the export-file parsers live in `ad/` (another part of syncgap) and are loaded lazily, at the
  * time a sync runs, so the emulator starts without them and tests can sync from inline arrays. Expected exports:
  * - `ad/ldapReader`: `createLdapAdSource(options: LdapAdSourceOptions): AdSource`
- * - `ad/exportFiles`: `readLdifFile(path: string): AdSource`
+ * - `ad/ldifFileSource`: `readLdifFile(path: string): AdSource`
  */
 import type { AdSource, AdUser } from "../ad/types";
-import type { SyncSourceConfig } from "./seed";
+import type { SyncSourceConfig } from "./seed/types";
 
 /** Options the emulator passes to `createLdapAdSource` (the `ldap` sync-source config without `kind`). */
 export type LdapAdSourceOptions = Omit<Extract<SyncSourceConfig, { kind: "ldap" }>, "kind">;
@@ -61,7 +61,7 @@ export async function createAdSource(config: SyncSourceConfig): Promise<AdSource
       return await create(options);
     }
     case "ldif": {
-      const read = loadModule<(path: string) => AdSource | Promise<AdSource>>("../ad/exportFiles", "readLdifFile");
+      const read = loadModule<(path: string) => AdSource | Promise<AdSource>>("../ad/ldifFileSource", "readLdifFile");
       return await read(config.path);
     }
   }

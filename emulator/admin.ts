@@ -12,7 +12,8 @@ import { setCloudManaged } from "./graph/onPremisesSyncBehavior";
 import { knownFeatureNames, syncObjectView } from "./graph/onPremisesSynchronization";
 import { approveDeviceCode } from "./identity/deviceCode";
 import type { FaultRuleInput } from "./limits";
-import { type SeedUser, SeedValidationError, validateOptions, validateSeed, validateSyncSource } from "./seed";
+import type { SeedUser } from "./seed/types";
+import { SeedValidationError, validateOptions, validateSeed, validateSyncSource } from "./seed/validate";
 import type { EmulatorState } from "./state";
 import { blankUser, checkUserValue, flat, type GraphUser, USER_PROPS, type UserRecord } from "./users";
 

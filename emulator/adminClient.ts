@@ -17,7 +17,7 @@ import type {
   SyncSourceConfig,
   TenantOptions,
   TenantOptionsPatch,
-} from "./seed";
+} from "./seed/types";
 import type { AppRegistrationView } from "./tenant";
 
 export class AdminApiError extends Error {

@@ -12,7 +12,7 @@
 import { randomUUID } from "node:crypto";
 import { GLOBAL_ADMINISTRATOR, ROLE_TEMPLATES } from "./directoryRoles";
 import { badRequest, forbidden, GraphError } from "./errors";
-import { type FilterExpr, type Literal, parseFilter } from "./odata";
+import { type FilterExpr, type Literal, parseFilter } from "./odata/filterParser";
 import type { AccessTokenClaims } from "./tokens";
 
 export interface DirectoryAudit {

@@ -23,8 +23,8 @@ import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { Command } from "commander";
 import { AdminClient } from "./adminClient";
-import { loadSeedFile } from "./seed";
-import { DEFAULT_SEED_PATH, startEmulator } from "./server";
+import { loadSeedFile } from "./seed/validate";
+import { DEFAULT_SEED_PATH, startEmulator } from "./server/startEmulator";
 
 function shellQuote(v: string): string {
   return `'${v.replace(/'/g, `'\\''`)}'`;

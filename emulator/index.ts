@@ -10,26 +10,24 @@ export { type EmulatorSignIn, emulatorConnection, emulatorEnv, type TenantEndpoi
 export { GLOBAL_ADMINISTRATOR, ROLE_TEMPLATES } from "./directoryRoles";
 export type { PolicyType, SyncResult } from "./entraConnect";
 export type { FaultRule, FaultRuleInput, RequestLogEntry } from "./limits";
+export { seedSchema } from "./seed/schema";
 export {
   DEFAULT_OPTIONS,
   FEATURE_NAMES,
   type Features,
-  loadSeedFile,
   type Seed,
   type SeedApplication,
   type SeedUser,
-  SeedValidationError,
   type SyncSourceConfig,
-  seedSchema,
   type TenantOptions,
   type TenantOptionsPatch,
-  validateSeed,
-} from "./seed";
+} from "./seed/types";
+export { loadSeedFile, SeedValidationError, validateSeed } from "./seed/validate";
 export {
   ADMIN_KEY_HEADER,
   DEFAULT_SEED_PATH,
   type RunningEmulator,
   type StartEmulatorOptions,
   startEmulator,
-} from "./server";
+} from "./server/startEmulator";
 export { trustEmulatorCa } from "./trust";

@@ -4,7 +4,7 @@
  * request log the admin API exposes.
  */
 import { randomUUID } from "node:crypto";
-import type { ThrottlingOptions } from "./seed";
+import type { ThrottlingOptions } from "./seed/types";
 
 /**
  * Resource-unit cost of a Graph request: `GET /users` costs 2, any other path 1; `$select` −1, `$expand` +1,

@@ -8,7 +8,7 @@ import { createAdSource } from "./adSource";
 import { type AuditActor, AuditLog } from "./audit";
 import { type PolicyType, runSyncCycle, type SyncResult } from "./entraConnect";
 import { FaultSet, RequestLog, Throttle } from "./limits";
-import type { Seed, SyncSourceConfig, TenantOptions, TenantOptionsPatch } from "./seed";
+import type { Seed, SyncSourceConfig, TenantOptions, TenantOptionsPatch } from "./seed/types";
 import { mergeOptions, Tenant } from "./tenant";
 import type { TokenService } from "./tokens";
 

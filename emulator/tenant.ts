@@ -15,7 +15,7 @@ import {
   type SyncSourceConfig,
   type TenantOptions,
   type TenantOptionsPatch,
-} from "./seed";
+} from "./seed/types";
 import { blankUser, type GraphUser, USER_PROPS, UserStore } from "./users";
 
 export interface VerifiedDomain {

@@ -18,9 +18,10 @@
 import { createHash } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
 import { open } from "node:fs/promises";
-import { readAdCsvFile, readLdifFile } from "../ad/exportFiles";
+import { readAdCsvFile } from "../ad/csvFileSource";
 import { createLdapAdSource } from "../ad/ldapReader";
 import type { LdapAdSourceOptions } from "../ad/ldapReadOptions";
+import { readLdifFile } from "../ad/ldifFileSource";
 import type { AdSource, AdUser } from "../ad/types";
 import { errorText, GapInputError } from "./errors";
 import { type AdRecord, toAdRecord } from "./join";

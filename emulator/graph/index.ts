@@ -2,7 +2,7 @@
  * Microsoft Graph routes of the local tenant, one file per resource family, and the router the server asks:
  * - v1.0: `/users` (./users.ts), `/users/delta` (./usersDelta.ts), `/directory/onPremisesSynchronization`
  *   (./onPremisesSynchronization.ts), `/auditLogs/directoryAudits` (./directoryAudits.ts), `/organization`
- *   (./organization.ts), and `$batch` (served by emulator/server.ts);
+ *   (./organization.ts), and `$batch` (served by emulator/server/graphRoutes.ts);
  * - beta: `users/{id}/onPremisesSyncBehavior` (./onPremisesSyncBehavior.ts) and `$batch`.
  * Shapes follow Microsoft's OpenAPI description of v1.0 (test/fixtures/graph-openapi); behaviours cite Microsoft
  * Learn where they come from. What every route shares (request, response, helpers) is ./request.ts; who calls is

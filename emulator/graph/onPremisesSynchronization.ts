@@ -5,7 +5,7 @@
  */
 import { GLOBAL_ADMINISTRATOR, ROLE_TEMPLATES } from "../directoryRoles";
 import { badRequest, forbidden, type GraphError } from "../errors";
-import { type DeletionPreventionType, FEATURE_NAMES, type SyncConfiguration } from "../seed";
+import { type DeletionPreventionType, FEATURE_NAMES, type SyncConfiguration } from "../seed/types";
 import type { EmulatorState } from "../state";
 import type { AccessTokenClaims } from "../tokens";
 import { actorOf, hasAny, isApp, scopesOf } from "./caller";

@@ -5,7 +5,9 @@
  */
 import { GLOBAL_ADMINISTRATOR, ROLE_TEMPLATES } from "../directoryRoles";
 import { badRequest, forbidden, unsupportedQuery } from "../errors";
-import { advancedQueryRequired, compileUserFilter, parseFilter, parseSelect, parseTop } from "../odata";
+import { parseFilter } from "../odata/filterParser";
+import { advancedQueryRequired, parseSelect, parseTop } from "../odata/queryOptions";
+import { compileUserFilter } from "../odata/userFilter";
 import type { EmulatorState } from "../state";
 import type { Tenant } from "../tenant";
 import type { AccessTokenClaims } from "../tokens";

@@ -4,7 +4,8 @@
  * and expired tokens.
  */
 import { badRequest, GraphError, unsupportedQuery } from "../errors";
-import { parseFilter, parseSelect } from "../odata";
+import { parseFilter } from "../odata/filterParser";
+import { parseSelect } from "../odata/queryOptions";
 import type { EmulatorState } from "../state";
 import { canonicalUserProp, changeSeqOf, DEFAULT_USER_SELECT, isTombstone, projectUser } from "../users";
 import {

@@ -18,6 +18,7 @@
 import { isUtf8 } from "node:buffer";
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { GapInputError } from "../errors";
+import { ByteScanner, COMMA, fileChunks, NEITHER, placeInSpan, utf16Chunks } from "../json/byteScanner";
 import type { EntraUser, SourceInfo } from "../types";
 import { EntraUserShapeError, isSynced, toEntraUser } from "./users";
 
@@ -53,88 +54,20 @@ class JsonExportError extends Error {
 
 type Encoding = "utf8" | "utf16le" | "utf16be";
 
-/**
- * A synchronous byte reader over the file (as UTF-8: UTF-16 files are transcoded chunk by chunk), keeping the line
- * and column of its position for messages.
- */
-class Reader {
-  buf: Buffer = Buffer.alloc(0);
-  pos = 0;
-  /** Line (1-based) at `pos`, and the absolute offset where that line starts. */
-  line = 1;
-  lineStart = 0;
-  /** Absolute offset of buf[0] in the (UTF-8) stream. */
-  base = 0;
-  eof = false;
-  readonly #fd: number;
-  readonly #decoder?: InstanceType<typeof TextDecoder>;
-  #filePos: number;
-
+/** The byte scanner (../json/byteScanner.ts) over the export, with the export's messages. */
+class Reader extends ByteScanner {
   constructor(fd: number, encoding: Encoding, start: number) {
-    this.#fd = fd;
-    this.#filePos = start;
-    if (encoding !== "utf8")
-      this.#decoder = new TextDecoder(encoding === "utf16le" ? "utf-16le" : "utf-16be", {
-        fatal: true,
-        ignoreBOM: true,
-      });
-  }
-
-  /** Replaces the buffer with the next chunk (a new Buffer: slices of the old one stay valid). False at the end. */
-  fill(): boolean {
-    if (this.eof) return false;
-    this.base += this.buf.length;
-    this.pos = 0;
-    for (;;) {
-      const chunk = Buffer.allocUnsafe(1024 * 1024);
-      const n = readSync(this.#fd, chunk, 0, chunk.length, this.#filePos);
-      this.#filePos += n;
-      if (!this.#decoder) {
-        this.buf = chunk.subarray(0, n);
-        if (n === 0) this.eof = true;
-        return n > 0;
-      }
-      let text: string;
-      try {
-        text = n ? this.#decoder.decode(chunk.subarray(0, n), { stream: true }) : this.#decoder.decode();
-      } catch {
-        throw new JsonExportError(
-          `the file is not valid UTF-16 near line ${this.line} (a lone surrogate or a cut character)`,
-          "save the export again (Out-File -Encoding utf8, or Set-Content -Encoding Unicode)",
-        );
-      }
-      this.buf = Buffer.from(text, "utf8");
-      if (n === 0) this.eof = true;
-      if (this.buf.length || this.eof) return this.buf.length > 0;
-    }
-  }
-
-  /** Absolute offset of `pos`. */
-  get offset(): number {
-    return this.base + this.pos;
-  }
-
-  where(): string {
-    return `line ${this.line} column ${this.offset - this.lineStart + 1}`;
-  }
-
-  /** The next byte without consuming it, -1 at the end. */
-  peek(): number {
-    if (this.pos >= this.buf.length && !this.fill()) return -1;
-    return this.buf[this.pos]!;
-  }
-
-  /** Skips JSON whitespace. */
-  ws(): void {
-    for (;;) {
-      if (this.pos >= this.buf.length && !this.fill()) return;
-      const c = this.buf[this.pos]!;
-      if (c === 0x0a) {
-        this.line++;
-        this.lineStart = this.offset + 1;
-      } else if (c !== 0x20 && c !== 0x09 && c !== 0x0d) return;
-      this.pos++;
-    }
+    super(() => undefined);
+    const raw = fileChunks(fd, start);
+    this.next =
+      encoding === "utf8"
+        ? raw
+        : utf16Chunks(raw, encoding === "utf16le" ? "utf-16le" : "utf-16be", () => {
+            throw new JsonExportError(
+              `the file is not valid UTF-16 near line ${this.line} (a lone surrogate or a cut character)`,
+              "save the export again (Out-File -Encoding utf8, or Set-Content -Encoding Unicode)",
+            );
+          });
   }
 
   /**
@@ -143,16 +76,9 @@ class Reader {
    * `inside` what is being closed, for the message.
    */
   more(close: "]" | "}", after: string, inside: string): boolean {
-    this.ws();
+    const s = this.separator(close.charCodeAt(0));
+    if (s !== NEITHER) return s === COMMA;
     const c = this.peek();
-    if (c === 0x2c) {
-      this.pos++;
-      return true;
-    }
-    if (c === close.charCodeAt(0)) {
-      this.pos++;
-      return false;
-    }
     throw new JsonExportError(
       c < 0
         ? `not valid JSON: the file ends after ${after} without the closing ${close} of ${inside}: it was cut`
@@ -161,98 +87,37 @@ class Reader {
     );
   }
 
-  expect(ch: string, what: string): void {
-    this.ws();
+  need(ch: string, what: string): void {
+    if (this.expect(ch.charCodeAt(0))) return;
     const c = this.peek();
-    if (c !== ch.charCodeAt(0)) {
-      throw new JsonExportError(
-        `not valid JSON: expected ${what} at ${this.where()}, found ${c < 0 ? "the end of the file" : JSON.stringify(String.fromCharCode(c))}${c < 0 ? " (the file is cut)" : ""}`,
-      );
-    }
-    this.pos++;
+    throw new JsonExportError(
+      `not valid JSON: expected ${what} at ${this.where()}, found ${c < 0 ? "the end of the file" : JSON.stringify(String.fromCharCode(c))}${c < 0 ? " (the file is cut)" : ""}`,
+    );
   }
 
   /**
-   * Reads one JSON value (object, array, string or scalar) as its raw text, at most `max` bytes, tracking lines, and
-   * returns it parsed. `pointer` names it in messages.
+   * Reads one JSON value (object, array, string or scalar) as its raw text, at most `max` bytes, and returns it
+   * parsed. `pointer` names it in messages.
    */
   value(max: number, pointer: string, whatTooBig: string): unknown {
-    this.ws();
-    const startLine = this.line;
-    const startCol = this.offset - this.lineStart + 1;
-    const parts: Buffer[] = [];
-    let size = 0;
-    let depth = 0;
-    let inString = false;
-    let escaped = false;
-    let scalar = false;
-    let done = false;
-    let first = true;
-    while (!done) {
-      if (this.pos >= this.buf.length && !this.fill()) break;
-      const buf = this.buf;
-      const len = buf.length;
-      const from = this.pos;
-      let i = from;
-      if (first) {
-        const c = buf[i]!;
-        if (c === 0x22) inString = true;
-        else if (c === 0x7b || c === 0x5b) depth = 1;
-        else scalar = true;
-        i++;
-        first = false;
-        if (scalar && (c === 0x2c || c === 0x5d || c === 0x7d)) {
-          throw new JsonExportError(`not valid JSON: expected a value at ${this.where()}`);
-        }
-      }
-      for (; i < len; i++) {
-        const c = buf[i]!;
-        if (inString) {
-          if (escaped) escaped = false;
-          else if (c === 0x5c) escaped = true;
-          else if (c === 0x22) {
-            inString = false;
-            if (depth === 0) {
-              i++;
-              done = true;
-              break;
-            }
-          }
-        } else if (scalar) {
-          if (c === 0x2c || c === 0x5d || c === 0x7d || c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) {
-            done = true;
-            break;
-          }
-        } else if (c === 0x22) inString = true;
-        else if (c === 0x7b || c === 0x5b) depth++;
-        else if (c === 0x7d || c === 0x5d) {
-          if (--depth === 0) {
-            i++;
-            done = true;
-            break;
-          }
-        } else if (c === 0x0a) {
-          this.line++;
-          this.lineStart = this.base + i + 1;
-        }
-      }
-      size += i - from;
-      if (size > max) {
-        throw new JsonExportError(
-          `${whatTooBig} at ${pointer} (from line ${startLine}) is larger than ${max / 1024 / 1024} MiB${done ? "" : " before it ends"}: ${max === MAX_JSON_ELEMENT_BYTES ? "a Graph page holds at most 999 users" : "no Graph user object comes near that"}`,
-          "check that the file is a Graph export and not damaged; write users as an array or one page per element",
-        );
-      }
-      parts.push(buf.subarray(from, i));
-      this.pos = i;
+    const bytes = this.span(max);
+    const startLine = this.spanLine;
+    const startCol = this.spanCol;
+    if (bytes === "noValue") {
+      throw new JsonExportError(`not valid JSON: expected a value at ${this.where()}`);
     }
-    if (!done && !scalar) {
+    if (bytes === "tooLarge") {
+      throw new JsonExportError(
+        `${whatTooBig} at ${pointer} (from line ${startLine}) is larger than ${max / 1024 / 1024} MiB${this.spanDone ? "" : " before it ends"}: ${max === MAX_JSON_ELEMENT_BYTES ? "a Graph page holds at most 999 users" : "no Graph user object comes near that"}`,
+        "check that the file is a Graph export and not damaged; write users as an array or one page per element",
+      );
+    }
+    if (bytes === "cut") {
       throw new JsonExportError(
         `not valid JSON: the file ends inside the value that starts at line ${startLine} column ${startCol} (${pointer}): it was cut`,
         "export again and copy the whole file",
       );
     }
-    const bytes = parts.length === 1 ? parts[0]! : Buffer.concat(parts, size);
     if (!isUtf8(bytes)) {
       throw new JsonExportError(
         `bytes in the value at ${pointer} (from line ${startLine}) are not UTF-8: the file was saved in another encoding`,
@@ -264,18 +129,7 @@ class Reader {
       return JSON.parse(text);
     } catch (e) {
       const msg = (e as Error).message;
-      const m = /position (\d+)/.exec(msg);
-      let where = `line ${startLine} column ${startCol}`;
-      if (m) {
-        const p = Math.min(Number(m[1]), text.length);
-        let line = startLine;
-        let lastNl = -1;
-        for (let i = text.indexOf("\n"); i >= 0 && i < p; i = text.indexOf("\n", i + 1)) {
-          line++;
-          lastNl = i;
-        }
-        where = `line ${line} column ${lastNl < 0 ? startCol + p : p - lastNl}`;
-      }
+      const where = placeInSpan(text, msg, startLine, startCol);
       throw new JsonExportError(
         `not valid JSON: ${msg.replace(/ in JSON at position \d+.*$/s, "")} (${where}, in the element at ${pointer})`,
       );
@@ -543,12 +397,12 @@ function scanExport(fd: number, path: string, sink: UserSink): ScanEnd {
     else {
       for (;;) {
         r.ws();
-        if (r.peek() !== 0x22) r.expect('"', "a property name");
+        if (r.peek() !== 0x22) r.need('"', "a property name");
         const key = r.value(4096, "/", "a property name") as string;
-        r.expect(":", "':'");
+        r.need(":", "':'");
         if (key === "value") {
           hasValue = true;
-          r.expect("[", `an array of users for /value`);
+          r.need("[", `an array of users for /value`);
           r.ws();
           let j = 0;
           if (r.peek() === 0x5d) r.pos++;

@@ -8,11 +8,19 @@
  * else the Entra object id, else the UPN (case-insensitive). A report lists InSync users only with includeInSync; a
  * user missing from a report's rows is in sync there or not in that run's scope, and the comparison says so.
  */
-import { readFileSync } from "node:fs";
+import { closeSync, fstatSync, openSync } from "node:fs";
+import {
+  ByteScanner,
+  bufferChunks,
+  fileChunks,
+  forEachElement,
+  forEachMember,
+  nextByte,
+  nextValue,
+} from "../json/byteScanner";
 import { CATEGORIES, type Category, type GapResult, isCategory } from "../types";
 import { count, num } from "../wording";
 import { GAP_REPORT_SCHEMA_ID, GAP_REPORT_VERSION } from "./json";
-import { forEachElement, forEachMember } from "./jsonScan";
 
 /** An earlier run's report, checked: what a comparison needs of it. */
 export interface PreviousRun {
@@ -39,40 +47,49 @@ const optionalString = (v: unknown) => v === undefined || v === null || typeof v
 
 /**
  * Checks an earlier gap-report.json (see the file comment); `file` is named in every error. The rows are read one at
- * a time from the bytes (./jsonScan.ts), keeping only what a comparison needs: a report of a million rows is never one
- * string.
+ * a time from the bytes (../json/byteScanner.ts), keeping only what a comparison needs: a report of a million rows is
+ * never one string.
  */
 export function parsePreviousReport(text: string | Buffer, file: string): PreviousRun {
+  const buf = typeof text === "string" ? Buffer.from(text, "utf8") : text;
+  return scanPreviousReport(new ByteScanner(bufferChunks(buf)), file);
+}
+
+function scanPreviousReport(r: ByteScanner, file: string): PreviousRun {
   const fail = (what: string) =>
     new PreviousReportError(
       `${file}: ${what} — pass the gap-report.json that an earlier syncgap gap run wrote (unchanged), or leave the comparison out`,
     );
-  const buf = typeof text === "string" ? Buffer.from(text, "utf8") : text;
   const doc: Record<string, unknown> = {};
   const rows: PreviousRun["rows"] = [];
   const listed = Object.fromEntries(CATEGORIES.map((c) => [c, 0])) as Record<Category, number>;
   let sawRows = false;
-  const parse = (start: number, end: number): unknown => JSON.parse(buf.toString("utf8", start, end));
+  const parse = (bytes: Buffer): unknown => JSON.parse(bytes.toString("utf8"));
   try {
-    forEachMember(buf, (key, start, end) => {
+    forEachMember(r, (key) => {
       if (key !== "rows") {
-        doc[key] = parse(start, end);
+        doc[key] = parse(nextValue(r));
         return;
       }
-      if (buf[start] !== 0x5b) throw fail("rows is not an array");
+      if (nextByte(r) !== 0x5b) {
+        nextValue(r); // a damaged document is "not JSON" before it is a report without rows
+        throw fail("rows is not an array");
+      }
       sawRows = true;
-      forEachElement(buf, start, end, (s, e, i) => {
-        const r = parse(s, e);
-        if (!isObject(r) || typeof r.userPrincipalName !== "string") throw fail(`rows[${i}] has no userPrincipalName`);
-        if (typeof r.category !== "string" || !isCategory(r.category)) {
-          throw fail(`rows[${i}] has an unknown category ${JSON.stringify(r.category)}`);
+      forEachElement(r, (bytes, i) => {
+        const row = parse(bytes);
+        if (!isObject(row) || typeof row.userPrincipalName !== "string")
+          throw fail(`rows[${i}] has no userPrincipalName`);
+        if (typeof row.category !== "string" || !isCategory(row.category)) {
+          throw fail(`rows[${i}] has an unknown category ${JSON.stringify(row.category)}`);
         }
-        if (!optionalString(r.immutableId) || !optionalString(r.entraId)) throw fail(`rows[${i}] has a malformed id`);
-        listed[r.category]++;
+        if (!optionalString(row.immutableId) || !optionalString(row.entraId))
+          throw fail(`rows[${i}] has a malformed id`);
+        listed[row.category]++;
         rows.push({
-          key: userKey(r as { userPrincipalName: string }),
-          userPrincipalName: r.userPrincipalName,
-          category: r.category,
+          key: userKey(row as { userPrincipalName: string }),
+          userPrincipalName: row.userPrincipalName,
+          category: row.category,
         });
       });
     });
@@ -107,17 +124,34 @@ export function parsePreviousReport(text: string | Buffer, file: string): Previo
   return { file, generatedAt: doc.generatedAt, includeInSync: summary.includeInSync === true, counts, rows };
 }
 
-/** Reads and checks an earlier run's gap-report.json (see the file comment). */
+/** Reads and checks an earlier run's gap-report.json (see the file comment), streaming it from the file. */
 export function loadPreviousReport(file: string): PreviousRun {
-  let buf: Buffer;
+  let fd: number;
+  let r: ByteScanner;
   try {
-    buf = readFileSync(file);
+    fd = openSync(file, "r");
   } catch (e) {
-    throw new PreviousReportError(
-      `${file}: cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}) — check the path of the earlier gap-report.json`,
-    );
+    throw unreadable(file, e);
   }
-  return parsePreviousReport(buf, file);
+  try {
+    if (fstatSync(fd).isDirectory()) throw Object.assign(new Error("a directory"), { code: "EISDIR" });
+    r = new ByteScanner(fileChunks(fd));
+    r.peek(); // the first read: a file that cannot be read fails here, as unreadable
+  } catch (e) {
+    closeSync(fd);
+    throw unreadable(file, e);
+  }
+  try {
+    return scanPreviousReport(r, file);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function unreadable(file: string, e: unknown): PreviousReportError {
+  return new PreviousReportError(
+    `${file}: cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}) — check the path of the earlier gap-report.json`,
+  );
 }
 
 /** A user whose standing changed: its category then and now (null: not listed in that run's rows). */

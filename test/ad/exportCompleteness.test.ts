@@ -1,5 +1,5 @@
 /**
- * The completeness rules of the AD export readers (ad/exportFiles.ts): each rule once with a file of the real
+ * The completeness rules of the AD export readers (ad/ldifFileSource.ts, ad/csvFileSource.ts): each rule once with a file of the real
  * producer's shape that passes, and once broken the way real exports break (cut, failed search, wrong encoding,
  * duplicated, over-long values).
  */
@@ -9,8 +9,11 @@ import { createWriteStream, mkdtempSync, readFileSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { readAdCsvFile } from "../../ad/csvFileSource";
 import { AdReadError } from "../../ad/errors";
-import { boundedLines, LineTooLongError, readAdCsvFile, readLdifFile } from "../../ad/exportFiles";
+import { boundedLines } from "../../ad/exportEncoding";
+import { readLdifFile } from "../../ad/ldifFileSource";
+import { LineTooLongError } from "../../ad/ldifRecords";
 import type { AdSource, AdUser } from "../../ad/types";
 
 const FIX = join(__dirname, "../fixtures/ad");

@@ -2,9 +2,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { readAdCsvFile, splitMultiValue } from "../../ad/csvFileSource";
 import { AdReadError } from "../../ad/errors";
-import { readAdCsvFile, readLdifFile, splitMultiValue } from "../../ad/exportFiles";
 import { guidStringToBytes } from "../../ad/ids";
+import { readLdifFile } from "../../ad/ldifFileSource";
 import type { AdSource, AdUser } from "../../ad/types";
 import { DEMO_USERS, OUT_OF_SCOPE_USERS, seedUserDn } from "../fixtures/ad/seedData";
 

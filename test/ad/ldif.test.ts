@@ -4,15 +4,15 @@
  * come in (one byte at a time, a line cut anywhere, a character cut between chunks).
  */
 import { describe, expect, it } from "vitest";
+import { parseLdifBytes } from "../../ad/ldifBytesParser";
 import {
   emptyTrailer,
   LdifEncodingError,
   type LdifRecord,
   type LdifSyntaxError,
   LineTooLongError,
-  parseLdif,
-  parseLdifBytes,
-} from "../../ad/ldif";
+} from "../../ad/ldifRecords";
+import { parseLdif } from "../../ad/ldifTextParser";
 
 const KEEP = new Set(["objectclass", "userprincipalname", "samaccountname", "displayname", "mobile", "objectguid"]);
 const BINARY = new Set(["objectguid"]);

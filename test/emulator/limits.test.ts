@@ -9,8 +9,9 @@ import type { RunningEmulator } from "../../emulator";
 const DROPPED = /^fetch failed$/;
 
 import { Throttle, tenantSizeQuota } from "../../emulator/limits";
-import { DEFAULT_OPTIONS, loadSeedFile } from "../../emulator/seed";
-import { DEFAULT_SEED_PATH } from "../../emulator/server";
+import { DEFAULT_OPTIONS } from "../../emulator/seed/types";
+import { loadSeedFile } from "../../emulator/seed/validate";
+import { DEFAULT_SEED_PATH } from "../../emulator/server/startEmulator";
 import {
   APP_ID,
   appToken,

@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_SEED_PATH, loadSeedFile, SeedValidationError, seedSchema, validateSeed } from "../../emulator";
 import { GraphError } from "../../emulator/errors";
-import { compileUserFilter, parseFilter, USER_FILTER_CAPS } from "../../emulator/odata";
+import { parseFilter } from "../../emulator/odata/filterParser";
+import { compileUserFilter, USER_FILTER_CAPS } from "../../emulator/odata/userFilter";
 import { blankUser, canonicalUserProp, USER_PROP_NAMES } from "../../emulator/users";
 
 const known = new Set(USER_PROP_NAMES);
