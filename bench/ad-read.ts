@@ -22,32 +22,36 @@ import { once } from "node:events";
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { readAdCsvFile } from "../ad/csvFileSource";
 import { DIRSYNC_MAX_BYTES, DIRSYNC_OBJECT_SECURITY } from "../ad/dirSyncControl";
-import { readAdCsvFile, readLdifFile } from "../ad/exportFiles";
 import { guidBytesToString, guidStringToBytes, sidBytesToString, UAC_ACCOUNTDISABLE } from "../ad/ids";
 import { createLdapAdSource } from "../ad/ldapReader";
 import { DEFAULT_USER_FILTER } from "../ad/ldapReadOptions";
+import { readLdifFile } from "../ad/ldifFileSource";
 import { ldifAttr } from "../ad/ldifWriter";
 import type { AdSource, AdUser } from "../ad/types";
 import { AD_USER_ATTRIBUTES } from "../ad/userMapping";
 import { generatedUser, prng, seedUserDn } from "../test/fixtures/ad/seedData";
 import { type SambaDc, startSambaDc } from "../test/support/sambaDc";
 import { writeDocsSection } from "./docsSection";
+import { median, wholeNumber } from "./stats";
 
-function arg(name: string, dflt: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
-}
-const USERS = arg("users", 10_000);
-const FILE_USERS = arg("file-users", 100_000);
-const RUNS = arg("runs", 3);
-const KEEP = process.argv.includes("--keep");
-const ADDRESS = (() => {
-  const i = process.argv.indexOf("--address");
-  return i >= 0 ? process.argv[i + 1]! : "127.0.0.10";
-})();
+const { values: args } = parseArgs({
+  options: {
+    users: { type: "string", default: "10000" },
+    "file-users": { type: "string", default: "100000" },
+    runs: { type: "string", default: "3" },
+    keep: { type: "boolean", default: false },
+    address: { type: "string", default: "127.0.0.10" },
+  },
+});
+const USERS = wholeNumber("users", args.users);
+const FILE_USERS = wholeNumber("file-users", args["file-users"]);
+const RUNS = wholeNumber("runs", args.runs);
+const KEEP = args.keep;
+const ADDRESS = args.address;
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 
 async function drain(src: AdSource): Promise<{ users: number; pages: number; ms: number; cpuMs: number }> {

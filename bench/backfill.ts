@@ -20,7 +20,7 @@ import { once } from "node:events";
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { promisify } from "node:util";
+import { parseArgs, promisify } from "node:util";
 import { Client } from "ldapts";
 import { guidStringToBytes, sidBytesToString, sidStringToBytes } from "../ad/ids";
 import { createLdapAdSource } from "../ad/ldapReader";
@@ -31,24 +31,26 @@ import { type BackfillPlan, PLAN_FORMAT, PLAN_VERSION, type PlanRow } from "../b
 import { grantWriteMobile, type SambaDc, startSambaDc } from "../test/support/sambaDc";
 import { benchUsers } from "./data";
 import { writeDocsSection } from "./docsSection";
+import { median, range, wholeNumber } from "./stats";
 
 const run = promisify(execFile);
 const root = resolve(__dirname, "..");
 
-function arg(name: string, dflt: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
-}
-const USERS = arg("users", 100_000);
-const WRITES = arg("writes", 10_000);
-const RUNS = arg("runs", 3);
-const ADDRESS = (() => {
-  const i = process.argv.indexOf("--address");
-  return i >= 0 ? (process.argv[i + 1] as string) : "127.0.0.11";
-})();
+const { values: args } = parseArgs({
+  options: {
+    users: { type: "string", default: "100000" },
+    writes: { type: "string", default: "10000" },
+    runs: { type: "string", default: "3" },
+    address: { type: "string", default: "127.0.0.11" },
+    "skip-plan": { type: "boolean", default: false },
+    "skip-apply": { type: "boolean", default: false },
+  },
+});
+const USERS = wholeNumber("users", args.users);
+const WRITES = wholeNumber("writes", args.writes);
+const RUNS = wholeNumber("runs", args.runs);
+const ADDRESS = args.address;
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-const range = (xs: number[], digits = 2) => `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 
 async function put(s: NodeJS.WritableStream, text: string): Promise<void> {
@@ -291,8 +293,8 @@ async function main(): Promise<void> {
     `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} × ${cpus()[0]?.model ?? "CPU"} (load ${loadavg()[0]?.toFixed(2)} at start), Node ${process.version}. ` +
       "`npx tsx bench/backfill.ts` (as root: Samba).",
   ];
-  if (!process.argv.includes("--skip-plan")) parts.push("", "### Planning against a gap run", "", await planVsGap(log));
-  if (!process.argv.includes("--skip-apply")) parts.push("", "### Applying against Samba", "", await applyRates(log));
+  if (!args["skip-plan"]) parts.push("", "### Planning against a gap run", "", await planVsGap(log));
+  if (!args["skip-apply"]) parts.push("", "### Applying against Samba", "", await applyRates(log));
   for (const l of log) console.log(l);
   const section = parts.join("\n");
   console.log(section);

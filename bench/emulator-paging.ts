@@ -1,49 +1,32 @@
 /**
  * Benchmark: page 200,000 users out of the local tenant through the real clients.
  *
- * Starts the emulator as its own process (`tsx emulator/cli.ts start --json`), bulk-creates the users through the
+ * Starts the emulator as its own process (test/support/emulatorProcess.ts), bulk-creates the users through the
  * admin API, then pages them all with @microsoft/microsoft-graph-client's PageIterator (`$top=999`, `$select`) using an
  * @azure/identity ClientSecretCredential. Prints users/s, requests and the peak RSS of both processes, and writes a
  * section into docs/benchmarks.md (other sections are kept).
  *
  *   tsx bench/emulator-paging.ts [--users N]
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
 import { readFileSync } from "node:fs";
-import { cpus } from "node:os";
-import { join } from "node:path";
-import { createInterface } from "node:readline";
+import { parseArgs } from "node:util";
 import { ClientSecretCredential } from "@azure/identity";
 import { Client, PageIterator } from "@microsoft/microsoft-graph-client";
 import { TokenCredentialAuthenticationProvider } from "@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials";
-import { AdminClient } from "../emulator/adminClient";
 import { trustEmulatorCa } from "../emulator/trust";
+import { spawnEmulator } from "../test/support/emulatorProcess";
 import { writeDocsSection } from "./docsSection";
+import { machine, peakRssMb, wholeNumber } from "./stats";
 
-const root = join(__dirname, "..");
-const argUsers = process.argv.indexOf("--users");
-const USERS = argUsers > 0 ? Number(process.argv[argUsers + 1]) : 200_000;
+const { values: args } = parseArgs({ options: { users: { type: "string", default: "200000" } } });
+const USERS = wholeNumber("users", args.users);
 const SELECT = ["id", "userPrincipalName", "mobilePhone", "onPremisesImmutableId", "onPremisesSyncEnabled"];
 
-/** Peak resident set (VmHWM) of a process, in MB. */
-function peakRssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const m = /VmHWM:\s+(\d+) kB/.exec(status);
-  return m ? Math.round(Number(m[1]) / 1024) : Number.NaN;
-}
-
 async function main(): Promise<void> {
-  const child: ChildProcess = spawn(join(root, "node_modules/.bin/tsx"), ["emulator/cli.ts", "start", "--json"], {
-    cwd: root,
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  const emu = await spawnEmulator();
   try {
-    const [line] = (await once(createInterface({ input: child.stdout as NodeJS.ReadableStream }), "line")) as [string];
-    const env = JSON.parse(line) as Record<string, string> & { pid: number };
-    const caPem = readFileSync(env.NODE_EXTRA_CA_CERTS, "utf8");
-    trustEmulatorCa(caPem);
-    const admin = new AdminClient(env.SYNCGAP_EMULATOR_URL, env.SYNCGAP_EMULATOR_ADMIN_KEY, { ca: caPem });
+    const { admin, started: env } = emu;
+    trustEmulatorCa(readFileSync(emu.caCertPath, "utf8"));
 
     const t0 = performance.now();
     const seeded = await admin.generateUsers({ count: USERS, prefix: "bench" });
@@ -75,13 +58,13 @@ async function main(): Promise<void> {
     await it.iterate();
     const ms = performance.now() - start;
     const requests = (await admin.requests({ area: "graph" })).length;
-    const serverRss = peakRssMb(env.pid);
+    const serverRss = peakRssMb(emu.pid);
     const clientRss = peakRssMb(process.pid);
     const rate = Math.round(users / (ms / 1000));
 
     const figures = {
       date: new Date().toISOString().slice(0, 10),
-      machine: `${cpus().length} CPU (nproc), ${cpus()[0]?.model ?? "?"}, Node ${process.version}`,
+      machine: machine(),
       usersSeeded: seeded.total,
       usersPaged: users,
       withMobile,
@@ -99,10 +82,7 @@ async function main(): Promise<void> {
     );
     writeSection(figures, pass);
   } finally {
-    if (child.exitCode === null) {
-      child.kill("SIGTERM");
-      await once(child, "exit");
-    }
+    await emu.stop();
   }
 }
 

@@ -21,8 +21,9 @@
  */
 import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { availableParallelism, cpus, loadavg } from "node:os";
+import { availableParallelism, cpus } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { parseArgs } from "node:util";
 import { ldapSyncSource } from "../emulator";
 import { createGraphConnection } from "../graph/client";
 import { writeAdLdif } from "../test/fixtures/gap/adLdif";
@@ -33,6 +34,7 @@ import { benchUsers, expectedCounts } from "./data";
 import { type DelayProxy, startDelayProxy } from "./delayProxy";
 import { writeDocsSection } from "./docsSection";
 import { runSeedAlgorithm } from "./seedAlgorithm";
+import { load, numberList, wholeNumber } from "./stats";
 
 const ROOT = resolve(__dirname, "..");
 const SYNCGAP = join(ROOT, "bin/syncgap");
@@ -53,56 +55,35 @@ interface Args {
   renderOnly?: boolean;
 }
 
-function parseArgs(argv: string[]): Args {
-  const a: Args = {
-    users: 10_000,
-    big: 100_000,
-    delayMs: [5],
-    address: "127.0.0.5",
-    skipSmall: false,
-    skipBig: false,
-    runs: 3,
-    out: join(ROOT, "out/bench"),
+function args(argv: string[]): Args {
+  const { values: v } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      users: { type: "string", default: "10000" },
+      big: { type: "string", default: "100000" },
+      "delay-ms": { type: "string", default: "5" },
+      address: { type: "string", default: "127.0.0.5" },
+      "skip-small": { type: "boolean", default: false },
+      "skip-big": { type: "boolean", default: false },
+      runs: { type: "string", default: "3" },
+      docs: { type: "string" },
+      out: { type: "string", default: join(ROOT, "out/bench") },
+      "render-only": { type: "boolean", default: false },
+    },
+  });
+  return {
+    users: wholeNumber("users", v.users),
+    big: wholeNumber("big", v.big),
+    delayMs: numberList("delay-ms", v["delay-ms"]),
+    address: v.address,
+    skipSmall: v["skip-small"],
+    skipBig: v["skip-big"],
+    runs: wholeNumber("runs", v.runs),
+    docs: v.docs === undefined ? undefined : resolve(v.docs),
+    out: resolve(v.out),
+    renderOnly: v["render-only"],
   };
-  for (let i = 0; i < argv.length; i++) {
-    const v = () => argv[++i] as string;
-    switch (argv[i]) {
-      case "--users":
-        a.users = Number(v());
-        break;
-      case "--big":
-        a.big = Number(v());
-        break;
-      case "--delay-ms":
-        a.delayMs = v().split(",").map(Number);
-        break;
-      case "--address":
-        a.address = v();
-        break;
-      case "--skip-small":
-        a.skipSmall = true;
-        break;
-      case "--skip-big":
-        a.skipBig = true;
-        break;
-      case "--runs":
-        a.runs = Number(v());
-        if (!Number.isInteger(a.runs) || a.runs < 1) throw new Error("--runs wants a whole number ≥ 1");
-        break;
-      case "--docs":
-        a.docs = resolve(v());
-        break;
-      case "--out":
-        a.out = resolve(v());
-        break;
-      case "--render-only":
-        a.renderOnly = true;
-        break;
-      default:
-        throw new Error(`unknown argument ${argv[i]}`);
-    }
-  }
-  return a;
 }
 
 const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
@@ -116,13 +97,13 @@ interface CliRun {
   stderr: string;
   /** Client writes through the delaying proxy during this run. */
   proxyWrites?: number;
-  /** With median(): the wall times of all runs, in run order, and the highest peak RSS of them. */
+  /** With medianRun(): the wall times of all runs, in run order, and the highest peak RSS of them. */
   walls?: number[];
   maxRssKbAll?: number;
 }
 
 /** Runs `once` `runs` times and returns the run with the median wall time, with every run's wall time. */
-async function median(runs: number, once: () => Promise<CliRun>): Promise<CliRun> {
+async function medianRun(runs: number, once: () => Promise<CliRun>): Promise<CliRun> {
   const all: CliRun[] = [];
   for (let i = 0; i < runs; i++) all.push(await once());
   const mid = [...all].sort((x, y) => x.wallMs - y.wallMs)[Math.floor((all.length - 1) / 2)] as CliRun;
@@ -313,7 +294,7 @@ async function small(
       }
       log(`${label}: syncgap ×${a.runs}`);
       const measured = (args: string[], dir: string) =>
-        median(a.runs, async () => {
+        medianRun(a.runs, async () => {
           proxy?.resetStats();
           const r = await syncgap(args, env, dir);
           return { ...r, proxyWrites: proxy?.stats.clientWrites };
@@ -427,12 +408,14 @@ async function big(a: Args): Promise<BigResult> {
     const env = gapEnv(emu);
     const args = ["gap", "--ad-ldif", adFile, "--entra-graph"];
     await syncgap(args, env, join(a.out, "warmup-big"));
-    const full = await median(a.runs, () => syncgap(args, env, join(a.out, "big-full")));
+    const full = await medianRun(a.runs, () => syncgap(args, env, join(a.out, "big-full")));
     log(`full: ${secs(full.wallMs)} (${range(full)}), ${((full.maxRssKbAll ?? full.maxRssKb) / 1024).toFixed(0)} MB`);
     const state = join(a.out, "big-delta-state.json");
     for (const f of ["", ".snapshot.ndjson", ".result.json", ".reports"]) rmSync(`${state}${f}`, { force: true });
     const d1 = await syncgap([...args, "--delta-state", state], env, join(a.out, "big-delta-1"));
-    const d2 = await median(a.runs, () => syncgap([...args, "--delta-state", state], env, join(a.out, "big-delta-2")));
+    const d2 = await medianRun(a.runs, () =>
+      syncgap([...args, "--delta-state", state], env, join(a.out, "big-delta-2")),
+    );
     log(`delta: initial ${secs(d1.wallMs)}, no-change re-run ${secs(d2.wallMs)}`);
     const want = expectedCounts(a.big);
     const got = full.report.summary.counts;
@@ -577,16 +560,14 @@ function markdown(meta: Record<string, string>, s?: Awaited<ReturnType<typeof sm
 }
 
 async function main(): Promise<void> {
-  const a = parseArgs(process.argv.slice(2));
+  const a = args(process.argv.slice(2));
   mkdirSync(a.out, { recursive: true });
   const meta = {
     date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC",
     nproc: String(availableParallelism()),
     node: process.version,
     cpu: cpus()[0]?.model ?? "unknown CPU",
-    load: loadavg()
-      .map((x) => x.toFixed(1))
-      .join(" "),
+    load: load(),
     command: `npx tsx bench/gap-vs-seed.ts ${process.argv.slice(2).join(" ")}`.trim(),
   };
   if (a.renderOnly) {

@@ -12,23 +12,17 @@
  *
  *   npx tsx bench/graph-read.ts [--users 1000000] [--tight 500] [--docs docs/benchmarks.md]
  *
- * The local tenant runs as its own process (`tsx emulator/cli.ts start --json`), seeded through its admin API.
+ * The local tenant runs as its own process (test/support/emulatorProcess.ts), seeded through its admin API.
  * Figures: users/s, requests, 429s, the reader's retries, and the peak RSS of both processes, next to the ceiling
  * the quota sets (pages per second the bucket allows × 999 users). Not a test.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
-import { readFileSync } from "node:fs";
-import { cpus, loadavg } from "node:os";
-import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
-import { AdminClient } from "../emulator/adminClient";
 import { readSyncedUsers } from "../gap/entra/graphReader";
 import { createGraphConnection } from "../graph/client";
+import { spawnEmulator } from "../test/support/emulatorProcess";
 import { writeDocsSection } from "./docsSection";
+import { load, machine, peakRssMb, wholeNumber } from "./stats";
 
-const root = join(__dirname, "..");
 const { values: args } = parseArgs({
   options: {
     users: { type: "string", default: "1000000" },
@@ -36,18 +30,13 @@ const { values: args } = parseArgs({
     docs: { type: "string" },
   },
 });
-const USERS = Number(args.users);
-const TIGHT_RU = Number(args.tight);
+const USERS = wholeNumber("users", args.users);
+const TIGHT_RU = wholeNumber("tight", args.tight);
 const WINDOW_S = 10;
 /** Graph's quota for a tenant above 500 users (L), per app and tenant, per 10 s. */
 const L_TENANT_RU = 8000;
 /** `GET /users` costs 2 resource units, `$select` takes one off (emulator/limits.ts requestCost, from Learn). */
 const PAGE_COST_RU = 1;
-
-function peakRssMb(pid: number): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return m ? Math.round(Number(m[1]) / 1024) : Number.NaN;
-}
 
 interface Round {
   budget: string;
@@ -62,15 +51,9 @@ interface Round {
 }
 
 async function main(): Promise<void> {
-  const child: ChildProcess = spawn(join(root, "node_modules/.bin/tsx"), ["emulator/cli.ts", "start", "--json"], {
-    cwd: root,
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  const emu = await spawnEmulator();
   try {
-    const [line] = (await once(createInterface({ input: child.stdout as NodeJS.ReadableStream }), "line")) as [string];
-    const env = JSON.parse(line) as Record<string, string> & { pid: number };
-    const caPem = readFileSync(env.NODE_EXTRA_CA_CERTS, "utf8");
-    const admin = new AdminClient(env.SYNCGAP_EMULATOR_URL, env.SYNCGAP_EMULATOR_ADMIN_KEY, { ca: caPem });
+    const { admin, started: env } = emu;
     const t0 = performance.now();
     const seeded = await admin.generateUsers({ count: USERS, prefix: "bench" });
     const seedSeconds = (performance.now() - t0) / 1000;
@@ -83,9 +66,9 @@ async function main(): Promise<void> {
       authMethod: "clientSecret" as const,
       authorityHost: env.SYNCGAP_EMULATOR_URL,
       graphEndpoint: env.SYNCGAP_EMULATOR_URL,
-      caCertPath: env.NODE_EXTRA_CA_CERTS,
+      caCertPath: emu.caCertPath,
     };
-    const loadBefore = loadavg();
+    const loadBefore = load();
     const rounds: Round[] = [];
     for (const [budget, bucketRu] of [
       ["Graph's quota (L tenant)", L_TENANT_RU],
@@ -114,22 +97,17 @@ async function main(): Promise<void> {
     }
     const figures = {
       when: new Date().toISOString().slice(0, 16).replace("T", " "),
-      machine: `${cpus().length} cores (${cpus()[0]?.model ?? "?"}), Node ${process.version}`,
-      load: `${loadBefore.map((l) => l.toFixed(1)).join(" ")} before, ${loadavg()
-        .map((l) => l.toFixed(1))
-        .join(" ")} after`,
+      machine: machine(),
+      load: `${loadBefore} before, ${load()} after`,
       seeded: seeded.total,
       seedSeconds,
-      rssEmulatorMb: peakRssMb(env.pid),
+      rssEmulatorMb: peakRssMb(emu.pid),
       rssReaderMb: peakRssMb(process.pid),
     };
     console.log(JSON.stringify(figures));
     if (args.docs) writeSection(figures, rounds, args.docs);
   } finally {
-    if (child.exitCode === null) {
-      child.kill("SIGTERM");
-      await once(child, "exit");
-    }
+    await emu.stop();
   }
 }
 

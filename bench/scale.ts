@@ -19,13 +19,15 @@
 import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { copyFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { availableParallelism, cpus, loadavg } from "node:os";
+import { availableParallelism, cpus } from "node:os";
 import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
 import { ldifAttr } from "../ad/ldifWriter";
 import type { AdUser } from "../ad/types";
 import { adUserLdif } from "../test/fixtures/gap/adLdif";
 import { benchUsers, expectedCounts } from "./data";
 import { writeDocsSection } from "./docsSection";
+import { load, median, medianRange, numberList, wholeNumber } from "./stats";
 
 const ROOT = resolve(__dirname, "..");
 
@@ -39,43 +41,29 @@ interface Args {
   out: string;
 }
 
-function parseArgs(argv: string[]): Args {
-  const a: Args = {
-    sizes: [100_000, 300_000, 1_000_000],
-    runs: 3,
-    runsBig: 1,
-    data: "/tmp/sg-scale",
-    out: join(ROOT, "out/bench"),
+function args(argv: string[]): Args {
+  const { values: v } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      sizes: { type: "string", default: "100000,300000,1000000" },
+      prev: { type: "string" },
+      runs: { type: "string", default: "3" },
+      "runs-big": { type: "string", default: "1" },
+      data: { type: "string", default: "/tmp/sg-scale" },
+      docs: { type: "string" },
+      out: { type: "string", default: join(ROOT, "out/bench") },
+    },
+  });
+  return {
+    sizes: numberList("sizes", v.sizes),
+    prev: v.prev === undefined ? undefined : resolve(v.prev),
+    runs: wholeNumber("runs", v.runs),
+    runsBig: wholeNumber("runs-big", v["runs-big"]),
+    data: resolve(v.data),
+    docs: v.docs === undefined ? undefined : resolve(v.docs),
+    out: resolve(v.out),
   };
-  for (let i = 0; i < argv.length; i++) {
-    const v = () => argv[++i] as string;
-    switch (argv[i]) {
-      case "--sizes":
-        a.sizes = v().split(",").map(Number);
-        break;
-      case "--prev":
-        a.prev = resolve(v());
-        break;
-      case "--runs":
-        a.runs = Number(v());
-        break;
-      case "--runs-big":
-        a.runsBig = Number(v());
-        break;
-      case "--data":
-        a.data = resolve(v());
-        break;
-      case "--docs":
-        a.docs = resolve(v());
-        break;
-      case "--out":
-        a.out = resolve(v());
-        break;
-      default:
-        throw new Error(`unknown argument ${argv[i]}`);
-    }
-  }
-  return a;
 }
 
 const log = (m: string) => process.stderr.write(`[scale] ${m}\n`);
@@ -229,7 +217,7 @@ interface SizeResult {
 }
 
 async function main(): Promise<void> {
-  const a = parseArgs(process.argv.slice(2));
+  const a = args(process.argv.slice(2));
   mkdirSync(a.out, { recursive: true });
   const work = join(a.out, "scale");
   mkdirSync(work, { recursive: true });
@@ -238,9 +226,7 @@ async function main(): Promise<void> {
     nproc: String(availableParallelism()),
     node: process.version,
     cpu: cpus()[0]?.model ?? "unknown CPU",
-    loadBefore: loadavg()
-      .map((x) => x.toFixed(1))
-      .join(" "),
+    loadBefore: load(),
     command: `npx tsx bench/scale.ts ${process.argv.slice(2).join(" ")}`.trim(),
     prevCommit: a.prev
       ? spawnSync("git", ["rev-parse", "--short", "HEAD"], { cwd: a.prev, encoding: "utf8" }).stdout.trim()
@@ -280,9 +266,7 @@ async function main(): Promise<void> {
   const md = markdown(
     {
       ...meta,
-      loadAfter: loadavg()
-        .map((x) => x.toFixed(1))
-        .join(" "),
+      loadAfter: load(),
     },
     results,
   );
@@ -290,12 +274,6 @@ async function main(): Promise<void> {
   if (a.docs) writeDocsSection("scale", md, a.docs);
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((x, y) => x - y);
-  return s[Math.floor((s.length - 1) / 2)] as number;
-};
-const range = (xs: number[], f: (x: number) => string) =>
-  xs.length > 1 ? `${f(median(xs))} (${f(Math.min(...xs))}–${f(Math.max(...xs))})` : f(xs[0] as number);
 const s1 = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const perUserUs = (ms: number, n: number) => (ms * 1000) / n;
 const ok = (runs: Measured[]) => runs.filter((m) => m.code === 0 && m.out.counts);
@@ -325,7 +303,7 @@ function markdown(meta: Record<string, unknown>, results: SizeResult[]): string 
         continue;
       }
       o.push(
-        `| ${r.users.toLocaleString("en")} | ${r.files.ldifMb} + ${r.files.jsonMb} MB | ${name} | ${range(
+        `| ${r.users.toLocaleString("en")} | ${r.files.ldifMb} + ${r.files.jsonMb} MB | ${name} | ${medianRange(
           w.map((m) => m.wallMs),
           s1,
         )} | ${Math.max(...w.map((m) => m.maxRssMb))} MB | ${((Math.max(...w.map((m) => m.maxRssMb)) * 1024 * 1024) / r.users / 1024).toFixed(2)} KB | ${w[0]!.out.reports} |`,

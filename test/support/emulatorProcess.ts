@@ -18,18 +18,30 @@ export interface EmulatorProcess {
   adminKey: string;
   admin: AdminClient;
   pid: number;
+  /**
+   * What `start --json` printed: the endpoints, the CA path and the seeded tenant's sample app credentials
+   * (AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, AZURE_AUTHORITY_HOST …), which exist only in this local tenant.
+   */
+  started: Readonly<Record<string, string>>;
   stop(): Promise<void>;
 }
 
-/** Starts the emulator with `seed` (written to a private temporary file: it may hold an LDAP password). */
+/**
+ * Starts the emulator with `seed` (written to a private temporary file: it may hold an LDAP password), or with its
+ * default seed (emulator/seeds/contoso.json) when there is none.
+ */
 export async function spawnEmulator(
-  seed: Seed,
+  seed?: Seed,
   opts: { log?: (line: string) => void; nodeArgs?: string[] } = {},
 ): Promise<EmulatorProcess> {
   const dir = mkdtempSync(join(tmpdir(), "syncgap-emulator-"));
-  const seedPath = join(dir, "seed.json");
-  writeFileSync(seedPath, JSON.stringify(seed), { mode: 0o600 });
-  chmodSync(seedPath, 0o600);
+  const seedArgs: string[] = [];
+  if (seed) {
+    const seedPath = join(dir, "seed.json");
+    writeFileSync(seedPath, JSON.stringify(seed), { mode: 0o600 });
+    chmodSync(seedPath, 0o600);
+    seedArgs.push("--seed", seedPath);
+  }
   const child: ChildProcess = spawn(
     process.execPath,
     [
@@ -39,8 +51,7 @@ export async function spawnEmulator(
       join(ROOT, "emulator/cli.ts"),
       "start",
       "--json",
-      "--seed",
-      seedPath,
+      ...seedArgs,
       "--state-dir",
       dir,
     ],
@@ -85,6 +96,7 @@ export async function spawnEmulator(
     adminKey: info.SYNCGAP_EMULATOR_ADMIN_KEY,
     admin,
     pid: child.pid as number,
+    started: info,
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once("exit", r));
