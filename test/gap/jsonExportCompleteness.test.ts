@@ -3,28 +3,15 @@
  * producer's shape that passes and one broken the way exports break: partial page chains, empty exports, cut files,
  * other encodings, duplicates, over-long values; and a file read in chunks without building it as one string.
  */
-import { closeSync, mkdtempSync, openSync, writeFileSync, writeSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { closeSync, openSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readEntraJsonFile } from "../../gap/entra/jsonExport";
 import type { GapInputError } from "../../gap/errors";
-import { entraExportFailure } from "../support/entraExport";
+import { entraExportFailure, graphExportUser, tempFiles } from "../support/entraExport";
 
-const tmp = mkdtempSync(join(tmpdir(), "syncgap-json-complete-"));
-let n = 0;
-const file = (content: string | Buffer) => {
-  const p = join(tmp, `f${++n}.json`);
-  writeFileSync(p, content);
-  return p;
-};
-const u = (i: number, over: Record<string, unknown> = {}) => ({
-  id: `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`,
-  userPrincipalName: `user${i}@corp.example.test`,
-  mobilePhone: `+1425555${String(i % 10000).padStart(4, "0")}`,
-  onPremisesSyncEnabled: true,
-  ...over,
-});
+const { dir: tmp, write: file } = tempFiles("syncgap-json-complete-");
+const u = graphExportUser;
 const CONTEXT = "https://graph.microsoft.com/v1.0/$metadata#users(id,userPrincipalName,mobilePhone)";
 const NEXT = "https://graph.microsoft.com/v1.0/users?$skiptoken=RFNwdAIAAQAAAA";
 

@@ -3,31 +3,22 @@
  * the same users in the same order, the same info and notes, and the same error for every broken file, also when
  * the users before the failure span several of the worker's batches.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readEntraJsonFile } from "../../gap/entra/jsonExport";
 import { readEntraJsonFileInWorker } from "../../gap/entra/jsonExportThread";
 import { GapInputError } from "../../gap/errors";
+import { graphExportUser, tempFiles } from "../support/entraExport";
 
 const FIXTURES = resolve(__dirname, "../fixtures/gap");
-const tmp = mkdtempSync(join(tmpdir(), "syncgap-json-thread-"));
-let n = 0;
-const file = (content: string) => {
-  const p = join(tmp, `f${++n}.json`);
-  writeFileSync(p, content);
-  return p;
-};
-const u = (i: number, over: Record<string, unknown> = {}) => ({
-  id: `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`,
-  userPrincipalName: `user${i}@corp.example.test`,
-  onPremisesUserPrincipalName: `user${i}@corp.example.test`,
-  mobilePhone: `+1425555${String(i % 10000).padStart(4, "0")}`,
-  department: `Dept ${i % 7}`,
-  onPremisesSyncEnabled: i % 11 === 0 ? null : true,
-  ...over,
-});
+const { dir: tmp, write: file } = tempFiles("syncgap-json-thread-");
+const u = (i: number, over: Record<string, unknown> = {}) =>
+  graphExportUser(i, {
+    onPremisesUserPrincipalName: `user${i}@corp.example.test`,
+    department: `Dept ${i % 7}`,
+    onPremisesSyncEnabled: i % 11 === 0 ? null : true,
+    ...over,
+  });
 const users = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => u(from + k));
 const NEXT = "https://graph.microsoft.com/v1.0/users?$skiptoken=x";
 
