@@ -5,23 +5,7 @@
  * uses it.
  */
 
-export interface DriftItem {
-  /** The resource's type and name, e.g. `pulumi-nodejs:dynamic/syncgap:DirectoryFeatureSettings directory-feature-settings`. */
-  resource?: string;
-  property: string;
-  /** The value in the tenant (refreshed state); undefined when the tenant has no such property. */
-  live?: string;
-  /** The declared value; undefined when the declaration no longer has the property. */
-  declared?: string;
-}
-
-export interface PolicyViolation {
-  level: "mandatory" | "advisory" | "remediate";
-  severity?: string;
-  policy: string;
-  resource?: string;
-  message: string;
-}
+import type { DriftItem, PolicyViolation } from "../../../pipelines/scripts/pulumiEvents";
 
 const RESOURCE_HEADER =
   /^\s*[~+\-±]*\s*([A-Za-z0-9_-]+:[^\s]*):\s+\((create|update|delete|replace|create-replacement|delete-replaced|same|read|refresh|import)\)\s*$/;
