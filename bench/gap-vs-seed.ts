@@ -20,7 +20,7 @@
  * benchmark's section and keeping the others. Not part of the test suite.
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -391,6 +391,8 @@ interface BigResult {
     graphRequests?: number;
     adMode: string;
   };
+  /** The delta state on disk after the first delta run: each file's size in bytes. */
+  deltaState?: Record<string, number>;
 }
 
 async function big(a: Args): Promise<BigResult> {
@@ -413,6 +415,11 @@ async function big(a: Args): Promise<BigResult> {
     const state = join(a.out, "big-delta-state.json");
     for (const f of ["", ".snapshot.ndjson", ".result.json", ".reports"]) rmSync(`${state}${f}`, { force: true });
     const d1 = await syncgap([...args, "--delta-state", state], env, join(a.out, "big-delta-1"));
+    const deltaState: Record<string, number> = {};
+    for (const f of [state, ...readdirSync(dirname(state)).map((n) => join(dirname(state), n))]) {
+      if (f.startsWith(state) && statSync(f).isFile())
+        deltaState[f.slice(dirname(state).length + 1)] = statSync(f).size;
+    }
     const d2 = await medianRun(a.runs, () =>
       syncgap([...args, "--delta-state", state], env, join(a.out, "big-delta-2")),
     );
@@ -431,6 +438,7 @@ async function big(a: Args): Promise<BigResult> {
       full: { ...pick(full), counts: got, countsOk: Object.entries(want).every(([k, v]) => got[k] === v) },
       deltaInitial: pick(d1),
       deltaNoChange: { ...pick(d2), adMode: d2.report.summary.inputs.ad.mode },
+      deltaState,
     };
   } finally {
     await emu.stop();
@@ -537,6 +545,16 @@ function markdown(meta: Record<string, string>, s?: Awaited<ReturnType<typeof sm
       "",
       "Full read and re-run: the run with the median wall time of those made; peak RSS is the highest of them.",
       "",
+      ...(b.deltaState
+        ? [
+            `Delta state on disk after the first delta run: ${(Object.values(b.deltaState).reduce((x, y) => x + y, 0) / 1e6).toFixed(1)} MB (${Object.entries(
+              b.deltaState,
+            )
+              .map(([f, n]) => `\`${f}\` ${(n / 1e6).toFixed(1)} MB`)
+              .join(", ")}).`,
+            "",
+          ]
+        : []),
       `Targets: under 30 s — ${b.full.wallMs < 30_000 ? "met" : "not met"}; under 400 MB peak RSS — ` +
         `${Math.max(b.full.maxRssMb, b.deltaInitial.maxRssMb) < 400 ? "met" : "not met"} (all three runs); a no-change ` +
         `re-run under 10% of a full run — ${b.deltaNoChange.analysisMs / b.full.analysisMs < 0.1 ? "met" : "not met"} for ` +
