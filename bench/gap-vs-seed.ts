@@ -22,7 +22,7 @@
 import { spawn } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ldapSyncSource } from "../emulator";
 import { createGraphConnection } from "../graph/client";
@@ -416,9 +416,9 @@ async function big(a: Args): Promise<BigResult> {
     for (const f of ["", ".snapshot.ndjson", ".result.json", ".reports"]) rmSync(`${state}${f}`, { force: true });
     const d1 = await syncgap([...args, "--delta-state", state], env, join(a.out, "big-delta-1"));
     const deltaState: Record<string, number> = {};
-    for (const f of [state, ...readdirSync(dirname(state)).map((n) => join(dirname(state), n))]) {
-      if (f.startsWith(state) && statSync(f).isFile())
-        deltaState[f.slice(dirname(state).length + 1)] = statSync(f).size;
+    for (const name of readdirSync(a.out)) {
+      const st = statSync(join(a.out, name));
+      if (name.startsWith(basename(state)) && st.isFile()) deltaState[name] = st.size;
     }
     const d2 = await medianRun(a.runs, () =>
       syncgap([...args, "--delta-state", state], env, join(a.out, "big-delta-2")),

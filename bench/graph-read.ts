@@ -39,6 +39,15 @@ const WINDOW_S = 10;
 /** A page of the read: `GET /users` with `$select` and `$top=999` (emulator/limits.ts holds Learn's cost table). */
 const PAGE_COST_RU = requestCost("GET", "users", { $select: "id", $top: "999" });
 
+/** The tenant size class a quota belongs to (emulator/limits.ts tenantSizeQuota). */
+function sizeClass(quota: number): string {
+  return quota === tenantSizeQuota(1)
+    ? "S tenant (under 50 users)"
+    : quota === tenantSizeQuota(50)
+      ? "M tenant (50–500 users)"
+      : "L tenant (above 500 users)";
+}
+
 interface Round {
   budget: string;
   bucketRu: number;
@@ -74,8 +83,8 @@ async function main(): Promise<void> {
     const loadBefore = load();
     const rounds: Round[] = [];
     for (const [budget, bucketRu] of [
-      ["Graph's quota, L tenant (above 500 users)", tenantSizeQuota(USERS)],
-      ["Graph's quota, S tenant (under 50 users)", tenantSizeQuota(1)],
+      [`Graph's quota, ${sizeClass(tenantSizeQuota(USERS))}`, tenantSizeQuota(USERS)],
+      [`Graph's quota, ${sizeClass(tenantSizeQuota(1))}`, tenantSizeQuota(1)],
       ["tight budget", TIGHT_RU],
     ] as const) {
       await admin.setOptions({ throttling: { enabled: true, bucketSize: bucketRu, windowSeconds: WINDOW_S } });

@@ -5,8 +5,7 @@
  */
 
 import { once } from "node:events";
-import { createWriteStream, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { createWriteStream, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readAdCsvFile } from "../../ad/csvFileSource";
@@ -15,15 +14,11 @@ import { boundedLines } from "../../ad/exportEncoding";
 import { readLdifFile } from "../../ad/ldifFileSource";
 import { LineTooLongError } from "../../ad/ldifRecords";
 import type { AdSource, AdUser } from "../../ad/types";
+import { tempFiles } from "../support/tempFiles";
 
 const FIX = join(__dirname, "../fixtures/ad");
-const tmp = mkdtempSync(join(tmpdir(), "syncgap-ad-complete-"));
-let n = 0;
-const file = (content: string | Buffer, ext = "ldif") => {
-  const p = join(tmp, `f${++n}.${ext}`);
-  writeFileSync(p, content);
-  return p;
-};
+const { dir: tmp, write } = tempFiles("syncgap-ad-complete-");
+const file = (content: string | Buffer, ext = "ldif") => write(content, ext);
 
 async function all(src: AdSource): Promise<AdUser[]> {
   const out: AdUser[] = [];

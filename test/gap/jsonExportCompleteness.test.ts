@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readEntraJsonFile } from "../../gap/entra/jsonExport";
 import type { GapInputError } from "../../gap/errors";
-import { entraExportFailure, graphExportUser, tempFiles } from "../support/entraExport";
+import { entraExportFailure, graphExportUser } from "../support/entraExport";
+import { tempFiles } from "../support/tempFiles";
 
 const { dir: tmp, write: file } = tempFiles("syncgap-json-complete-");
 const u = graphExportUser;

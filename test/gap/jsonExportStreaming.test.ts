@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readEntraJsonFile } from "../../gap/entra/jsonExport";
-import { entraExportFailure } from "../support/entraExport";
+import { entraExportFailure, graphExportUser } from "../support/entraExport";
 
 const PAGES = 4;
 const PER_PAGE = 999;
@@ -22,15 +22,12 @@ const TARGET_BYTES = constants.MAX_STRING_LENGTH + 16 * 1024 * 1024;
 function page(p: number, last: boolean): string {
   const value = Array.from({ length: PER_PAGE }, (_, j) => {
     const i = p * PER_PAGE + j;
-    return {
-      id: `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`,
-      userPrincipalName: `user${i}@corp.example.test`,
+    return graphExportUser(i, {
       mobilePhone: i % 7 === 0 ? null : `+1425555${String(i % 10000).padStart(4, "0")}`,
       onPremisesImmutableId: Buffer.from(`anchor-${i}`).toString("base64"),
-      onPremisesSyncEnabled: true,
       accountEnabled: true,
       displayName: `User ${i}`,
-    };
+    });
   });
   const body: Record<string, unknown> = {
     "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users",

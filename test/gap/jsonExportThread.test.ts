@@ -8,7 +8,8 @@ import { describe, expect, it } from "vitest";
 import { readEntraJsonFile } from "../../gap/entra/jsonExport";
 import { readEntraJsonFileInWorker } from "../../gap/entra/jsonExportThread";
 import { GapInputError } from "../../gap/errors";
-import { graphExportUser, tempFiles } from "../support/entraExport";
+import { graphExportUser } from "../support/entraExport";
+import { tempFiles } from "../support/tempFiles";
 
 const FIXTURES = resolve(__dirname, "../fixtures/gap");
 const { dir: tmp, write: file } = tempFiles("syncgap-json-thread-");

@@ -1,7 +1,4 @@
 /** Graph JSON export helpers for the export-reader tests. */
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { expect } from "vitest";
 import { readEntraJsonFile } from "../../gap/entra/jsonExport";
 import { GapInputError } from "../../gap/errors";
@@ -14,18 +11,6 @@ export function entraExportFailure(path: string): GapInputError {
     return e as GapInputError;
   }
   throw new Error("expected a failure");
-}
-
-/** A fresh temporary folder and a writer of numbered files in it, for exports built in a test. */
-export function tempFiles(prefix: string): { dir: string; write: (content: string | Buffer) => string } {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  let n = 0;
-  const write = (content: string | Buffer) => {
-    const p = join(dir, `f${++n}.json`);
-    writeFileSync(p, content);
-    return p;
-  };
-  return { dir, write };
 }
 
 /** The i-th synced user of a Graph export, as `GET /users` with `$select` returns it. */
