@@ -1,7 +1,7 @@
 /**
  * The one parser of source settings: turns the AD and Entra ID settings someone wrote (command-line flags, a
  * syncgap.yaml, policy config) into the AdSourceSpec / EntraSourceSpec that gap/run.ts reads. The CLI
- * (cli/options.ts) and the mobile-gap-impact policy (policies/rules/mobile-gap-impact.ts) both call it, so the
+ * (cli/options.ts) and the mobile-gap-impact policy (policies/lib/gapImpactConfig.ts) both call it, so the
  * policy has every AD option the CLI has and both say the same thing about the same mistake — each in its own
  * names (`--ad-bind-dn` on the command line, `ad.bindDN` in policy config): see SourceNames.
  *

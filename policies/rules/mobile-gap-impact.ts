@@ -27,280 +27,37 @@
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
-import type { PolicyConfigSchema, PolicyResource, StackValidationPolicy } from "@pulumi/policy";
-import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
-import type { Coverage } from "../../gap/coverage";
+import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { printable } from "../../gap/printable";
-import {
-  AD_SOURCE_PROPERTIES,
-  type AdSourceSettings,
-  adSourceSpec,
-  entraSourceChoice,
-  type SourceNames,
-  SourceSettingsError,
-} from "../../gap/sources";
-import type { GapResult, GapRunSpec, ImpactSummary } from "../../gap/types";
-import { type GraphConnectionSettings, runtimeConnection, validateConnection } from "../../graph/connection";
-import { CONNECTION_PROPERTIES } from "../../providers/inputsSchema";
+import type { GapRunSpec } from "../../gap/types";
 import {
   DIRECTORY_FEATURE_SETTINGS_TYPE,
   type DirectoryFeatureSettingsProps,
   tenantOf,
 } from "../lib/directoryFeatureSettings";
+import {
+  adSpecFrom,
+  configSchema,
+  entraSpecFrom,
+  type MobileGapImpactConfig,
+  type NoLossConfig,
+} from "../lib/gapImpactConfig";
+import {
+  type AnalyzeFn,
+  analyzeWith,
+  type BackfillLibrary,
+  type GapImpact,
+  loadBackfillLibrary,
+  loadGapLibrary,
+} from "../lib/gapLibraries";
 import { configWithDefaults, docLink, forStackType, known, violationText } from "../lib/policyHelpers";
 
 export const name = "mobile-gap-impact";
 
 export const HOWTO_URL = "https://learn.microsoft.com/entra/identity/hybrid/connect/how-to-bypassdirsyncoverrides";
 
-/**
- * AD source as policy config may give it (no in-memory source, no secrets): every AD setting the CLI has
- * (gap/sources.ts AD_SOURCE_PROPERTIES, the same keys as syncgap.yaml's `ad:`), with `kind` + `path` for exports.
- */
-export interface AdSourceConfig extends Omit<AdSourceSettings, "ldif" | "csv"> {
-  kind: "ldap" | "ldif" | "csv";
-  path?: string;
-}
-
-/** What each AD setting is called in policy config, for gap/sources.ts's messages. */
-const AD_CONFIG_NAMES: SourceNames = {
-  url: "ad.url",
-  bindDN: "ad.bindDN",
-  baseDNs: "ad.baseDNs",
-  caCertPath: "ad.caCertPath",
-  startTls: "ad.startTls",
-  filter: "ad.filter",
-  readMode: "ad.readMode",
-  timeoutSeconds: "ad.timeoutSeconds",
-  passwordEnv: "ad.passwordEnv",
-  ldif: 'ad.path (kind "ldif")',
-  csv: 'ad.path (kind "csv")',
-};
-
-export interface EntraSourceConfig {
-  kind: "graph" | "json";
-  connection?: Partial<GraphConnectionSettings>;
-  path?: string;
-}
-
-export interface NoLossConfig {
-  /** backfill-plan.json (relative paths: from the policy pack's working directory). */
-  plan: string;
-  /** The reviewed backfill-plan.csv; default: the one next to the plan, when there is one. */
-  decisions?: string;
-}
-
-export interface MobileGapImpactConfig {
-  maxOverwrites: number;
-  noLoss?: NoLossConfig;
-  ad?: AdSourceConfig;
-  entra?: EntraSourceConfig;
-  defaultRegion: string;
-  timeoutSeconds: number;
-  listUsers: number;
-}
-
-const connectionSchema: PolicyConfigJSONSchema = {
-  type: "object",
-  additionalProperties: false,
-  description: "Graph connection settings (graph/connection.ts). Never secrets: those come from the environment.",
-  properties: CONNECTION_PROPERTIES as unknown as Record<string, PolicyConfigJSONSchema>,
-};
-
-export const configSchema: PolicyConfigSchema = {
-  properties: {
-    maxOverwrites: {
-      type: "integer",
-      minimum: 0,
-      default: 0,
-      description:
-        "Most cloud-entered mobile numbers (overwritten + cleared) the change may overwrite before it is a violation.",
-    },
-    noLoss: {
-      type: "object",
-      additionalProperties: false,
-      required: ["plan"],
-      description:
-        "No-loss mode: every cloud number the switch would lose must be settled by this reviewed back-fill plan (written into AD, or decided ad); maxOverwrites does not apply. See docs/backfill.md.",
-      properties: {
-        plan: { type: "string", description: "Path of backfill-plan.json." },
-        decisions: {
-          type: "string",
-          description: "Path of the reviewed backfill-plan.csv (default: the one next to the plan, when present).",
-        },
-      },
-    },
-    ad: {
-      type: "object",
-      additionalProperties: false,
-      required: ["kind"],
-      description:
-        "Where to read AD: ldap (url, bindDN, baseDNs, passwordEnv, caCertPath, startTls, filter, readMode, timeoutSeconds: " +
-        "the same settings as syncgap.yaml's ad:) or an export file (ldif/csv with path). " +
-        "The bind password is read from the environment variable named by passwordEnv (default SYNCGAP_AD_PASSWORD).",
-      properties: {
-        kind: { type: "string", enum: ["ldap", "ldif", "csv"] },
-        ...(Object.fromEntries(
-          Object.entries(AD_SOURCE_PROPERTIES).filter(([k]) => k !== "ldif" && k !== "csv"),
-        ) as Record<string, PolicyConfigJSONSchema>),
-        path: { type: "string", description: "kind ldif or csv: the export file" },
-      },
-    },
-    entra: {
-      type: "object",
-      additionalProperties: false,
-      required: ["kind"],
-      description:
-        "Where to read Entra ID: graph (connection settings) or json (an export file with path). " +
-        "Default: the DirectoryFeatureSettings resource's own connection with the environment's endpoint overrides.",
-      properties: {
-        kind: { type: "string", enum: ["graph", "json"] },
-        connection: connectionSchema,
-        path: { type: "string" },
-      },
-    },
-    defaultRegion: {
-      type: "string",
-      pattern: "^[A-Z]{2}$",
-      default: "US",
-      description: "Region for numbers written without a country code (ISO 3166-1 alpha-2).",
-    },
-    timeoutSeconds: {
-      type: "integer",
-      minimum: 1,
-      default: 120,
-      description: "How long the analysis may take before the directories count as unreadable.",
-    },
-    listUsers: {
-      type: "integer",
-      minimum: 0,
-      default: 5,
-      description: "How many affected user principal names a violation lists (phone numbers are never printed).",
-    },
-  },
-};
-
-/** What one analysis yields: the impact summary plus a little context for the report. */
-export interface GapImpact {
-  impact: ImpactSummary;
-  totals?: { adUsers: number; entraUsers: number; matched: number };
-  notes?: string[];
-  /** Did the analysis compare enough users to count anything (gap/coverage.ts)? */
-  coverage?: Pick<Coverage, "ok" | "summary" | "problems" | "fix">;
-}
-
-/** `env` is where secrets are read from (the AD bind password, Graph credentials): process.env in the pack. */
-export type AnalyzeFn = (spec: GapRunSpec, env: NodeJS.ProcessEnv) => Promise<GapImpact>;
-
-/** The part of gap/index.ts this policy uses. */
-export interface GapLibrary {
-  runGapAnalysis(spec: GapRunSpec, options?: { env?: NodeJS.ProcessEnv }): Promise<GapResult>;
-  impactOf(result: GapResult): ImpactSummary;
-  coverageOf?(result: GapResult): Coverage;
-}
-
-export class GapConfigError extends Error {
-  override name = "GapConfigError";
-}
-
-/** The part of backfill/index.ts the no-loss mode uses. */
-export interface BackfillLibrary {
-  readPlanJson: typeof import("../../backfill").readPlanJson;
-  readDecisionsCsv: typeof import("../../backfill").readDecisionsCsv;
-  reviewLosses: typeof import("../../backfill").reviewLosses;
-  LOSS_REMEDIES: typeof import("../../backfill").LOSS_REMEDIES;
-}
-
-/**
- * Loads backfill/index.ts at call time (only in no-loss mode). The pack runs from its bundle (dist/policies.cjs,
- * scripts/build.mjs), which holds the library: the import only runs its module code now, so a library that throws
- * while loading fails this policy with a violation, not the whole pack.
- */
-export async function loadBackfillLibrary(): Promise<BackfillLibrary> {
-  try {
-    return (await import("../../backfill/index.js")) as BackfillLibrary;
-  } catch (e) {
-    throw new Error(`the back-fill library (backfill/index.ts) failed to load: ${violationText(e)}`);
-  }
-}
-
-/** Loads gap/index.ts at call time, like loadBackfillLibrary. */
-export async function loadGapLibrary(): Promise<GapLibrary> {
-  let mod: Partial<GapLibrary>;
-  try {
-    mod = (await import("../../gap/index.js")) as Partial<GapLibrary>;
-  } catch (e) {
-    throw new Error(`the gap library (gap/index.ts) failed to load: ${violationText(e)}`);
-  }
-  if (typeof mod.runGapAnalysis !== "function" || typeof mod.impactOf !== "function") {
-    throw new Error("the gap library (gap/index.ts) does not export runGapAnalysis() and impactOf()");
-  }
-  return mod as GapLibrary;
-}
-
-export function analyzeWith(load: () => GapLibrary | Promise<GapLibrary>): AnalyzeFn {
-  return async (spec, env) => {
-    const gap = await load();
-    const result = await gap.runGapAnalysis(spec, { env });
-    return {
-      impact: gap.impactOf(result),
-      totals: {
-        adUsers: result.totals?.adUsers ?? 0,
-        entraUsers: result.totals?.entraUsers ?? 0,
-        matched: result.totals?.matched ?? 0,
-      },
-      notes: result.notes ?? [],
-      ...(gap.coverageOf ? { coverage: gap.coverageOf(result) } : {}),
-    };
-  };
-}
-
 function resolvePath(p: string, baseDir: string): string {
   return path.isAbsolute(p) ? p : path.resolve(baseDir, p);
-}
-
-export function adSpecFrom(ad: AdSourceConfig | undefined, baseDir: string): GapRunSpec["ad"] {
-  if (!ad) {
-    throw new GapConfigError(
-      'no AD source is configured: give the policy an "ad" object in --policy-pack-config (see policies/config/)',
-    );
-  }
-  const { kind, path: file, ...settings } = ad;
-  if (kind === "ldap" && !settings.url) throw new GapConfigError('ad.kind "ldap" needs ad.url');
-  if (kind !== "ldap" && !file) throw new GapConfigError(`ad.kind "${kind}" needs a path`);
-  try {
-    return adSourceSpec(
-      kind === "ldap" ? settings : { ...settings, url: undefined, [kind]: file },
-      AD_CONFIG_NAMES,
-      baseDir,
-    );
-  } catch (e) {
-    if (e instanceof SourceSettingsError) throw new GapConfigError(e.message);
-    throw e;
-  }
-}
-
-export function entraSpecFrom(
-  entra: EntraSourceConfig | undefined,
-  props: DirectoryFeatureSettingsProps,
-  env: NodeJS.ProcessEnv,
-  baseDir: string,
-): GapRunSpec["entra"] {
-  if (entra?.kind === "json") {
-    if (!entra.path) throw new GapConfigError('entra.kind "json" needs a path');
-    return entraSourceChoice(
-      { json: entra.path },
-      { graph: "entra.kind graph", json: "entra.path" },
-      baseDir,
-    ) as Extract<GapRunSpec["entra"], { kind: "json" }>;
-  }
-  if (entra?.connection) {
-    return { kind: "graph", connection: validateConnection({ cloud: "global", ...entra.connection }) };
-  }
-  if (!props.connection) {
-    throw new GapConfigError("the resource has no connection and the policy config gives no entra source");
-  }
-  return { kind: "graph", connection: runtimeConnection(props.connection as GraphConnectionSettings, env) };
 }
 
 function withTimeout<T>(work: Promise<T>, seconds: number): Promise<T> {

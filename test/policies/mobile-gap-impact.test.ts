@@ -5,14 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rowDigest, runBackfillPlan, writePlanFiles } from "../../backfill";
 import { recount } from "../../backfill/planFiles";
 import type { GapRunSpec, ImpactRow, ImpactSummary } from "../../gap/types";
-import {
-  type AnalyzeFn,
-  analyzeWith,
-  configSchema,
-  createMobileGapImpactPolicy,
-  type GapImpact,
-  mobileGapImpact,
-} from "../../policies/rules/mobile-gap-impact";
+import { configSchema } from "../../policies/lib/gapImpactConfig";
+import { type AnalyzeFn, analyzeWith, type GapImpact } from "../../policies/lib/gapLibraries";
+import { createMobileGapImpactPolicy, mobileGapImpact } from "../../policies/rules/mobile-gap-impact";
 import {
   createPolicyResource,
   createStackValidationArgs,
