@@ -38,7 +38,19 @@ _sg_arch() {
   esac
 }
 
+# npm reads its global npmrc under its own prefix: an install into another prefix, and npm run by the Node installed
+# here, would lose the machine's settings, such as the cafile of a TLS-inspecting proxy. Carried as npm_config_*
+# variables, they reach every npm this toolchain runs (https://docs.npmjs.com/cli/configuring-npm/npmrc).
+_sg_keep_npm_settings() {
+  command -v npm >/dev/null 2>&1 || return 0
+  [ -n "${npm_config_cafile:-}" ] && return 0
+  local ca
+  ca="$(npm config get cafile 2>/dev/null)"
+  if [ -n "$ca" ] && [ "$ca" != null ] && [ "$ca" != undefined ] && [ -r "$ca" ]; then export npm_config_cafile="$ca"; fi
+}
+
 sg_ensure_node() {
+  _sg_keep_npm_settings
   local have=""
   if command -v node >/dev/null 2>&1; then have="$(node -p 'process.versions.node' 2>/dev/null)"; fi
   if [ -n "$have" ] && _sg_version_ge "$have" "22.12.0"; then return 0; fi
