@@ -19,7 +19,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { copyFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { availableParallelism, cpus } from "node:os";
+import { availableParallelism, cpus, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ldifAttr } from "../ad/ldifWriter";
@@ -183,7 +183,7 @@ interface Measured {
 }
 
 async function measure(driver: string, args: string[]): Promise<Measured> {
-  const timeFile = join(ROOT, "out/bench/.scale-time");
+  const timeFile = join(tmpdir(), `syncgap-scale-time-${process.pid}`);
   const started = performance.now();
   const child = spawn(
     "/usr/bin/time",
@@ -313,17 +313,17 @@ function markdown(meta: Record<string, unknown>, results: SizeResult[]): string 
   o.push("");
   o.push("### Growth by phase (phases one after the other, a full GC between them)", "");
   o.push(
-    "Per user: the phase's time in µs per user, and the heap it adds (after GC, less the heap before it) in bytes per user; a phase that frees more than it keeps shows a negative figure. The growth columns divide the figure per user at that size by the figure per user at the smallest size: 1.00 is linear.",
+    "Per user: the phase's time in µs per user, and the memory it adds (JS heap plus ArrayBuffers, where packed records and typed arrays are, after GC, less the same before it) in bytes per user; a phase that frees more than it keeps shows a negative figure. The growth columns divide the figure per user at that size by the figure per user at the smallest size: 1.00 is linear.",
     "",
   );
   const base = results[0];
   o.push(
     "| phase | version | " +
-      results.map((r) => `${r.users / 1000}k: µs/user · heap B/user`).join(" | ") +
+      results.map((r) => `${r.users / 1000}k: µs/user · memory B/user`).join(" | ") +
       " | " +
       results
         .slice(1)
-        .map((r) => `growth ${r.users / 1000}k (time · heap)`)
+        .map((r) => `growth ${r.users / 1000}k (time · memory)`)
         .join(" | ") +
       " |",
   );

@@ -1,8 +1,9 @@
 /**
  * One measured gap run for bench/scale.ts, in its own process: AD from an LDIF export, Entra ID from a Graph JSON
  * export, the join, the verdict and the five reports. The phases run one after the other (syncgap itself reads both
- * sides at once), so each has its own time and memory; after each phase a full GC (node --expose-gc) gives the heap
- * the phase leaves behind, and the process's peak RSS so far.
+ * sides at once), so each has its own time and memory; after each phase a full GC (node --expose-gc) gives the memory
+ * the phase leaves behind (`heapMb`: the JS heap plus ArrayBuffers, where the packed records and typed arrays are),
+ * and the process's peak RSS so far.
  *
  * bench/scale.ts bundles this file with esbuild once per code version (this tree, and the previous commit's worktree,
  * where it is copied), so both run the same driver against their own gap/ and ad/ code, without tsx in the timings.
@@ -56,6 +57,10 @@ async function main(): Promise<void> {
     return;
   }
   if (!gc) throw new Error("run with node --expose-gc");
+  const kept = () => {
+    const m = process.memoryUsage();
+    return mb(m.heapUsed + m.arrayBuffers);
+  };
   const phases: Phase[] = [];
   const started = performance.now();
   let t = started;
@@ -65,14 +70,14 @@ async function main(): Promise<void> {
     phases.push({
       name,
       ms: Math.round(ms),
-      heapMb: mb(process.memoryUsage().heapUsed),
+      heapMb: kept(),
       peakRssMb: mb(process.resourceUsage().maxRSS * 1024),
     });
     t = performance.now();
   };
 
   gc();
-  const baseHeapMb = mb(process.memoryUsage().heapUsed);
+  const baseHeapMb = kept();
   t = performance.now();
   const spec = { kind: "ldif" as const, path: ldif };
   const ad = await readAdSource(await openAdSource(spec), `AD LDIF export ${ldif}`);

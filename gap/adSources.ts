@@ -24,7 +24,7 @@ import type { LdapAdSourceOptions } from "../ad/ldapReadOptions";
 import { readLdifFile } from "../ad/ldifFileSource";
 import type { AdSource, AdUser } from "../ad/types";
 import { errorText, GapInputError } from "./errors";
-import { type AdRecord, toAdRecord } from "./join";
+import { AdRecords, toAdRecord } from "./records/ad";
 import type { AdSourceSpec } from "./types";
 
 export const DEFAULT_AD_PASSWORD_ENV = "SYNCGAP_AD_PASSWORD";
@@ -111,7 +111,7 @@ export const LDAP_REMEDY =
   "check --ad-url (ldaps://host:636), that the DC is reachable, the bind DN and SYNCGAP_AD_PASSWORD, and --ad-ca-cert";
 
 export interface AdReadResult {
-  users: AdRecord[];
+  users: AdRecords;
   pages: number;
 }
 
@@ -125,7 +125,7 @@ export async function readAdSource(
     remedy?: string;
   } = {},
 ): Promise<AdReadResult> {
-  const users: AdRecord[] = [];
+  const users = new AdRecords();
   let pages = 0;
   try {
     for await (const page of source.pages()) {

@@ -9,7 +9,8 @@ import { checkGraphLink, type GraphConnection } from "../graph/client";
 import { adFingerprint, sameAdContent } from "./adSources";
 import { applyDelta, isDeltaResyncError, readUsersDelta } from "./entra/graphReader";
 import { errorText, GapInputError } from "./errors";
-import type { AdRecord, joinAndClassify } from "./join";
+import type { joinAndClassify } from "./join";
+import type { AdRecord, AdRecords } from "./records/ad";
 import {
   type GapState,
   loadResultRows,
@@ -159,8 +160,8 @@ export async function deltaUsers(
   statePath: string,
   state: GapState | undefined,
   d: EntraDelta,
-  adUsers: AdRecord[] | undefined,
-): Promise<{ ad: AdRecord[]; entra: Map<string, EntraUser> } | undefined> {
+  adUsers: AdRecords | undefined,
+): Promise<{ ad: AdRecords | AdRecord[]; entra: Map<string, EntraUser> } | undefined> {
   const needSnapshot = d.incremental || !adUsers;
   let snap: Awaited<ReturnType<typeof loadSnapshot>> | undefined;
   if (needSnapshot) {
@@ -183,7 +184,7 @@ export async function saveDeltaRound(
   adFingerprintValue: string | undefined,
   joined: ReturnType<typeof joinAndClassify>,
   totals: GapTotals,
-  users: { entra: Iterable<EntraUser>; ad: AdRecord[] },
+  users: { entra: Iterable<EntraUser>; ad: Iterable<AdRecord> },
   settings: { defaultRegion: string; includeInSync: boolean },
 ): Promise<string> {
   const digest = rowsDigest(joined.rows);

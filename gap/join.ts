@@ -15,9 +15,9 @@
  * sAMAccountName in two domains of a forest) matches nobody.
  */
 import { formatDn, parseDn } from "../ad/dn";
-import { immutableIdFromGuidString } from "../ad/ids";
-import type { AdUser } from "../ad/types";
 import { isEmptyPhone, type PhoneNormalizer } from "./phone";
+import { type AdRecord, AdRecords } from "./records/ad";
+import { EntraUsers } from "./records/entra";
 import {
   CATEGORIES,
   type Category,
@@ -27,69 +27,6 @@ import {
   type MatchedBy,
   SYNC_GAP_PHRASES,
 } from "./types";
-
-/** What the join keeps of an AD user (smaller than AdUser: 100k users must fit comfortably in memory). */
-export interface AdRecord {
-  dn: string;
-  upn?: string;
-  sam?: string;
-  displayName?: string;
-  department?: string;
-  mobile?: string;
-  otherMobile: string[];
-  /** Source anchor as Entra shows it. */
-  immutableId?: string;
-  /** base64 of objectGUID, when it differs from immutableId. */
-  guidImmutableId?: string;
-  sid?: string;
-  enabled: boolean;
-}
-
-/** One empty otherMobile list for every user without one (most users): never written to. */
-const NO_VALUES: string[] = Object.freeze([]) as unknown as string[];
-
-/**
- * One string per department (a tenant has hundreds, not a million), so a million records share them. Takes no new
- * value past a cap: a field that does not repeat is then kept as it is.
- */
-class Interner {
-  readonly #values = new Map<string, string>();
-  get(s: string): string {
-    const hit = this.#values.get(s);
-    if (hit !== undefined) return hit;
-    if (this.#values.size < 50_000) this.#values.set(s, s);
-    return s;
-  }
-}
-
-const departments = new Interner();
-
-export function toAdRecord(u: AdUser): AdRecord {
-  let immutableId = u.immutableId;
-  let guidImmutableId: string | undefined;
-  try {
-    if (!immutableId && u.consistencyGuid) immutableId = immutableIdFromGuidString(u.consistencyGuid);
-    const fromGuid = u.objectGuid ? immutableIdFromGuidString(u.objectGuid) : undefined;
-    if (!immutableId) immutableId = fromGuid;
-    else if (fromGuid && fromGuid !== immutableId) guidImmutableId = fromGuid;
-  } catch {
-    // A malformed GUID string leaves the user matchable by the other keys.
-  }
-  const r: AdRecord = {
-    dn: u.distinguishedName,
-    otherMobile: u.otherMobile?.length ? u.otherMobile : NO_VALUES,
-    enabled: u.enabled,
-  };
-  if (u.userPrincipalName) r.upn = u.userPrincipalName;
-  if (u.sAMAccountName) r.sam = u.sAMAccountName;
-  if (u.displayName) r.displayName = u.displayName;
-  if (u.department) r.department = departments.get(u.department);
-  if (u.mobile !== undefined && u.mobile !== null) r.mobile = u.mobile;
-  if (immutableId) r.immutableId = immutableId;
-  if (guidImmutableId) r.guidImmutableId = guidImmutableId;
-  if (u.objectSid) r.sid = u.objectSid;
-  return r;
-}
 
 /** Category of a matched pair. Only identical strings are in sync: sync copies AD's value verbatim. */
 export function classifyPair(
@@ -120,26 +57,30 @@ const FREE = -1;
 /**
  * AD users by key value: the one user with that value, or AMBIGUOUS when several have it. An open-addressing table
  * of key numbers in typed arrays rather than a Map: the strongest key indexes every AD user, and at a million users a
- * Map costs about twice the memory and time (docs/benchmarks.md, "A million users"). The key strings are the
- * records' own.
+ * Map costs about twice the memory and time (docs/benchmarks.md, "A million users"). It keeps no key strings: a key
+ * is read back from its record (`keyOf` of the code it was added with) when a hash matches.
  */
 class KeyIndex {
-  #keys: string[] = [];
+  #size = 0;
+  #codes = new Int32Array(1 << 10);
   #users = new Int32Array(1 << 10);
   #hashes = new Int32Array(1 << 10);
   #slots = new Int32Array(1 << 11).fill(FREE);
   #mask = (1 << 11) - 1;
+
+  constructor(private readonly keyOf: (code: number) => string | undefined) {}
 
   /** The key's number, or FREE. */
   #find(key: string, h: number): number {
     const slots = this.#slots;
     for (let j = h & this.#mask; ; j = (j + 1) & this.#mask) {
       const k = slots[j]!;
-      if (k === FREE || (this.#hashes[k] === h && this.#keys[k] === key)) return k;
+      if (k === FREE || (this.#hashes[k] === h && this.keyOf(this.#codes[k]!) === key)) return k;
     }
   }
 
-  add(key: string | undefined, i: number): void {
+  /** Adds user `i` under `key`, which `keyOf(code)` gives back. */
+  add(key: string | undefined, i: number, code: number): void {
     if (!key) return;
     const h = hashKey(key);
     const k = this.#find(key, h);
@@ -147,13 +88,14 @@ class KeyIndex {
       if (this.#users[k] !== i) this.#users[k] = AMBIGUOUS;
       return;
     }
-    const n = this.#keys.length;
-    this.#keys.push(key);
+    const n = this.#size++;
     if (n === this.#users.length) {
       this.#users = grow(this.#users);
+      this.#codes = grow(this.#codes);
       this.#hashes = grow(this.#hashes);
     }
     this.#users[n] = i;
+    this.#codes[n] = code;
     this.#hashes[n] = h;
     if ((n + 1) * 2 > this.#slots.length) this.#rehash();
     else this.#place(n);
@@ -175,7 +117,7 @@ class KeyIndex {
   #rehash(): void {
     this.#slots = new Int32Array(this.#slots.length * 2).fill(FREE);
     this.#mask = this.#slots.length - 1;
-    for (let k = 0; k < this.#keys.length; k++) this.#place(k);
+    for (let k = 0; k < this.#size; k++) this.#place(k);
   }
 }
 
@@ -185,34 +127,34 @@ function grow(a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
   return b;
 }
 
-// Keys are case-folded only when they need it: at 100k users a copy of every UPN and SID is memory for nothing.
+// Keys are case-folded only when they need it: a copy of every UPN and SID would be work for nothing.
 const NEEDS_LOWER = /[A-Z\u00C0-\uFFFF]/;
 const NEEDS_UPPER = /[a-z\u00C0-\uFFFF]/;
 const lower = (s: string | null | undefined) => (s ? (NEEDS_LOWER.test(s) ? s.toLowerCase() : s) : undefined);
 const upper = (s: string | null | undefined) => (s ? (NEEDS_UPPER.test(s) ? s.toUpperCase() : s) : undefined);
 
-function entraKeys(u: EntraUser, key: MatchedBy): (string | undefined)[] {
+function entraKeys(e: EntraUsers, i: number, key: MatchedBy): (string | undefined)[] {
   switch (key) {
     case "immutableId":
-      return [u.onPremisesImmutableId ?? undefined];
+      return [e.immutableId(i) ?? undefined];
     case "objectSid":
-      return [upper(u.onPremisesSecurityIdentifier)];
+      return [upper(e.securityIdentifier(i))];
     case "samAccountName":
-      return [lower(u.onPremisesSamAccountName)];
+      return [lower(e.samAccountName(i))];
     case "userPrincipalName":
-      return [lower(u.onPremisesUserPrincipalName), lower(u.userPrincipalName)];
+      return [lower(e.onPremisesUserPrincipalName(i)), lower(e.userPrincipalName(i))];
   }
 }
 
 /** The AD side of a weaker key, folded as entraKeys folds the Entra side. */
-function adKey(a: AdRecord, key: Exclude<MatchedBy, "immutableId">): string | undefined {
+function adKey(a: AdRecords, j: number, key: Exclude<MatchedBy, "immutableId">): string | undefined {
   switch (key) {
     case "objectSid":
-      return upper(a.sid);
+      return upper(a.sid(j));
     case "samAccountName":
-      return lower(a.sam);
+      return lower(a.sam(j));
     case "userPrincipalName":
-      return lower(a.upn);
+      return lower(a.upn(j));
   }
 }
 
@@ -227,13 +169,18 @@ export function emptyCounts(): Record<Category, number> {
   return Object.fromEntries(CATEGORIES.map((c) => [c, 0])) as Record<Category, number>;
 }
 
-/** Joins both sides and classifies every user. Rows hold every user that is not InSync (all with includeInSync). */
+/**
+ * Joins both sides and classifies every user. Rows hold every user that is not InSync (all with includeInSync).
+ * Takes the readers' packed tables (./records/), or arrays (tests, the delta round), packed here.
+ */
 export function joinAndClassify(
-  ad: readonly AdRecord[],
-  entra: readonly EntraUser[],
+  adInput: AdRecords | readonly AdRecord[],
+  entraInput: EntraUsers | readonly EntraUser[],
   phones: PhoneNormalizer,
   includeInSync = false,
 ): JoinOutput {
+  const ad = adInput instanceof AdRecords ? adInput : AdRecords.from(adInput);
+  const entra = entraInput instanceof EntraUsers ? entraInput : EntraUsers.from(entraInput);
   // The strongest key is indexed over every AD user. A weaker key is looked up only for the Entra users the keys
   // before it left unmatched (usually a few), so its index holds only the AD users whose value one of them asks for:
   // every AD user with such a value is in it, so a value two AD users share still matches nobody, as with a full
@@ -243,28 +190,32 @@ export function joinAndClassify(
   const how = new Uint8Array(entra.length);
   for (let k = 0; k < MATCH_KEYS.length; k++) {
     const key = MATCH_KEYS[k];
-    const index = new KeyIndex();
+    let index: KeyIndex;
     if (k === 0) {
+      // code: the user's number times two, plus one for the objectGUID-based anchor
+      index = new KeyIndex((c) => (c & 1 ? ad.guidImmutableId(c >> 1) : ad.immutableId(c >> 1)));
       for (let j = 0; j < ad.length; j++) {
-        const a = ad[j];
-        index.add(a.immutableId, j);
-        if (a.guidImmutableId) index.add(a.guidImmutableId, j);
+        index.add(ad.immutableId(j), j, j * 2);
+        const g = ad.guidImmutableId(j);
+        if (g) index.add(g, j, j * 2 + 1);
       }
     } else {
+      const weak = key as Exclude<MatchedBy, "immutableId">;
       const wanted = new Set<string>();
       for (let i = 0; i < entra.length; i++) {
         if (match[i] !== -1) continue;
-        for (const value of entraKeys(entra[i], key)) if (value) wanted.add(value);
+        for (const value of entraKeys(entra, i, key)) if (value) wanted.add(value);
       }
       if (wanted.size === 0) continue;
+      index = new KeyIndex((j) => adKey(ad, j, weak));
       for (let j = 0; j < ad.length; j++) {
-        const value = adKey(ad[j], key as Exclude<MatchedBy, "immutableId">);
-        if (value && wanted.has(value)) index.add(value, j);
+        const value = adKey(ad, j, weak);
+        if (value && wanted.has(value)) index.add(value, j, j);
       }
     }
     for (let i = 0; i < entra.length; i++) {
       if (match[i] !== -1) continue;
-      for (const value of entraKeys(entra[i], key)) {
+      for (const value of entraKeys(entra, i, key)) {
         const j = index.get(value);
         if (j !== AMBIGUOUS && !adTaken[j]) {
           match[i] = j;
@@ -281,27 +232,26 @@ export function joinAndClassify(
   const rows: GapRow[] = [];
   let matched = 0;
   for (let i = 0; i < entra.length; i++) {
-    const e = entra[i];
     if (match[i] === -1) {
       counts.NotInAD++;
-      rows.push(makeRow("NotInAD", null, undefined, e, phones));
+      rows.push(makeRow("NotInAD", null, undefined, entra.user(i), phones));
       continue;
     }
     matched++;
-    const a = ad[match[i]];
+    const j = match[i];
     const by = MATCH_KEYS[how[i]];
     matchedBy[by]++;
-    const pair = classifyPair(a.mobile, e.mobilePhone, phones);
+    const pair = classifyPair(ad.mobile(j), entra.mobilePhone(i), phones);
     // A cloud-managed user gets no AD updates at all (facts.md), so a difference is not a DirSync override and the
     // switch does not change it: its own category, not ValueMismatch or MissingInEntra.
-    const category: Category = e.cloudManaged && pair !== "InSync" ? "CloudManaged" : pair;
+    const category: Category = pair !== "InSync" && entra.cloudManaged(i) ? "CloudManaged" : pair;
     counts[category]++;
-    if (category !== "InSync" || includeInSync) rows.push(makeRow(category, by, a, e, phones));
+    if (category !== "InSync" || includeInSync) rows.push(makeRow(category, by, ad.record(j), entra.user(i), phones));
   }
   for (let j = 0; j < ad.length; j++) {
     if (adTaken[j]) continue;
     counts.NotInEntra++;
-    rows.push(makeRow("NotInEntra", null, ad[j], undefined, phones));
+    rows.push(makeRow("NotInEntra", null, ad.record(j), undefined, phones));
   }
   sortRows(rows);
   return { counts, matchedBy, matched, rows };

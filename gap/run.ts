@@ -19,8 +19,10 @@ import { readCloudManagedUsers, readSyncedUsers } from "./entra/graphReader";
 import { readEntraJsonFileInWorker } from "./entra/jsonExportThread";
 import { isSynced, toEntraUser } from "./entra/users";
 import { errorText, GapInputError } from "./errors";
-import { type AdRecord, joinAndClassify } from "./join";
+import { joinAndClassify } from "./join";
 import { PhoneNormalizer } from "./phone";
+import type { AdRecord, AdRecords } from "./records/ad";
+import { EntraUsers } from "./records/entra";
 import { type GapState, loadState } from "./state";
 import { type EntraUser, type GapResult, type GapRunSpec, OTHER_MOBILE_NOTE, type SourceInfo } from "./types";
 import { TOOL } from "./version";
@@ -51,7 +53,7 @@ export interface GapRunOptions {
 
 interface AdSide {
   /** Undefined when the AD read was skipped (unchanged fingerprint): the users come from the snapshot. */
-  users?: AdRecord[];
+  users?: AdRecords;
   info: SourceInfo;
   ms: number;
   fingerprint?: string;
@@ -59,7 +61,7 @@ interface AdSide {
 
 interface EntraSide {
   /** Full reads; undefined for a delta round (see `delta`). */
-  users?: EntraUser[];
+  users?: EntraUsers;
   delta?: EntraDelta;
 
   info: SourceInfo;
@@ -147,11 +149,11 @@ async function run(spec: GapRunSpec, options: GapRunOptions, useState: boolean):
   }
 
   // Otherwise: the users of both sides, from this run's reads and (delta mode) the snapshot.
-  let adUsers = ad.users;
-  let entraUsers = entra.users;
+  let adUsers: AdRecords | AdRecord[] | undefined = ad.users;
+  let entraUsers: EntraUsers | EntraUser[] | undefined = entra.users;
   let entraMap: Map<string, EntraUser> | undefined;
   if (statePath && d) {
-    const users = await deltaUsers(entra.conn as GraphConnection, statePath, state, d, adUsers);
+    const users = await deltaUsers(entra.conn as GraphConnection, statePath, state, d, ad.users);
     if (!users) {
       // The snapshot is gone or damaged: start over without state (the reads were cheap when it was skipped).
       notes.push("The delta snapshot was missing or unreadable: this run read everything again.");
@@ -164,8 +166,8 @@ async function run(spec: GapRunSpec, options: GapRunOptions, useState: boolean):
     entra.info.users = entraUsers.length;
     ad.info.users = users.ad.length;
   }
-  const adList = adUsers as AdRecord[];
-  const entraList = entraUsers as EntraUser[];
+  const adList = adUsers as AdRecords | AdRecord[];
+  const entraList = entraUsers as EntraUsers | EntraUser[];
 
   const tJoin = performance.now();
   const joined = joinAndClassify(adList, entraList, phones, includeInSync);
@@ -256,7 +258,7 @@ async function readEntra(
   const t = performance.now();
   const e = spec.entra;
   if (e.kind === "users") {
-    const users = e.users.map((u, i) => toEntraUser(u, `/users/${i}`)).filter(isSynced);
+    const users = EntraUsers.from(e.users.map((u, i) => toEntraUser(u, `/users/${i}`)).filter(isSynced));
     options.onProgress?.({ side: "entra", users: users.length, pages: 1, done: true });
     return {
       users,
@@ -288,13 +290,14 @@ async function readEntra(
     options.onProgress?.({ side: "entra", ...p });
   const base = `Microsoft Graph ${conn.baseUrl} (tenant ${conn.settings.tenantId})`;
   if (!e.deltaStatePath) {
-    const users = await readSyncedUsers(conn, { signal, onProgress });
+    const read = await readSyncedUsers(conn, { signal, onProgress });
     const notes: string[] = [];
     if (options.cloudManaged) {
       const cm = await readCloudManagedUsers(conn, { signal });
       if (cm.unconfirmed) notes.push(`${cm.unconfirmed}; they are left out of this report.`);
-      else users.push(...cm.users);
+      else read.push(...cm.users);
     }
+    const users = EntraUsers.from(read);
     return {
       users,
       info: {

@@ -23,7 +23,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { createInterface } from "node:readline";
-import type { AdRecord } from "./join";
+import type { AdRecord } from "./records/ad";
 import { type Category, ENTRA_SELECT, type EntraUser, type GapRow, type GapTotals } from "./types";
 
 export const STATE_KIND = "syncgap-gap-state";
@@ -260,7 +260,7 @@ export function saveState(path: string, state: GapState): void {
 export async function saveSnapshot(
   statePath: string,
   entra: Iterable<EntraUser>,
-  ad: readonly AdRecord[],
+  ad: Iterable<AdRecord>,
 ): Promise<NonNullable<GapState["snapshot"]>> {
   const file = snapshotPath(statePath);
   const tmp = `${file}.${process.pid}.tmp`;
@@ -274,10 +274,14 @@ export async function saveSnapshot(
     await write(JSON.stringify(["e", ...encodeEntra(u)]));
     entraUsers++;
   }
-  for (const a of ad) await write(JSON.stringify(["a", ...encodeAd(a)]));
+  let adUsers = 0;
+  for (const a of ad) {
+    await write(JSON.stringify(["a", ...encodeAd(a)]));
+    adUsers++;
+  }
   out.end();
   await once(out, "finish");
   chmodSync(tmp, 0o600);
   renameSync(tmp, file);
-  return { entraUsers, adUsers: ad.length };
+  return { entraUsers, adUsers };
 }

@@ -17,13 +17,16 @@
  */
 import { isUtf8 } from "node:buffer";
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { GuidSet } from "../../ad/guidSet";
 import { GapInputError } from "../errors";
 import { ByteScanner, COMMA, fileChunks, NEITHER, placeInSpan, utf16Chunks } from "../json/byteScanner";
+import { EntraUsers } from "../records/entra";
 import type { EntraUser, SourceInfo } from "../types";
 import { EntraUserShapeError, isSynced, toEntraUser } from "./users";
 
 export interface EntraExport {
-  users: EntraUser[];
+  /** The synced users, packed (../records/entra.ts). */
+  users: EntraUsers;
   info: SourceInfo;
   notes: string[];
 }
@@ -194,22 +197,27 @@ export type UserSink = (u: EntraUser, code: number, kind: PointerKind) => void;
  * (./jsonExportWorker.ts) while this runs where the users are kept.
  */
 export class ExportCollector {
-  readonly users: EntraUser[] = [];
-  // id → where it first came, as a number: a million pointer strings would be memory for an error message
+  readonly users = new EntraUsers();
+  // id → where it first came, as a number: a million pointer strings would be memory for an error message. Graph's
+  // ids are GUIDs: kept as 16 bytes each; any other id in a Map.
+  readonly #seenGuids = new GuidSet();
   readonly #seen = new Map<string, number>();
   #total = 0;
   #notSynced = 0;
   #withoutSyncFlag = 0;
 
   take(u: EntraUser, code: number, kind: PointerKind): void {
-    const first = this.#seen.get(u.id);
-    if (first !== undefined) {
+    let first = this.#seenGuids.add(u.id, code, false);
+    if (first === undefined) {
+      first = this.#seen.get(u.id) ?? -1;
+      if (first < 0) this.#seen.set(u.id, code);
+    }
+    if (first >= 0) {
       throw new JsonExportError(
         `user id ${u.id} appears twice (at ${pointerOf(kind, first)} and ${pointerOf(kind, code)}): the export holds a page twice, or two exports joined`,
         "export once, in one run that follows @odata.nextLink to the end (Get-MgUser -All)",
       );
     }
-    this.#seen.set(u.id, code);
     this.#total++;
     if (u.onPremisesSyncEnabled === undefined) this.#withoutSyncFlag++;
     if (isSynced(u)) this.users.push(u);

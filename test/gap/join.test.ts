@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { immutableIdFromGuidString } from "../../ad/ids";
-import { joinAndClassify, parentDn, toAdRecord } from "../../gap/join";
+import { joinAndClassify, parentDn } from "../../gap/join";
 import { PhoneNormalizer } from "../../gap/phone";
+import { toAdRecord } from "../../gap/records/ad";
 import type { EntraUser } from "../../gap/types";
-import { adUser, craftedDirectory, entraTwin, guid, ONE_GAP_PER_CATEGORY, sid } from "../support/gapUsers";
+import { adUser, craftedDirectory, entraTwin, ONE_GAP_PER_CATEGORY } from "../support/gapUsers";
 
 const phones = new PhoneNormalizer("US");
 const join = (ad: Parameters<typeof toAdRecord>[0][], entra: EntraUser[], inSync = true) =>
@@ -282,14 +283,5 @@ describe("department and ou", () => {
     ["CN=bad\\", null],
   ])("parentDn(%j) is %j", (dn, parent) => {
     expect(parentDn(dn)).toBe(parent);
-  });
-});
-
-describe("toAdRecord", () => {
-  it("keeps a malformed GUID user matchable by other keys", () => {
-    const r = toAdRecord(adUser({ immutableId: undefined, objectGuid: "not-a-guid" }));
-    expect(r.immutableId).toBeUndefined();
-    expect(r.sid).toBe(sid(r.sam ? Number(r.sam.slice(4)) : 0));
-    expect(guid(1)).toMatch(/^[0-9a-f-]{36}$/);
   });
 });

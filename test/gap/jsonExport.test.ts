@@ -11,13 +11,13 @@ const fx = (name: string) => join(__dirname, "../fixtures/gap", name);
 describe("Graph JSON export files", () => {
   it("reads an array of users and leaves out those that are not synced", () => {
     const x = readEntraJsonFile(fx("entra-users.json"));
-    expect(x.users.map((u) => u.userPrincipalName)).toEqual([
+    expect(x.users.toArray().map((u) => u.userPrincipalName)).toEqual([
       "alice.baker@corp.example.test",
       "bob.chen@corp.example.test",
     ]);
     expect(x.info).toMatchObject({ kind: "json", users: 2, mode: "export" });
     expect(x.info.skipped).toEqual([{ count: 1, reason: expect.stringMatching(/not true/) }]);
-    expect(x.users[1].mobilePhone).toBeNull();
+    expect(x.users.toArray()[1].mobilePhone).toBeNull();
   });
 
   it("takes onPremisesSyncBehavior.isCloudManaged from a beta export", () => {
@@ -29,7 +29,11 @@ describe("Graph JSON export files", () => {
       ...(managed === undefined ? {} : { onPremisesSyncBehavior: { isCloudManaged: managed } }),
     });
     writeFileSync(path, JSON.stringify([user("a", true), user("b", false), user("c")]));
-    expect(readEntraJsonFile(path).users.map((u) => u.cloudManaged)).toEqual([true, false, undefined]);
+    expect(
+      readEntraJsonFile(path)
+        .users.toArray()
+        .map((u) => u.cloudManaged),
+    ).toEqual([true, false, undefined]);
   });
 
   it("reads department, camelCase or PascalCase, and refuses one longer than Graph allows", () => {
@@ -43,7 +47,11 @@ describe("Graph JSON export files", () => {
         { ...base, id: "c", userPrincipalName: "c@corp.example.test", department: null },
       ]),
     );
-    expect(readEntraJsonFile(path).users.map((u) => u.department)).toEqual(["Sales", "Finance", null]);
+    expect(
+      readEntraJsonFile(path)
+        .users.toArray()
+        .map((u) => u.department),
+    ).toEqual(["Sales", "Finance", null]);
     writeFileSync(
       path,
       JSON.stringify([{ ...base, id: "d", userPrincipalName: "d@x.test", department: "x".repeat(65) }]),
@@ -53,7 +61,7 @@ describe("Graph JSON export files", () => {
 
   it("reads an array of Graph pages", () => {
     const x = readEntraJsonFile(fx("entra-pages.json"));
-    expect(x.users.map((u) => u.mobilePhone)).toEqual(["+14255550100", "+1 425 555 0101"]);
+    expect(x.users.toArray().map((u) => u.mobilePhone)).toEqual(["+14255550100", "+1 425 555 0101"]);
     expect(x.info.description).toMatch(/2 pages/);
   });
 
@@ -61,7 +69,7 @@ describe("Graph JSON export files", () => {
     const p = join(tmpdir(), `syncgap-ps-${process.pid}.json`);
     writeFileSync(p, `\ufeff${require("node:fs").readFileSync(fx("entra-powershell.json"), "utf8")}`);
     const x = readEntraJsonFile(p);
-    expect(x.users[0]).toMatchObject({
+    expect(x.users.toArray()[0]).toMatchObject({
       id: "4a1e0c5e-0001-4000-8000-000000000001",
       mobilePhone: "+14255550100",
       onPremisesSyncEnabled: true,
@@ -88,7 +96,7 @@ describe("Graph JSON export files", () => {
 
   it("reads one Graph page saved as it came ({ value: [...] })", () => {
     const x = readEntraJsonFile(fx("entra-single-page.json"));
-    expect(x.users.map((u) => u.id)).toEqual(["a"]);
+    expect(x.users.toArray().map((u) => u.id)).toEqual(["a"]);
     expect(x.info.description).toMatch(/one Graph page/);
   });
 

@@ -81,9 +81,30 @@ describe("Graph JSON export completeness", () => {
     );
   });
 
+  it("names both places of an id that comes twice far apart (page 299: a place past 2^31)", () => {
+    const pages = Array.from({ length: 300 }, (_, i) => ({
+      ...(i < 299 ? { "@odata.nextLink": NEXT } : {}),
+      value: [u(i === 299 ? 0 : i)],
+    }));
+    expect(failure(file(JSON.stringify(pages))).problem).toMatch(
+      /appears twice \(at \/0\/value\/0 and \/299\/value\/0\)/,
+    );
+    // ids that are not GUIDs are checked too, and an upper-case GUID is another id than its lower-case spelling
+    const g = "abcdef00-0000-4000-8000-00000000000a";
+    const odd = [
+      u(1, { id: "not-a-guid" }),
+      u(2, { id: g.toUpperCase() }),
+      u(3, { id: g }),
+      u(4, { id: "not-a-guid" }),
+    ];
+    expect(failure(file(JSON.stringify(odd))).problem).toMatch(/user id not-a-guid appears twice \(at \/0 and \/3\)/);
+  });
+
   it("a mobilePhone of 64 characters reads; 65 fails naming the user, the property and Graph's limit", () => {
     const m64 = `+1 ${"4".repeat(61)}`;
-    expect(readEntraJsonFile(file(JSON.stringify([u(1, { mobilePhone: m64 })]))).users[0]!.mobilePhone).toBe(m64);
+    expect(readEntraJsonFile(file(JSON.stringify([u(1, { mobilePhone: m64 })]))).users.toArray()[0]!.mobilePhone).toBe(
+      m64,
+    );
     const e = failure(file(JSON.stringify([u(1), u(2, { mobilePhone: `${m64}5` })])));
     expect(e.problem).toMatch(
       /user "user2@corp.example.test": mobilePhone is 65 characters; it holds at most 64 .* \(at JSON pointer \/1\/mobilePhone\)/,
@@ -95,7 +116,7 @@ describe("Graph JSON export completeness", () => {
   it("UTF-16LE with BOM (Windows PowerShell 5.1's > and Out-File) reads; UTF-8 with BOM reads", () => {
     const text = JSON.stringify([u(1, { displayName: "Héloïse Dœuf" })], null, 2);
     const le = readEntraJsonFile(file(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, "utf16le")])));
-    expect(le.users[0]!.displayName).toBe("Héloïse Dœuf");
+    expect(le.users.toArray()[0]!.displayName).toBe("Héloïse Dœuf");
     const be = Buffer.from(text, "utf16le").swap16();
     expect(readEntraJsonFile(file(Buffer.concat([Buffer.from([0xfe, 0xff]), be]))).users).toHaveLength(1);
     expect(readEntraJsonFile(file(`\ufeff${text}`)).users).toHaveLength(1);
@@ -131,8 +152,8 @@ describe("Graph JSON export completeness", () => {
     closeSync(fd);
     const x = readEntraJsonFile(p);
     expect(x.users).toHaveLength(total);
-    expect(new Set(x.users.map((v) => v.id)).size).toBe(total);
-    expect(x.users[total - 1]!.userPrincipalName).toBe(`user${total - 1}@corp.example.test`);
+    expect(new Set(x.users.toArray().map((v) => v.id)).size).toBe(total);
+    expect(x.users.toArray()[total - 1]!.userPrincipalName).toBe(`user${total - 1}@corp.example.test`);
   });
 
   it("a syntax error deep in a big file names its line", () => {

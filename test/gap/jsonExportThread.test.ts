@@ -69,9 +69,9 @@ describe("the Graph JSON export read in a worker thread", () => {
       expect(r.ok.users.length).toBe(2500 - 228);
     }
     const x = await readEntraJsonFileInWorker(file(JSON.stringify(users(0, 3000))), { minWorkerBytes: 0 });
-    const [a, b] = [x.users[1]!, x.users[2]!];
+    const [a, b] = [x.users.toArray()[1]!, x.users.toArray()[2]!];
     expect(a.onPremisesUserPrincipalName).toBe(a.userPrincipalName);
-    expect(x.users.find((v) => v !== a && v.department === a.department)?.department).toBe(a.department);
+    expect(x.users.toArray().find((v) => v !== a && v.department === a.department)?.department).toBe(a.department);
     expect(b.id).not.toBe(a.id);
   });
 

@@ -1,0 +1,126 @@
+/**
+ * Records of text fields packed into shared byte chunks, outside the JS heap: each field is its UTF-8 bytes after a
+ * length, and each record has a start and a byte of flags.
+ *
+ * Why: a user kept as an object with a string per field costs about 500 bytes of heap a side, and every full
+ * garbage collection walks all of it; at a million users both sides' objects alone were over 1 GB
+ * (docs/benchmarks.md, "A million users"). Packed, a record costs its text plus about ten bytes, and the
+ * collector sees a few dozen chunks. A field is decoded to a string only when it is asked for.
+ */
+
+/** Bytes per chunk; a record longer than that gets a chunk of its own. */
+const CHUNK = 4 * 1024 * 1024;
+
+// A field's length code: 0 = undefined, 1 = null, n + 2 = n bytes of UTF-8 text (LEB128).
+const UNDEFINED = 0;
+const NULL = 1;
+
+export type Field = string | null | undefined;
+
+function codeSize(code: number): number {
+  let n = 1;
+  while (code >= 0x80) {
+    code = Math.floor(code / 0x80);
+    n++;
+  }
+  return n;
+}
+
+export class PackedRecords {
+  readonly #fields: number;
+  readonly #chunks: Buffer[] = [];
+  #chunk: Buffer = Buffer.allocUnsafeSlow(0);
+  #used = 0;
+  /** Per record: its chunk's number times CHUNK plus its offset (a float: past 4 GiB stays exact). */
+  #starts = new Float64Array(1024);
+  #flags = new Uint8Array(1024);
+  #length = 0;
+  /** One per field: the byte lengths of the record being written (no array per push). */
+  readonly #lengths: Int32Array;
+
+  /** `fields`: how many fields each record has. Put those read most first: reading one skips those before it. */
+  constructor(fields: number) {
+    this.#fields = fields;
+    this.#lengths = new Int32Array(fields);
+  }
+
+  get length(): number {
+    return this.#length;
+  }
+
+  /** Adds a record (`values` in field order, as many as the constructor said) and returns its number. */
+  push(values: readonly Field[], flags = 0): number {
+    const n = this.#fields;
+    let size = 0;
+    for (let f = 0; f < n; f++) {
+      const v = values[f];
+      const len = typeof v === "string" ? Buffer.byteLength(v, "utf8") : -1;
+      this.#lengths[f] = len;
+      const code = len < 0 ? (v === null ? NULL : UNDEFINED) : len + 2;
+      size += Math.max(len, 0) + codeSize(code);
+    }
+    if (this.#used + size > this.#chunk.length) {
+      this.#chunk = Buffer.allocUnsafeSlow(Math.max(CHUNK, size));
+      this.#chunks.push(this.#chunk);
+      this.#used = 0;
+    }
+    const i = this.#length++;
+    if (i === this.#starts.length) {
+      const starts = new Float64Array(i * 2);
+      starts.set(this.#starts);
+      this.#starts = starts;
+      const fl = new Uint8Array(i * 2);
+      fl.set(this.#flags);
+      this.#flags = fl;
+    }
+    this.#starts[i] = (this.#chunks.length - 1) * CHUNK + this.#used;
+    this.#flags[i] = flags;
+    const b = this.#chunk;
+    let p = this.#used;
+    for (let f = 0; f < n; f++) {
+      const len = this.#lengths[f]!;
+      let code = len < 0 ? (values[f] === null ? NULL : UNDEFINED) : len + 2;
+      while (code >= 0x80) {
+        b[p++] = (code & 0x7f) | 0x80;
+        code = Math.floor(code / 0x80);
+      }
+      b[p++] = code;
+      if (len > 0) p += b.write(values[f] as string, p, len, "utf8");
+    }
+    this.#used = p;
+    return i;
+  }
+
+  flags(i: number): number {
+    return this.#flags[i]!;
+  }
+
+  /** Field `field` of record `i`. */
+  get(i: number, field: number): Field {
+    const start = this.#starts[i]!;
+    const c = Math.floor(start / CHUNK);
+    const b = this.#chunks[c]!;
+    let p = start - c * CHUNK;
+    for (let f = 0; ; f++) {
+      let code = 0;
+      let scale = 1;
+      for (;;) {
+        const byte = b[p++]!;
+        code += (byte & 0x7f) * scale;
+        if (byte < 0x80) break;
+        scale *= 0x80;
+      }
+      if (f === field) {
+        if (code === UNDEFINED) return undefined;
+        if (code === NULL) return null;
+        return b.toString("utf8", p, p + code - 2);
+      }
+      if (code > NULL) p += code - 2;
+    }
+  }
+
+  /** Bytes held (chunks allocated plus the per-record arrays), for the benchmark. */
+  get bytes(): number {
+    return this.#chunks.reduce((n, c) => n + c.length, 0) + this.#starts.byteLength + this.#flags.byteLength;
+  }
+}
