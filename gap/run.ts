@@ -290,14 +290,13 @@ async function readEntra(
     options.onProgress?.({ side: "entra", ...p });
   const base = `Microsoft Graph ${conn.baseUrl} (tenant ${conn.settings.tenantId})`;
   if (!e.deltaStatePath) {
-    const read = await readSyncedUsers(conn, { signal, onProgress });
+    const users = await readSyncedUsers(conn, { signal, onProgress });
     const notes: string[] = [];
     if (options.cloudManaged) {
       const cm = await readCloudManagedUsers(conn, { signal });
       if (cm.unconfirmed) notes.push(`${cm.unconfirmed}; they are left out of this report.`);
-      else read.push(...cm.users);
+      else for (const u of cm.users) users.push(u);
     }
-    const users = EntraUsers.from(read);
     return {
       users,
       info: {

@@ -191,10 +191,20 @@ unicode_pwd_b64() { # AD's unicodePwd: the password in double quotes, UTF-16LE, 
 }
 
 seed_ldif() { # dir file: offline ldbadd into the (stopped) DC's sam.ldb
-  local d="$1" f="$2" t0 out
+  local d="$1" f="$2" t0 out part parts
   t0=$(now_ms)
-  out="$(SMB_CONF_PATH="$d/smb.conf" ldbadd -H "$d/private/sam.ldb" "$f" 2>&1)" ||
-    die "ldbadd $f failed: $(printf '%s' "$out" | tail -n 5)"
+  parts="$(mktemp -d)"
+  # In parts of 1000 entries: ldbadd makes one transaction of a file, and inside one the cost of
+  # an add grows with the adds before it, on top of what it costs to grow the directory (measured in
+  # docs/benchmarks.md, "AD read").
+  awk -v n=1000 -v dir="$parts" 'BEGIN { RS = ""; ORS = "\n\n" } { if ((NR - 1) % n == 0) { close(f); f = sprintf("%s/%06d.ldif", dir, (NR - 1) / n) } print > f }' "$f"
+  for part in "$parts"/*.ldif; do
+    out="$(SMB_CONF_PATH="$d/smb.conf" ldbadd -H "$d/private/sam.ldb" "$part" 2>&1)" || {
+      rm -rf "$parts"
+      die "ldbadd $f failed: $(printf '%s' "$out" | tail -n 5)"
+    }
+  done
+  rm -rf "$parts"
   log "seeded $(grep -c '^dn:' "$f") entries from $(basename "$f") in $(since "$t0")"
 }
 

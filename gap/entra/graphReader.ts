@@ -21,6 +21,7 @@
 import { checkGraphLink, type GraphConnection } from "../../graph/client";
 import { describeGraphError, permissionHint } from "../../graph/errors";
 import { GapInputError } from "../errors";
+import { EntraUsers } from "../records/entra";
 import { ENTRA_SELECT, type EntraUser } from "../types";
 import { EntraUserShapeError, isSynced, toEntraUser } from "./users";
 
@@ -146,11 +147,11 @@ async function get(
   }
 }
 
-/** Reads every synced user. */
-export async function readSyncedUsers(conn: GraphConnection, opts: GraphReadOptions = {}): Promise<EntraUser[]> {
+/** Reads every synced user, packed as each page comes (../records/entra.ts). */
+export async function readSyncedUsers(conn: GraphConnection, opts: GraphReadOptions = {}): Promise<EntraUsers> {
   const top = opts.pageSize ?? 999;
   const guard = new LinkGuard(conn, opts.maxPages ?? DEFAULT_MAX_PAGES);
-  const users: EntraUser[] = [];
+  const users = new EntraUsers();
   let pages = 0;
   let next: string | undefined = "/users";
   let query: Record<string, string> | undefined = {
