@@ -16,8 +16,14 @@
  */
 import { formatDn, parseDn } from "../ad/dn";
 import { isEmptyPhone, type PhoneNormalizer } from "./phone";
-import { type AdRecord, AdRecords } from "./records/ad";
-import { EntraUsers } from "./records/entra";
+import {
+  GUID_IMMUTABLE_ID as AD_GUID_IMMUTABLE_ID,
+  IMMUTABLE_ID as AD_IMMUTABLE_ID,
+  MOBILE as AD_MOBILE,
+  type AdRecord,
+  AdRecords,
+} from "./records/ad";
+import { IMMUTABLE_ID as ENTRA_IMMUTABLE_ID, MOBILE as ENTRA_MOBILE, EntraUsers } from "./records/entra";
 import {
   CATEGORIES,
   type Category,
@@ -45,20 +51,24 @@ export function classifyPair(
 
 const AMBIGUOUS = -1;
 
-/** FNV-1a over a string's UTF-16 code units. */
+/** FNV-1a over a string's UTF-16 code units; never negative (-1 is "no key"). */
 function hashKey(s: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return h | 0;
+  return h >>> 1;
 }
 
 const FREE = -1;
 
+/** Whether the key added with `code` is the one looked for. */
+type SameKey = (code: number) => boolean;
+
 /**
  * AD users by key value: the one user with that value, or AMBIGUOUS when several have it. An open-addressing table
  * of key numbers in typed arrays rather than a Map: the strongest key indexes every AD user, and at a million users a
- * Map costs about twice the memory and time (docs/benchmarks.md, "A million users"). It keeps no key strings: a key
- * is read back from its record (`keyOf` of the code it was added with) when a hash matches.
+ * Map costs about twice the memory and time (docs/benchmarks.md, "A million users"). It keeps no keys: the caller
+ * gives a key's hash and tells, from the code a key was added with, whether it is the same key (the strongest key is
+ * compared on the packed records' bytes, without a string per user).
  */
 class KeyIndex {
   #size = 0;
@@ -68,22 +78,19 @@ class KeyIndex {
   #slots = new Int32Array(1 << 11).fill(FREE);
   #mask = (1 << 11) - 1;
 
-  constructor(private readonly keyOf: (code: number) => string | undefined) {}
-
   /** The key's number, or FREE. */
-  #find(key: string, h: number): number {
+  #find(h: number, same: SameKey): number {
     const slots = this.#slots;
     for (let j = h & this.#mask; ; j = (j + 1) & this.#mask) {
       const k = slots[j]!;
-      if (k === FREE || (this.#hashes[k] === h && this.keyOf(this.#codes[k]!) === key)) return k;
+      if (k === FREE || (this.#hashes[k] === h && same(this.#codes[k]!))) return k;
     }
   }
 
-  /** Adds user `i` under `key`, which `keyOf(code)` gives back. */
-  add(key: string | undefined, i: number, code: number): void {
-    if (!key) return;
-    const h = hashKey(key);
-    const k = this.#find(key, h);
+  /** Adds user `i` under the key of hash `h` (-1: no key), which `same` recognises; `code` names it for later. */
+  add(h: number, same: SameKey, i: number, code: number): void {
+    if (h < 0) return;
+    const k = this.#find(h, same);
     if (k !== FREE) {
       if (this.#users[k] !== i) this.#users[k] = AMBIGUOUS;
       return;
@@ -101,9 +108,10 @@ class KeyIndex {
     else this.#place(n);
   }
 
-  get(key: string | null | undefined): number {
-    if (!key) return AMBIGUOUS;
-    const k = this.#find(key, hashKey(key));
+  /** The user of the key of hash `h`, or AMBIGUOUS (several, none, or no key). */
+  get(h: number, same: SameKey): number {
+    if (h < 0) return AMBIGUOUS;
+    const k = this.#find(h, same);
     return k === FREE ? AMBIGUOUS : this.#users[k]!;
   }
 
@@ -133,10 +141,9 @@ const NEEDS_UPPER = /[a-z\u00C0-\uFFFF]/;
 const lower = (s: string | null | undefined) => (s ? (NEEDS_LOWER.test(s) ? s.toLowerCase() : s) : undefined);
 const upper = (s: string | null | undefined) => (s ? (NEEDS_UPPER.test(s) ? s.toUpperCase() : s) : undefined);
 
-function entraKeys(e: EntraUsers, i: number, key: MatchedBy): (string | undefined)[] {
+/** The Entra side of a weaker key (the strongest is compared on bytes). */
+function entraKeys(e: EntraUsers, i: number, key: Exclude<MatchedBy, "immutableId">): (string | undefined)[] {
   switch (key) {
-    case "immutableId":
-      return [e.immutableId(i) ?? undefined];
     case "objectSid":
       return [upper(e.securityIdentifier(i))];
     case "samAccountName":
@@ -188,35 +195,46 @@ export function joinAndClassify(
   const adTaken = new Uint8Array(ad.length);
   const match = new Int32Array(entra.length).fill(-1);
   const how = new Uint8Array(entra.length);
-  for (let k = 0; k < MATCH_KEYS.length; k++) {
-    const key = MATCH_KEYS[k];
-    let index: KeyIndex;
-    if (k === 0) {
-      // code: the user's number times two, plus one for the objectGUID-based anchor
-      index = new KeyIndex((c) => (c & 1 ? ad.guidImmutableId(c >> 1) : ad.immutableId(c >> 1)));
-      for (let j = 0; j < ad.length; j++) {
-        index.add(ad.immutableId(j), j, j * 2);
-        const g = ad.guidImmutableId(j);
-        if (g) index.add(g, j, j * 2 + 1);
-      }
-    } else {
-      const weak = key as Exclude<MatchedBy, "immutableId">;
-      const wanted = new Set<string>();
-      for (let i = 0; i < entra.length; i++) {
-        if (match[i] !== -1) continue;
-        for (const value of entraKeys(entra, i, key)) if (value) wanted.add(value);
-      }
-      if (wanted.size === 0) continue;
-      index = new KeyIndex((j) => adKey(ad, j, weak));
-      for (let j = 0; j < ad.length; j++) {
-        const value = adKey(ad, j, weak);
-        if (value && wanted.has(value)) index.add(value, j, j);
-      }
+  const A = ad.packed;
+  const E = entra.packed;
+  // The strongest key: every AD user under its source anchor and its objectGUID-based one (code: the user's number
+  // times two, plus one for the latter), compared on the records' bytes.
+  const anchorField = (c: number) => (c & 1 ? AD_GUID_IMMUTABLE_ID : AD_IMMUTABLE_ID);
+  const anchors = new KeyIndex();
+  for (let j = 0; j < ad.length; j++) {
+    for (let which = 0; which < 2; which++) {
+      const f = anchorField(which);
+      anchors.add(A.hash(j, f), (c) => A.same(c >> 1, anchorField(c), A, j, f), j, j * 2 + which);
+    }
+  }
+  for (let i = 0; i < entra.length; i++) {
+    const j = anchors.get(E.hash(i, ENTRA_IMMUTABLE_ID), (c) =>
+      A.same(c >> 1, anchorField(c), E, i, ENTRA_IMMUTABLE_ID),
+    );
+    if (j !== AMBIGUOUS && !adTaken[j]) {
+      match[i] = j;
+      how[i] = 0;
+      adTaken[j] = 1;
+    }
+  }
+  for (let k = 1; k < MATCH_KEYS.length; k++) {
+    const key = MATCH_KEYS[k] as Exclude<MatchedBy, "immutableId">;
+    const wanted = new Set<string>();
+    for (let i = 0; i < entra.length; i++) {
+      if (match[i] !== -1) continue;
+      for (const value of entraKeys(entra, i, key)) if (value) wanted.add(value);
+    }
+    if (wanted.size === 0) continue;
+    const index = new KeyIndex();
+    for (let j = 0; j < ad.length; j++) {
+      const value = adKey(ad, j, key);
+      if (value && wanted.has(value)) index.add(hashKey(value), (c) => adKey(ad, c, key) === value, j, j);
     }
     for (let i = 0; i < entra.length; i++) {
       if (match[i] !== -1) continue;
       for (const value of entraKeys(entra, i, key)) {
-        const j = index.get(value);
+        if (!value) continue;
+        const j = index.get(hashKey(value), (c) => adKey(ad, c, key) === value);
         if (j !== AMBIGUOUS && !adTaken[j]) {
           match[i] = j;
           how[i] = k;
@@ -241,7 +259,10 @@ export function joinAndClassify(
     const j = match[i];
     const by = MATCH_KEYS[how[i]];
     matchedBy[by]++;
-    const pair = classifyPair(ad.mobile(j), entra.mobilePhone(i), phones);
+    // the same bytes are the same string: in sync, without decoding either (most users)
+    const pair = A.same(j, AD_MOBILE, E, i, ENTRA_MOBILE)
+      ? "InSync"
+      : classifyPair(ad.mobile(j), entra.mobilePhone(i), phones);
     // A cloud-managed user gets no AD updates at all (facts.md), so a difference is not a DirSync override and the
     // switch does not change it: its own category, not ValueMismatch or MissingInEntra.
     const category: Category = pair !== "InSync" && entra.cloudManaged(i) ? "CloudManaged" : pair;

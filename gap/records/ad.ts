@@ -53,9 +53,9 @@ export function toAdRecord(u: AdUser): AdRecord {
 }
 
 // Field order: what the join reads for every user first.
-const IMMUTABLE_ID = 0;
-const GUID_IMMUTABLE_ID = 1;
-const MOBILE = 2;
+export const IMMUTABLE_ID = 0;
+export const GUID_IMMUTABLE_ID = 1;
+export const MOBILE = 2;
 const SID = 3;
 const SAM = 4;
 const UPN = 5;
@@ -83,6 +83,11 @@ export class AdRecords {
 
   get length(): number {
     return this.#t.length;
+  }
+
+  /** The table itself, for the join's comparisons on bytes (fields: IMMUTABLE_ID, GUID_IMMUTABLE_ID, MOBILE). */
+  get packed(): PackedRecords {
+    return this.#t;
   }
 
   get bytes(): number {

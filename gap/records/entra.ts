@@ -5,8 +5,8 @@ import type { EntraUser } from "../types";
 import { type Field, PackedRecords } from "./packed";
 
 // Field order: what the join reads for every user first.
-const IMMUTABLE_ID = 0;
-const MOBILE = 1;
+export const IMMUTABLE_ID = 0;
+export const MOBILE = 1;
 const SID = 2;
 const SAM = 3;
 /** Left undefined when it equals the UPN (the usual case): a flag says so. */
@@ -43,6 +43,11 @@ export class EntraUsers {
 
   get length(): number {
     return this.#t.length;
+  }
+
+  /** The table itself, for the join's comparisons on bytes (fields: IMMUTABLE_ID, MOBILE). */
+  get packed(): PackedRecords {
+    return this.#t;
   }
 
   get bytes(): number {

@@ -5,7 +5,11 @@
  * Why: a user kept as an object with a string per field costs about 500 bytes of heap a side, and every full
  * garbage collection walks all of it; at a million users both sides' objects alone were over 1 GB
  * (docs/benchmarks.md, "A million users"). Packed, a record costs its text plus about ten bytes, and the
- * collector sees a few dozen chunks. A field is decoded to a string only when it is asked for.
+ * collector sees a few dozen chunks. A field is decoded to a string only when it is asked for, and compared or
+ * hashed on its bytes without being decoded.
+ *
+ * Text that is not well-formed UTF-16 (a lone surrogate, which only a JSON escape can make) is kept with U+FFFD in
+ * its place, as any UTF-8 writer keeps it.
  */
 
 /** Bytes per chunk; a record longer than that gets a chunk of its own. */
@@ -95,8 +99,12 @@ export class PackedRecords {
     return this.#flags[i]!;
   }
 
-  /** Field `field` of record `i`. */
-  get(i: number, field: number): Field {
+  // Where #locate found a field: its chunk, the offset of its text, its length code.
+  #b: Buffer = this.#chunk;
+  #p = 0;
+  #code = 0;
+
+  #locate(i: number, field: number): void {
     const start = this.#starts[i]!;
     const c = Math.floor(start / CHUNK);
     const b = this.#chunks[c]!;
@@ -111,12 +119,51 @@ export class PackedRecords {
         scale *= 0x80;
       }
       if (f === field) {
-        if (code === UNDEFINED) return undefined;
-        if (code === NULL) return null;
-        return b.toString("utf8", p, p + code - 2);
+        this.#b = b;
+        this.#p = p;
+        this.#code = code;
+        return;
       }
       if (code > NULL) p += code - 2;
     }
+  }
+
+  /** Field `field` of record `i`. */
+  get(i: number, field: number): Field {
+    this.#locate(i, field);
+    const code = this.#code;
+    if (code === UNDEFINED) return undefined;
+    if (code === NULL) return null;
+    return this.#b.toString("utf8", this.#p, this.#p + code - 2);
+  }
+
+  /**
+   * FNV-1a over the field's UTF-8 bytes, or -1 for no text (undefined, null, empty): lets a hash table find a value
+   * without decoding it. Equal text hashes alike in any table.
+   */
+  hash(i: number, field: number): number {
+    this.#locate(i, field);
+    if (this.#code <= 2) return -1;
+    const b = this.#b;
+    const end = this.#p + this.#code - 2;
+    let h = 0x811c9dc5;
+    for (let p = this.#p; p < end; p++) h = Math.imul(h ^ b[p]!, 0x01000193);
+    return h >>> 1; // never -1
+  }
+
+  /** Whether field `field` of record `i` is the same as field `otherField` of record `j` of `other` (or this). */
+  same(i: number, field: number, other: PackedRecords, j: number, otherField: number): boolean {
+    this.#locate(i, field);
+    const a = this.#b;
+    const pa = this.#p;
+    const n = this.#code;
+    other.#locate(j, otherField);
+    if (n !== other.#code) return false;
+    if (n <= 2) return true;
+    const b = other.#b;
+    const pb = other.#p;
+    for (let k = 0; k < n - 2; k++) if (a[pa + k] !== b[pb + k]) return false;
+    return true;
   }
 
   /** Bytes held (chunks allocated plus the per-record arrays), for the benchmark. */

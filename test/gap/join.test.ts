@@ -172,6 +172,32 @@ describe("join and classify", () => {
     expect(out.matched).toBe(0);
   });
 
+  it("does not match on a source anchor two AD users share, and falls back to the weaker keys", () => {
+    const a = adUser({}, 1);
+    const b = adUser({ immutableId: a.immutableId }, 2); // a copied mS-DS-ConsistencyGuid
+    const out = join([a, b], [entraTwin(a), entraTwin(b)]);
+    expect(out.matched).toBe(2);
+    expect(out.matchedBy).toMatchObject({ immutableId: 0, objectSid: 2 });
+    // one AD user's objectGUID-based anchor that is another's source anchor is shared too
+    const c = adUser({ immutableId: immutableIdFromGuidString(b.objectGuid as string) }, 3);
+    const again = join(
+      [b, c],
+      [{ ...entraTwin(c), onPremisesSecurityIdentifier: null, onPremisesSamAccountName: null }],
+    );
+    expect(again.matchedBy).toMatchObject({ immutableId: 0, userPrincipalName: 1 });
+  });
+
+  it("compares numbers as written, also beyond ASCII, and no number on both sides is in sync", () => {
+    const a = adUser({ mobile: "+33 6 12 34 56 78 (bureau ☎)" }, 1);
+    const b = adUser({ mobile: undefined }, 2);
+    const c = adUser({ mobile: "+33 6 12 34 56 78" }, 3);
+    const out = join(
+      [a, b, c],
+      [entraTwin(a), { ...entraTwin(b), mobilePhone: null }, { ...entraTwin(c), mobilePhone: "+33 6 12 34 56 79" }],
+    );
+    expect(out.counts).toMatchObject({ InSync: 2, ValueMismatch: 1 });
+  });
+
   it("names unmatched AD users by UPN, else sAMAccountName, else DN", () => {
     const noUpn = adUser({ userPrincipalName: undefined, sAMAccountName: "sybil.nash" });
     const nothing = adUser({

@@ -37,4 +37,23 @@ describe("PackedRecords", () => {
     // more than one chunk: the text alone is past 4 MiB
     expect(t.bytes).toBeGreaterThan(huge.length + 4 * 1024 * 1024);
   });
+
+  it("hashes and compares fields on their bytes, within a table and across two", () => {
+    const a = new PackedRecords(2);
+    const b = new PackedRecords(3);
+    a.push(["Zoë", undefined]);
+    a.push(["", null]);
+    b.push([undefined, "Zoë", null]);
+    b.push([undefined, "Zoe", ""]);
+    expect(a.same(0, 0, b, 0, 1)).toBe(true);
+    expect(a.hash(0, 0)).toBe(b.hash(0, 1));
+    expect(a.same(0, 0, b, 1, 1)).toBe(false);
+    expect(a.same(0, 1, b, 0, 0)).toBe(true); // undefined and undefined
+    expect(a.same(1, 1, b, 0, 2)).toBe(true); // null and null
+    expect(a.same(0, 1, a, 1, 1)).toBe(false); // undefined is not null
+    expect(a.same(1, 0, b, 1, 2)).toBe(true); // "" and ""
+    expect(a.same(0, 0, a, 0, 0)).toBe(true);
+    expect([a.hash(0, 1), a.hash(1, 0), a.hash(1, 1)]).toEqual([-1, -1, -1]); // no text to look up
+    expect(a.hash(0, 0)).toBeGreaterThanOrEqual(0);
+  });
 });
