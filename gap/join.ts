@@ -15,6 +15,7 @@
  * sAMAccountName in two domains of a forest) matches nobody.
  */
 import { formatDn, parseDn } from "../ad/dn";
+import { HashSlots } from "../ad/hashSlots";
 import { isEmptyPhone, type PhoneNormalizer } from "./phone";
 import {
   GUID_IMMUTABLE_ID as AD_GUID_IMMUTABLE_ID,
@@ -58,81 +59,44 @@ function hashKey(s: string): number {
   return h >>> 1;
 }
 
-const FREE = -1;
-
 /** Whether the key added with `code` is the one looked for. */
 type SameKey = (code: number) => boolean;
 
 /**
- * AD users by key value: the one user with that value, or AMBIGUOUS when several have it. An open-addressing table
- * of key numbers in typed arrays rather than a Map: the strongest key indexes every AD user, and at a million users a
- * Map costs about twice the memory and time (docs/benchmarks.md, "A million users"). It keeps no keys: the caller
- * gives a key's hash and tells, from the code a key was added with, whether it is the same key (the strongest key is
- * compared on the packed records' bytes, without a string per user).
+ * AD users by key value: the one user with that value, or AMBIGUOUS when several have it, on a HashSlots table
+ * (../ad/hashSlots.ts) rather than a Map: the strongest key indexes every AD user. It keeps no keys: the caller gives
+ * a key's hash and tells, from the code a key was added with (the user's number times two, plus one for a second key
+ * of the same user), whether it is the same key; the strongest key is compared on the packed records' bytes.
  */
 class KeyIndex {
-  #size = 0;
-  #codes = new Int32Array(1 << 10);
-  #users = new Int32Array(1 << 10);
-  #hashes = new Int32Array(1 << 10);
-  #slots = new Int32Array(1 << 11).fill(FREE);
-  #mask = (1 << 11) - 1;
+  // an entry's value: the code its key was first added with; -code - 1 once another user has the key too
+  readonly #slots = new HashSlots();
 
-  /** The key's number, or FREE. */
   #find(h: number, same: SameKey): number {
-    const slots = this.#slots;
-    for (let j = h & this.#mask; ; j = (j + 1) & this.#mask) {
-      const k = slots[j]!;
-      if (k === FREE || (this.#hashes[k] === h && same(this.#codes[k]!))) return k;
-    }
+    return this.#slots.find(h, (k) => {
+      const v = this.#slots.value(k);
+      return same(v < 0 ? -v - 1 : v);
+    });
   }
 
-  /** Adds user `i` under the key of hash `h` (-1: no key), which `same` recognises; `code` names it for later. */
-  add(h: number, same: SameKey, i: number, code: number): void {
+  /** Adds the key of hash `h` (-1: no key), which `same` recognises, under `code`. */
+  add(h: number, same: SameKey, code: number): void {
     if (h < 0) return;
     const k = this.#find(h, same);
-    if (k !== FREE) {
-      if (this.#users[k] !== i) this.#users[k] = AMBIGUOUS;
-      return;
+    if (k < 0) this.#slots.add(h, code);
+    else {
+      const v = this.#slots.value(k);
+      if (v >= 0 && v >> 1 !== code >> 1) this.#slots.setValue(k, -v - 1);
     }
-    const n = this.#size++;
-    if (n === this.#users.length) {
-      this.#users = grow(this.#users);
-      this.#codes = grow(this.#codes);
-      this.#hashes = grow(this.#hashes);
-    }
-    this.#users[n] = i;
-    this.#codes[n] = code;
-    this.#hashes[n] = h;
-    if ((n + 1) * 2 > this.#slots.length) this.#rehash();
-    else this.#place(n);
   }
 
   /** The user of the key of hash `h`, or AMBIGUOUS (several, none, or no key). */
   get(h: number, same: SameKey): number {
     if (h < 0) return AMBIGUOUS;
     const k = this.#find(h, same);
-    return k === FREE ? AMBIGUOUS : this.#users[k]!;
+    const v = k < 0 ? -1 : this.#slots.value(k);
+    return v < 0 ? AMBIGUOUS : v >> 1;
   }
-
-  #place(k: number): void {
-    const slots = this.#slots;
-    let j = this.#hashes[k]! & this.#mask;
-    while (slots[j] !== FREE) j = (j + 1) & this.#mask;
-    slots[j] = k;
-  }
-
-  #rehash(): void {
-    this.#slots = new Int32Array(this.#slots.length * 2).fill(FREE);
-    this.#mask = this.#slots.length - 1;
-    for (let k = 0; k < this.#size; k++) this.#place(k);
-  }
-}
-
-function grow(a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
-  const b = new Int32Array(a.length * 2);
-  b.set(a);
-  return b;
 }
 
 // Keys are case-folded only when they need it: a copy of every UPN and SID would be work for nothing.
@@ -204,7 +168,7 @@ export function joinAndClassify(
   for (let j = 0; j < ad.length; j++) {
     for (let which = 0; which < 2; which++) {
       const f = anchorField(which);
-      anchors.add(A.hash(j, f), (c) => A.same(c >> 1, anchorField(c), A, j, f), j, j * 2 + which);
+      anchors.add(A.hash(j, f), (c) => A.same(c >> 1, anchorField(c), A, j, f), j * 2 + which);
     }
   }
   for (let i = 0; i < entra.length; i++) {
@@ -228,13 +192,13 @@ export function joinAndClassify(
     const index = new KeyIndex();
     for (let j = 0; j < ad.length; j++) {
       const value = adKey(ad, j, key);
-      if (value && wanted.has(value)) index.add(hashKey(value), (c) => adKey(ad, c, key) === value, j, j);
+      if (value && wanted.has(value)) index.add(hashKey(value), (c) => adKey(ad, c >> 1, key) === value, j * 2);
     }
     for (let i = 0; i < entra.length; i++) {
       if (match[i] !== -1) continue;
       for (const value of entraKeys(entra, i, key)) {
         if (!value) continue;
-        const j = index.get(hashKey(value), (c) => adKey(ad, c, key) === value);
+        const j = index.get(hashKey(value), (c) => adKey(ad, c >> 1, key) === value);
         if (j !== AMBIGUOUS && !adTaken[j]) {
           match[i] = j;
           how[i] = k;
@@ -252,7 +216,7 @@ export function joinAndClassify(
   for (let i = 0; i < entra.length; i++) {
     if (match[i] === -1) {
       counts.NotInAD++;
-      rows.push(makeRow("NotInAD", null, undefined, entra.user(i), phones));
+      rows.push(makeRow("NotInAD", null, undefined, entra.at(i), phones));
       continue;
     }
     matched++;
@@ -267,12 +231,12 @@ export function joinAndClassify(
     // switch does not change it: its own category, not ValueMismatch or MissingInEntra.
     const category: Category = pair !== "InSync" && entra.cloudManaged(i) ? "CloudManaged" : pair;
     counts[category]++;
-    if (category !== "InSync" || includeInSync) rows.push(makeRow(category, by, ad.record(j), entra.user(i), phones));
+    if (category !== "InSync" || includeInSync) rows.push(makeRow(category, by, ad.at(j), entra.at(i), phones));
   }
   for (let j = 0; j < ad.length; j++) {
     if (adTaken[j]) continue;
     counts.NotInEntra++;
-    rows.push(makeRow("NotInEntra", null, ad.record(j), undefined, phones));
+    rows.push(makeRow("NotInEntra", null, ad.at(j), undefined, phones));
   }
   sortRows(rows);
   return { counts, matchedBy, matched, rows };

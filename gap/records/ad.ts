@@ -3,7 +3,7 @@
  */
 import { immutableIdFromGuidString } from "../../ad/ids";
 import type { AdUser } from "../../ad/types";
-import { type Field, PackedRecords } from "./packed";
+import { type Field, RecordTable } from "./packed";
 
 /** What the join keeps of an AD user (smaller than AdUser). */
 export interface AdRecord {
@@ -70,10 +70,11 @@ const ENABLED = 1;
 
 const str = (v: Field) => (typeof v === "string" ? v : undefined);
 
-/** AD records, packed: `record(i)` gives one back as an AdRecord. */
-export class AdRecords {
-  readonly #t = new PackedRecords(FIELDS);
-  readonly #row: Field[] = new Array(FIELDS);
+/** AD records, packed: `at(i)` gives one back as an AdRecord. */
+export class AdRecords extends RecordTable<AdRecord> {
+  constructor() {
+    super(FIELDS);
+  }
 
   static from(records: Iterable<AdRecord>): AdRecords {
     const t = new AdRecords();
@@ -81,21 +82,8 @@ export class AdRecords {
     return t;
   }
 
-  get length(): number {
-    return this.#t.length;
-  }
-
-  /** The table itself, for the join's comparisons on bytes (fields: IMMUTABLE_ID, GUID_IMMUTABLE_ID, MOBILE). */
-  get packed(): PackedRecords {
-    return this.#t;
-  }
-
-  get bytes(): number {
-    return this.#t.bytes;
-  }
-
   push(r: AdRecord): void {
-    const row = this.#row;
+    const row = this.row;
     row[IMMUTABLE_ID] = r.immutableId;
     row[GUID_IMMUTABLE_ID] = r.guidImmutableId;
     row[MOBILE] = r.mobile;
@@ -106,30 +94,30 @@ export class AdRecords {
     row[DISPLAY_NAME] = r.displayName;
     row[DEPARTMENT] = r.department;
     row[OTHER_MOBILE] = r.otherMobile.length ? JSON.stringify(r.otherMobile) : undefined;
-    this.#t.push(row, r.enabled ? ENABLED : 0);
+    this.add(r.enabled ? ENABLED : 0);
   }
 
   immutableId(i: number): string | undefined {
-    return str(this.#t.get(i, IMMUTABLE_ID));
+    return str(this.packed.get(i, IMMUTABLE_ID));
   }
   guidImmutableId(i: number): string | undefined {
-    return str(this.#t.get(i, GUID_IMMUTABLE_ID));
+    return str(this.packed.get(i, GUID_IMMUTABLE_ID));
   }
   mobile(i: number): string | undefined {
-    return str(this.#t.get(i, MOBILE));
+    return str(this.packed.get(i, MOBILE));
   }
   sid(i: number): string | undefined {
-    return str(this.#t.get(i, SID));
+    return str(this.packed.get(i, SID));
   }
   sam(i: number): string | undefined {
-    return str(this.#t.get(i, SAM));
+    return str(this.packed.get(i, SAM));
   }
   upn(i: number): string | undefined {
-    return str(this.#t.get(i, UPN));
+    return str(this.packed.get(i, UPN));
   }
 
-  record(i: number): AdRecord {
-    const t = this.#t;
+  at(i: number): AdRecord {
+    const t = this.packed;
     const other = str(t.get(i, OTHER_MOBILE));
     const r: AdRecord = {
       dn: t.get(i, DN) as string,
@@ -149,9 +137,5 @@ export class AdRecords {
     set("guidImmutableId", GUID_IMMUTABLE_ID);
     set("sid", SID);
     return r;
-  }
-
-  *[Symbol.iterator](): IterableIterator<AdRecord> {
-    for (let i = 0; i < this.length; i++) yield this.record(i);
   }
 }

@@ -1,8 +1,8 @@
 /**
- * A read's synced Entra ID users, packed (./packed.ts): `user(i)` gives one back as an EntraUser.
+ * A read's synced Entra ID users, packed (./packed.ts): `at(i)` gives one back as an EntraUser.
  */
 import type { EntraUser } from "../types";
-import { type Field, PackedRecords } from "./packed";
+import { type Field, RecordTable } from "./packed";
 
 // Field order: what the join reads for every user first.
 export const IMMUTABLE_ID = 0;
@@ -31,9 +31,10 @@ const untri = (flags: number, shift: number): boolean | null | undefined => {
   return v === 0 ? undefined : v === 1 ? null : v === 3;
 };
 
-export class EntraUsers {
-  readonly #t = new PackedRecords(FIELDS);
-  readonly #row: Field[] = new Array(FIELDS);
+export class EntraUsers extends RecordTable<EntraUser> {
+  constructor() {
+    super(FIELDS);
+  }
 
   static from(users: Iterable<EntraUser>): EntraUsers {
     const t = new EntraUsers();
@@ -41,21 +42,8 @@ export class EntraUsers {
     return t;
   }
 
-  get length(): number {
-    return this.#t.length;
-  }
-
-  /** The table itself, for the join's comparisons on bytes (fields: IMMUTABLE_ID, MOBILE). */
-  get packed(): PackedRecords {
-    return this.#t;
-  }
-
-  get bytes(): number {
-    return this.#t.bytes;
-  }
-
   push(u: EntraUser): void {
-    const row = this.#row;
+    const row = this.row;
     const sameUpn = u.onPremisesUserPrincipalName === u.userPrincipalName;
     row[IMMUTABLE_ID] = u.onPremisesImmutableId;
     row[MOBILE] = u.mobilePhone;
@@ -72,34 +60,34 @@ export class EntraUsers {
       tri(u.onPremisesSyncEnabled, SYNC_ENABLED) |
       tri(u.cloudManaged, CLOUD_MANAGED) |
       (sameUpn ? ON_PREM_UPN_IS_UPN : 0);
-    this.#t.push(row, flags);
+    this.add(flags);
   }
 
   immutableId(i: number): Field {
-    return this.#t.get(i, IMMUTABLE_ID);
+    return this.packed.get(i, IMMUTABLE_ID);
   }
   mobilePhone(i: number): Field {
-    return this.#t.get(i, MOBILE);
+    return this.packed.get(i, MOBILE);
   }
   securityIdentifier(i: number): Field {
-    return this.#t.get(i, SID);
+    return this.packed.get(i, SID);
   }
   samAccountName(i: number): Field {
-    return this.#t.get(i, SAM);
+    return this.packed.get(i, SAM);
   }
   onPremisesUserPrincipalName(i: number): Field {
-    return this.#t.flags(i) & ON_PREM_UPN_IS_UPN ? this.#t.get(i, UPN) : this.#t.get(i, ON_PREM_UPN);
+    return this.packed.flags(i) & ON_PREM_UPN_IS_UPN ? this.packed.get(i, UPN) : this.packed.get(i, ON_PREM_UPN);
   }
   userPrincipalName(i: number): string {
-    return this.#t.get(i, UPN) as string;
+    return this.packed.get(i, UPN) as string;
   }
   cloudManaged(i: number): boolean {
-    return untri(this.#t.flags(i), CLOUD_MANAGED) === true;
+    return untri(this.packed.flags(i), CLOUD_MANAGED) === true;
   }
 
   /** The user as the reader built it (properties it had undefined are left out). */
-  user(i: number): EntraUser {
-    const t = this.#t;
+  at(i: number): EntraUser {
+    const t = this.packed;
     const flags = t.flags(i);
     const upn = t.get(i, UPN) as string;
     const u: EntraUser = { id: t.get(i, ID) as string, userPrincipalName: upn };
@@ -118,13 +106,5 @@ export class EntraUsers {
     set("department", t.get(i, DEPARTMENT));
     set("cloudManaged", untri(flags, CLOUD_MANAGED));
     return u;
-  }
-
-  toArray(): EntraUser[] {
-    return [...this];
-  }
-
-  *[Symbol.iterator](): IterableIterator<EntraUser> {
-    for (let i = 0; i < this.length; i++) yield this.user(i);
   }
 }

@@ -171,3 +171,48 @@ export class PackedRecords {
     return this.#chunks.reduce((n, c) => n + c.length, 0) + this.#starts.byteLength + this.#flags.byteLength;
   }
 }
+
+/**
+ * A table of one kind of record on PackedRecords: `push` packs a record, `at(i)` gives it back as an object; the
+ * fields are read one by one through `packed` (the join) or the subclass's getters.
+ */
+export abstract class RecordTable<T> implements Iterable<T> {
+  readonly #t: PackedRecords;
+  /** The row being packed: one array for every push. */
+  protected readonly row: Field[];
+
+  protected constructor(fields: number) {
+    this.#t = new PackedRecords(fields);
+    this.row = new Array(fields);
+  }
+
+  /** Packs `row` (filled by the subclass's push) with `flags`. */
+  protected add(flags: number): void {
+    this.#t.push(this.row, flags);
+  }
+
+  abstract push(record: T): void;
+  abstract at(i: number): T;
+
+  get length(): number {
+    return this.#t.length;
+  }
+
+  /** The table itself, for comparisons on bytes (the field numbers are the subclass's module's). */
+  get packed(): PackedRecords {
+    return this.#t;
+  }
+
+  /** Bytes held, for the benchmark. */
+  get bytes(): number {
+    return this.#t.bytes;
+  }
+
+  toArray(): T[] {
+    return [...this];
+  }
+
+  *[Symbol.iterator](): IterableIterator<T> {
+    for (let i = 0; i < this.length; i++) yield this.at(i);
+  }
+}

@@ -29,9 +29,9 @@ describe("AdRecords", () => {
     const bare: AdRecord = { dn: "CN=x,DC=corp", otherMobile: [], enabled: false };
     const t = AdRecords.from([full, bare, toAdRecord(adUser({}, 7))]);
     expect(t.length).toBe(3);
-    expect(t.record(0)).toEqual(full);
-    expect(t.record(1)).toEqual(bare);
-    expect(t.record(2)).toEqual(toAdRecord(adUser({}, 7)));
+    expect(t.at(0)).toEqual(full);
+    expect(t.at(1)).toEqual(bare);
+    expect(t.at(2)).toEqual(toAdRecord(adUser({}, 7)));
     expect([...t].map((r) => r.dn)).toEqual([full.dn, bare.dn, toAdRecord(adUser({}, 7)).dn]);
     expect([t.immutableId(0), t.guidImmutableId(0), t.mobile(0), t.sid(0), t.sam(0), t.upn(0)]).toEqual([
       full.immutableId,

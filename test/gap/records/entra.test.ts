@@ -41,8 +41,8 @@ describe("EntraUsers", () => {
     const t = EntraUsers.from([full, nulls, bare, sameUpn]);
     expect(t.toArray()).toEqual([full, nulls, bare, sameUpn]);
     // toEqual treats a missing property and an undefined one alike: say that none is set
-    expect(Object.keys(t.user(2))).toEqual(["id", "userPrincipalName"]);
-    expect(t.user(3).onPremisesUserPrincipalName).toBe("c@corp.example");
+    expect(Object.keys(t.at(2))).toEqual(["id", "userPrincipalName"]);
+    expect(t.at(3).onPremisesUserPrincipalName).toBe("c@corp.example");
   });
 
   it("reads the join's fields one by one", () => {
