@@ -141,17 +141,10 @@ export function emptyCounts(): Record<Category, number> {
 }
 
 /**
- * Joins both sides and classifies every user. Rows hold every user that is not InSync (all with includeInSync).
- * Takes the readers' packed tables (./records/), or arrays (tests, the delta round), packed here.
+ * Pairs users key by key, strongest first: `match[i]` is the AD user of Entra user i (-1: none), `how[i]` the key's
+ * place in MATCH_KEYS, `adTaken[j]` whether AD user j is paired.
  */
-export function joinAndClassify(
-  adInput: AdRecords | readonly AdRecord[],
-  entraInput: EntraUsers | readonly EntraUser[],
-  phones: PhoneNormalizer,
-  includeInSync = false,
-): JoinOutput {
-  const ad = adInput instanceof AdRecords ? adInput : AdRecords.from(adInput);
-  const entra = entraInput instanceof EntraUsers ? entraInput : EntraUsers.from(entraInput);
+function pairUsers(ad: AdRecords, entra: EntraUsers): { match: Int32Array; how: Uint8Array; adTaken: Uint8Array } {
   // The strongest key is indexed over every AD user. A weaker key is looked up only for the Entra users the keys
   // before it left unmatched (usually a few), so its index holds only the AD users whose value one of them asks for:
   // every AD user with such a value is in it, so a value two AD users share still matches nobody, as with a full
@@ -208,6 +201,24 @@ export function joinAndClassify(
       }
     }
   }
+  return { match, how, adTaken };
+}
+
+/**
+ * Joins both sides and classifies every user. Rows hold every user that is not InSync (all with includeInSync).
+ * Takes the readers' packed tables (./records/), or arrays (tests, the delta round), packed here.
+ */
+export function joinAndClassify(
+  adInput: AdRecords | readonly AdRecord[],
+  entraInput: EntraUsers | readonly EntraUser[],
+  phones: PhoneNormalizer,
+  includeInSync = false,
+): JoinOutput {
+  const ad = adInput instanceof AdRecords ? adInput : AdRecords.from(adInput);
+  const entra = entraInput instanceof EntraUsers ? entraInput : EntraUsers.from(entraInput);
+  const { match, how, adTaken } = pairUsers(ad, entra);
+  const A = ad.packed;
+  const E = entra.packed;
 
   const counts = emptyCounts();
   const matchedBy = Object.fromEntries(MATCH_KEYS.map((k) => [k, 0])) as Record<MatchedBy, number>;
