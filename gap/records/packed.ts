@@ -166,7 +166,7 @@ export class PackedRecords {
     return true;
   }
 
-  /** Bytes held (chunks allocated plus the per-record arrays), for the benchmark. */
+  /** Bytes held: the chunks allocated and the per-record arrays. */
   get bytes(): number {
     return this.#chunks.reduce((n, c) => n + c.length, 0) + this.#starts.byteLength + this.#flags.byteLength;
   }
@@ -201,11 +201,6 @@ export abstract class RecordTable<T> implements Iterable<T> {
   /** The table itself, for comparisons on bytes (the field numbers are the subclass's module's). */
   get packed(): PackedRecords {
     return this.#t;
-  }
-
-  /** Bytes held, for the benchmark. */
-  get bytes(): number {
-    return this.#t.bytes;
   }
 
   toArray(): T[] {
