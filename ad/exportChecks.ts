@@ -4,12 +4,13 @@
  *
  * It remembers every entry of the file, so at a million users it is a large part of what the read holds while it
  * runs (docs/benchmarks.md, "A million users"). Two Maps keyed by the DN and GUID strings cost about 130 bytes an entry;
- * here each DN is an entry of a HashSlots table (./hashSlots.ts) holding its line, beside the DN string, and each GUID
- * its 16 bytes in a GuidSet (./guidSet.ts).
+ * here each DN is an entry of a HashSlots table (./hashSlots.ts) holding its line, its text packed
+ * (./packedRecords.ts), and each GUID its 16 bytes in a GuidSet (./guidSet.ts).
  */
 import { AdReadError } from "./errors";
 import { GuidSet } from "./guidSet";
 import { HashSlots } from "./hashSlots";
+import { PackedRecords, storedText } from "./packedRecords";
 import type { AdUser } from "./types";
 
 /** FNV-1a over a string's UTF-16 code units. */
@@ -20,9 +21,10 @@ function hashString(s: string): number {
 }
 
 export class DuplicateCheck {
-  /** DN entries by hash, each holding its line; entry k's DN is #dns[k]. */
+  /** DN entries by hash, each holding its line; entry k's DN is record k of #dns (bytes, not a string each). */
   readonly #dn = new HashSlots();
-  readonly #dns: string[] = [];
+  readonly #dns = new PackedRecords(1);
+  readonly #row: string[] = [""];
   readonly #guids = new GuidSet();
 
   constructor(readonly path: string) {}
@@ -31,7 +33,8 @@ export class DuplicateCheck {
     const path = this.path;
     const dn = u.distinguishedName;
     const h = hashString(dn);
-    const k = this.#dn.find(h, (e) => this.#dns[e] === dn);
+    // on a hash hit only: the DN as the table keeps it, so that a DN with a lone surrogate still meets its duplicate
+    const k = this.#dn.find(h, (e) => this.#dns.get(e, 0) === storedText(dn));
     if (k >= 0) {
       throw new AdReadError(
         "AD_BAD_EXPORT",
@@ -40,7 +43,8 @@ export class DuplicateCheck {
         "Export each OU once into its own file or one search over a common parent; do not append to an old export",
       );
     }
-    this.#dns.push(dn);
+    this.#row[0] = dn;
+    this.#dns.push(this.#row);
     this.#dn.add(h, line);
     if (!u.objectGuid) return;
     const first = this.#guids.add(u.objectGuid, line, true);

@@ -1,9 +1,9 @@
 /**
- * What the join keeps of an AD user, and the table that holds a directory's worth of them packed (./packed.ts).
+ * What the join keeps of an AD user, and the table that holds a directory's worth of them packed (../../ad/packedRecords.ts).
  */
 import { immutableIdFromGuidString } from "../../ad/ids";
+import { type Field, RecordTable } from "../../ad/packedRecords";
 import type { AdUser } from "../../ad/types";
-import { type Field, RecordTable } from "./packed";
 
 /** What the join keeps of an AD user (smaller than AdUser). */
 export interface AdRecord {

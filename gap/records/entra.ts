@@ -1,8 +1,9 @@
 /**
- * A read's synced Entra ID users, packed (./packed.ts): `at(i)` gives one back as an EntraUser.
+ * A read's synced Entra ID users, packed (../../ad/packedRecords.ts): `at(i)` gives one back as an EntraUser.
  */
+
+import { type Field, RecordTable } from "../../ad/packedRecords";
 import type { EntraUser } from "../types";
-import { type Field, RecordTable } from "./packed";
 
 // Field order: what the join reads for every user first.
 export const IMMUTABLE_ID = 0;

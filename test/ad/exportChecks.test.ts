@@ -60,4 +60,12 @@ describe("the export readers' duplicate check", () => {
   it("tells apart DNs that differ only in case (AD compares them case-insensitively; the check, as before, does not)", () => {
     expect(failAt([user(1), user(2, { distinguishedName: user(1).distinguishedName.toUpperCase() })])).toBeUndefined();
   });
+
+  it("finds a DN twice also when it holds a lone surrogate, and tells two such DNs apart", () => {
+    const odd = (c: string) => user(5, { distinguishedName: `CN=Odd ${c},OU=Demo,DC=corp`, objectGuid: undefined });
+    expect(failAt([user(1), odd("\ud800"), odd("\udc00")])).toBeUndefined();
+    expect(failAt([user(1), odd("\ud800"), user(2), odd("\ud800")])?.message).toContain(
+      "appears twice (first at users.ldif:13)",
+    );
+  });
 });

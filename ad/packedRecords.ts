@@ -8,6 +8,9 @@
  * collector sees a few dozen chunks. A field is decoded to a string only when it is asked for, and compared or
  * hashed on its bytes without being decoded.
  *
+ * It lives in ad/ as the lowest layer that uses it: the export readers' duplicate check keeps its DNs in one
+ * (./exportChecks.ts), the gap analysis both sides' users (gap/records/).
+ *
  * Text that is not well-formed UTF-16 (a lone surrogate, which only a JSON escape can make) is kept with U+FFFD in
  * its place, as any UTF-8 writer keeps it.
  */
@@ -20,6 +23,11 @@ const UNDEFINED = 0;
 const NULL = 1;
 
 export type Field = string | null | undefined;
+
+/** `s` as a field keeps it: the same, but a lone surrogate becomes U+FFFD (UTF-8 has no other way to write one). */
+export function storedText(s: string): string {
+  return Buffer.from(s, "utf8").toString("utf8");
+}
 
 function codeSize(code: number): number {
   let n = 1;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type Field, PackedRecords } from "../../../gap/records/packed";
+import { type Field, PackedRecords, storedText } from "../../ad/packedRecords";
 
 describe("PackedRecords", () => {
   it("gives back every field as it was pushed: undefined, null, empty, non-ASCII and long text", () => {
@@ -12,6 +12,7 @@ describe("PackedRecords", () => {
     ];
     for (const [i, r] of rows.entries()) t.push(r, i);
     expect(t.length).toBe(3);
+    expect(storedText("lone \ud800 surrogate")).toBe("lone \ufffd surrogate");
     for (let i = 0; i < rows.length; i++) {
       for (let f = 0; f < 5; f++)
         expect(t.get(i, f)).toBe(rows[i]![f] === "lone \ud800 surrogate" ? "lone \ufffd surrogate" : rows[i]![f]);
