@@ -2,9 +2,11 @@ import { describe, expect, it } from "vitest";
 import { immutableIdFromGuidString } from "../../ad/ids";
 import { joinAndClassify, parentDn } from "../../gap/join";
 import { PhoneNormalizer } from "../../gap/phone";
+import type { AdRecord } from "../../gap/records/ad";
 import { toAdRecord } from "../../gap/records/ad";
 import type { EntraUser } from "../../gap/types";
 import { adUser, craftedDirectory, entraTwin, ONE_GAP_PER_CATEGORY } from "../support/gapUsers";
+import { referenceJoin } from "../support/referenceJoin";
 
 const phones = new PhoneNormalizer("US");
 const join = (ad: Parameters<typeof toAdRecord>[0][], entra: EntraUser[], inSync = true) =>
@@ -309,5 +311,57 @@ describe("department and ou", () => {
     ["CN=bad\\", null],
   ])("parentDn(%j) is %j", (dn, parent) => {
     expect(parentDn(dn)).toBe(parent);
+  });
+});
+
+describe("join and classify against the plain reference join", () => {
+  /** A small PRNG, so that a failure repeats. */
+  const prng = (seed: number) => () => {
+    seed = (Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) | 0;
+    return ((seed ^ (seed >>> 13)) >>> 0) / 2 ** 32;
+  };
+
+  it.each([1, 2, 3, 4, 5, 6, 7, 8])("gives the same pairs and categories on random directory %i", (seed) => {
+    const r = prng(seed);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+    const maybe = <T>(p: number, v: T): T | undefined => (r() < p ? v : undefined);
+    // small pools, so that values repeat: shared anchors, SIDs, names; numbers written in several ways
+    const anchors = Array.from({ length: 90 }, (_, i) => `anchor${i}==`);
+    const names = ["jdoe", "JDoe", "zoë", "ZOË", "ann", "bob", "eve", "Ωmega"];
+    const numbers = [undefined, null, "", " ", "+14255550100", "+1 425 555 0100", "+4930123456", "+33 6 12 34 56 78 ☎"];
+    const ad: AdRecord[] = Array.from({ length: 120 }, (_, j) => ({
+      dn: `CN=U${j},OU=${pick(["A", "B"])},DC=corp`,
+      upn: maybe(0.8, `${pick(names)}${Math.floor(r() * 20)}@corp.test`),
+      sam: maybe(0.8, `${pick(names)}${Math.floor(r() * 30)}`),
+      mobile: pick(numbers) ?? undefined,
+      otherMobile: [],
+      immutableId: maybe(0.85, pick(anchors)),
+      guidImmutableId: maybe(0.2, pick(anchors)),
+      sid: maybe(0.7, `S-1-5-21-${Math.floor(r() * 60)}`),
+      enabled: r() < 0.9,
+    }));
+    const entra: EntraUser[] = Array.from({ length: 130 }, (_, i) => {
+      const twin = r() < 0.7 ? pick(ad) : undefined;
+      const upn = `${pick(names)}${Math.floor(r() * 20)}@corp.test`;
+      return {
+        id: `e${i}`,
+        userPrincipalName: r() < 0.5 && twin?.upn ? twin.upn.toUpperCase() : upn,
+        mobilePhone: pick(numbers),
+        onPremisesImmutableId: r() < 0.8 ? (twin?.immutableId ?? pick(anchors)) : null,
+        onPremisesSecurityIdentifier: r() < 0.7 ? (twin?.sid?.toLowerCase() ?? null) : null,
+        onPremisesSamAccountName: r() < 0.7 ? (twin?.sam ?? pick(names)) : null,
+        onPremisesUserPrincipalName: maybe(0.5, twin?.upn ?? upn) ?? null,
+        onPremisesSyncEnabled: true,
+        ...(r() < 0.1 ? { cloudManaged: true } : {}),
+      };
+    });
+    const got = joinAndClassify(ad, entra, phones, true);
+    const want = referenceJoin(ad, entra, phones);
+    const key = (p: { entraId: string | null; adDn: string | null; category: string; matchedBy: string | null }) =>
+      `${p.entraId}|${p.adDn}|${p.category}|${p.matchedBy}`;
+    expect(got.rows.map((row) => key({ ...row, adDn: row.adDistinguishedName })).sort()).toEqual(want.map(key).sort());
+    // the draw gives every key and most categories something to do
+    expect(Object.values(got.matchedBy).filter((n) => n > 0).length).toBeGreaterThanOrEqual(3);
+    expect(Object.values(got.counts).filter((n) => n > 0).length).toBeGreaterThanOrEqual(5);
   });
 });
