@@ -10,7 +10,7 @@ import { adFingerprint, sameAdContent } from "./adSources";
 import { applyDelta, isDeltaResyncError, readUsersDelta } from "./entra/graphReader";
 import { errorText, GapInputError } from "./errors";
 import type { joinAndClassify } from "./join";
-import type { AdRecord, AdRecords } from "./records/ad";
+import { type AdRecord, AdRecords } from "./records/ad";
 import {
   type GapState,
   loadResultRows,
@@ -161,7 +161,7 @@ export async function deltaUsers(
   state: GapState | undefined,
   d: EntraDelta,
   adUsers: AdRecords | undefined,
-): Promise<{ ad: AdRecords | AdRecord[]; entra: Map<string, EntraUser> } | undefined> {
+): Promise<{ ad: AdRecords; entra: Map<string, EntraUser> } | undefined> {
   const needSnapshot = d.incremental || !adUsers;
   let snap: Awaited<ReturnType<typeof loadSnapshot>> | undefined;
   if (needSnapshot) {
@@ -174,7 +174,7 @@ export async function deltaUsers(
   }
   const entra = d.incremental && snap ? snap.entra : new Map<string, EntraUser>();
   applyDelta(conn, entra, d.changes);
-  return { ad: adUsers ?? snap?.ad ?? [], entra };
+  return { ad: adUsers ?? snap?.ad ?? new AdRecords(), entra };
 }
 
 /** Saves the round: rows first, then the snapshot, and the state that names them last. Returns the rows' digest. */

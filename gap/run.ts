@@ -21,7 +21,7 @@ import { isSynced, toEntraUser } from "./entra/users";
 import { errorText, GapInputError } from "./errors";
 import { joinAndClassify } from "./join";
 import { PhoneNormalizer } from "./phone";
-import type { AdRecord, AdRecords } from "./records/ad";
+import type { AdRecords } from "./records/ad";
 import { EntraUsers } from "./records/entra";
 import { type GapState, loadState } from "./state";
 import { type EntraUser, type GapResult, type GapRunSpec, OTHER_MOBILE_NOTE, type SourceInfo } from "./types";
@@ -149,7 +149,7 @@ async function run(spec: GapRunSpec, options: GapRunOptions, useState: boolean):
   }
 
   // Otherwise: the users of both sides, from this run's reads and (delta mode) the snapshot.
-  let adUsers: AdRecords | AdRecord[] | undefined = ad.users;
+  let adUsers: AdRecords | undefined = ad.users;
   let entraUsers: EntraUsers | EntraUser[] | undefined = entra.users;
   let entraMap: Map<string, EntraUser> | undefined;
   if (statePath && d) {
@@ -166,7 +166,7 @@ async function run(spec: GapRunSpec, options: GapRunOptions, useState: boolean):
     entra.info.users = entraUsers.length;
     ad.info.users = users.ad.length;
   }
-  const adList = adUsers as AdRecords | AdRecord[];
+  const adList = adUsers as AdRecords;
   const entraList = entraUsers as EntraUsers | EntraUser[];
 
   const tJoin = performance.now();

@@ -23,7 +23,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { createInterface } from "node:readline";
-import type { AdRecord } from "./records/ad";
+import { type AdRecord, AdRecords } from "./records/ad";
 import { type Category, ENTRA_SELECT, type EntraUser, type GapRow, type GapTotals } from "./types";
 
 export const STATE_KIND = "syncgap-gap-state";
@@ -83,7 +83,8 @@ export interface GapState {
 
 export interface Snapshot {
   entra: Map<string, EntraUser>;
-  ad: AdRecord[];
+  /** Packed as the readers pack them. */
+  ad: AdRecords;
 }
 
 export const SELECT_KEY = ENTRA_SELECT.join(",");
@@ -180,7 +181,7 @@ export function loadState(path: string): GapState | undefined {
 export async function loadSnapshot(statePath: string, expect: NonNullable<GapState["snapshot"]>): Promise<Snapshot> {
   const file = snapshotPath(statePath);
   const entra = new Map<string, EntraUser>();
-  const ad: AdRecord[] = [];
+  const ad = new AdRecords();
   let lineNo = 0;
   try {
     const rl = createInterface({
