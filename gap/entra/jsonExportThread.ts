@@ -15,7 +15,6 @@ import { GapInputError } from "../errors";
 import type { EntraUser } from "../types";
 import { type EntraExport, ExportCollector, exportError, readEntraJsonFile } from "./jsonExport";
 import type { WorkerMessage } from "./jsonExportWorker";
-import { shareRepeats } from "./users";
 
 /** Files smaller than this are read in this thread. */
 export const WORKER_MIN_BYTES = 16 * 1024 * 1024;
@@ -103,9 +102,8 @@ export async function readEntraJsonFileInWorker(path: string, options: ThreadRea
               department: c.department[k],
               cloudManaged: c.cloudManaged[k],
             };
-            // What the worker shared (the UPN in onPremisesUserPrincipalName, departments) is a copy each after
-            // the message: share it again.
-            collector.take(shareRepeats(u), base + k, kind);
+            // packed at once (../records/entra.ts): a UPN repeated as onPremisesUserPrincipalName is kept once there
+            collector.take(u, base + k, kind);
           }
         } else if (m.t === "end") {
           const x = collector.finish(path, m.end);
