@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import type { ConnectionOptions } from "node:tls";
-import { Client, ResultCodeError } from "ldapts";
+import { Client, type Control, type DN, ResultCodeError, type SearchOptions, type SearchResult } from "ldapts";
 import { AdReadError, redact } from "./errors";
 
 /**
@@ -17,6 +17,8 @@ import { AdReadError, redact } from "./errors";
  * hangs (a pipeline would otherwise sit until its job timeout). It stays below AD's own MaxQueryDuration (120 s by
  * default, https://learn.microsoft.com/troubleshoot/windows-server/active-directory/view-set-ldap-policy-using-ntdsutil),
  * so a DC that is slow rather than dead ends here with advice to raise it (timeoutMs) instead of a server time limit.
+ * Samba does not keep to MaxBytes: it answers a DirSync search with the whole domain in one reply (docs/benchmarks.md,
+ * "AD read"), so a Samba domain of several hundred thousand users needs a higher timeoutMs, or readMode paged.
  */
 export const DEFAULT_LDAP_TIMEOUT_MS = 30_000;
 /**
@@ -51,6 +53,35 @@ export function ldapClientTimeouts(
     timeout: timeoutMs,
     connectTimeout: connectTimeoutMs ?? Math.min(DEFAULT_LDAP_CONNECT_TIMEOUT_MS, timeoutMs),
   };
+}
+
+/**
+ * An ldapts Client whose searches ask the DC for no time limit of their own (timeLimit 0) unless a call gives one.
+ *
+ * ldapts puts `timeLimit: 10` (seconds) into every SearchRequest it is not told otherwise about. A DC honours that
+ * (RFC 4511 4.5.1.5: the smaller of the client's and its own limit): a DirSync read of a 100,000-user domain, one
+ * request that Samba answers in about 17 s, was cut off after 10 s, and Samba says so as "Operations error (1) …
+ * ldb_wait … LDB_WAIT_ALL", not as timeLimitExceeded. syncgap asks for no limit, as ldapsearch does unless given
+ * `-l`, so that how long a request may take is decided by the client's timeout (timeoutMs: its error names itself
+ * and what to raise) and by the DC's own policy (AD's MaxQueryDuration, 120 s by default, which answers
+ * timeLimitExceeded; see DEFAULT_LDAP_TIMEOUT_MS).
+ */
+class LdapClient extends Client {
+  override search(
+    baseDN: DN | string,
+    options: SearchOptions = {},
+    controls?: Control | Control[],
+  ): Promise<SearchResult> {
+    return super.search(baseDN, { timeLimit: 0, ...options }, controls);
+  }
+
+  override searchPaginated(
+    baseDN: DN | string,
+    options: SearchOptions = {},
+    controls?: Control | Control[],
+  ): AsyncGenerator<SearchResult> {
+    return super.searchPaginated(baseDN, { timeLimit: 0, ...options }, controls);
+  }
 }
 
 /** "30 s", "0.3 s": a timeout for a message. */
@@ -341,7 +372,7 @@ export class LdapConnection {
 
   /** Connects, upgrades with StartTLS if asked, binds. */
   async connect(): Promise<Client> {
-    const client = new Client({
+    const client = new LdapClient({
       url: `${this.#secure ? "ldaps" : "ldap"}://${isIP(this.host) === 6 ? `[${this.host}]` : this.host}:${this.port}`,
       tlsOptions: this.#secure ? this.tlsOptions() : undefined,
       ...this.#timeouts,

@@ -69,9 +69,31 @@ function searchEntry(messageId: number, e: FakeEntry): Buffer {
   );
 }
 
-/** Splits a byte stream into LDAPMessages: yields [messageId, protocolOp tag]. */
-function readMessages(buf: Buffer): { messages: [number, number][]; rest: Buffer } {
-  const messages: [number, number][] = [];
+/** A BER length at `off`: the length and where its content starts. */
+function readLength(buf: Buffer, off: number): { length: number; start: number } {
+  const first = buf[off]!;
+  if (!(first & 0x80)) return { length: first, start: off + 1 };
+  let length = 0;
+  for (let i = 0; i < (first & 0x7f); i++) length = (length << 8) | buf[off + 1 + i]!;
+  return { length, start: off + 1 + (first & 0x7f) };
+}
+
+/** A SearchRequest's content (RFC 4511 4.5.1): baseObject, scope, derefAliases, sizeLimit, timeLimit, … */
+function searchLimits(op: Buffer): { baseObject: string; sizeLimit: number; timeLimit: number } {
+  const fields: Buffer[] = [];
+  let off = 0;
+  while (fields.length < 5) {
+    const { length, start } = readLength(op, off + 1);
+    fields.push(op.subarray(start, start + length));
+    off = start + length;
+  }
+  const int = (b: Buffer) => b.reduce((n, byte) => n * 256 + byte, 0);
+  return { baseObject: fields[0]!.toString("utf8"), sizeLimit: int(fields[3]!), timeLimit: int(fields[4]!) };
+}
+
+/** Splits a byte stream into LDAPMessages: yields [messageId, protocolOp tag, protocolOp content]. */
+function readMessages(buf: Buffer): { messages: [number, number, Buffer][]; rest: Buffer } {
+  const messages: [number, number, Buffer][] = [];
   let off = 0;
   while (buf.length - off >= 2) {
     if (buf[off] !== 0x30) throw new Error("not an LDAPMessage");
@@ -90,7 +112,8 @@ function readMessages(buf: Buffer): { messages: [number, number][]; rest: Buffer
     const idLen = body[1]!;
     let id = 0;
     for (let i = 0; i < idLen; i++) id = (id << 8) | body[2 + i]!;
-    messages.push([id, body[2 + idLen]!]);
+    const op = readLength(body, 3 + idLen);
+    messages.push([id, body[2 + idLen]!, body.subarray(op.start, op.start + op.length)]);
     off += hdr + l;
   }
   return { messages, rest: buf.subarray(off) };
@@ -99,11 +122,14 @@ function readMessages(buf: Buffer): { messages: [number, number][]; rest: Buffer
 export interface FakeLdap {
   url: string;
   port: number;
+  /** What each SearchRequest asked for, in the order they came. */
+  searches: { baseObject: string; sizeLimit: number; timeLimit: number }[];
   close(): Promise<void>;
 }
 
 export async function startFakeLdap(mode: FakeMode, ca?: TestCa): Promise<FakeLdap> {
   const sockets = new Set<Socket>();
+  const searches: FakeLdap["searches"] = [];
   const handle = (sock: Socket) => {
     sockets.add(sock);
     sock.on("close", () => sockets.delete(sock));
@@ -116,7 +142,7 @@ export async function startFakeLdap(mode: FakeMode, ca?: TestCa): Promise<FakeLd
       pending = Buffer.concat([pending, d]);
       const { messages, rest } = readMessages(pending);
       pending = rest;
-      for (const [id, tag] of messages) {
+      for (const [id, tag, op] of messages) {
         if (mode.kind === "mute") {
           if (tag === 0x60 && mode.answer?.includes("bind")) sock.write(ldapResult(0x61, id, 0));
           else if (tag === 0x77 && mode.answer?.includes("startTls")) {
@@ -130,6 +156,7 @@ export async function startFakeLdap(mode: FakeMode, ca?: TestCa): Promise<FakeLd
           sock.write(ldapResult(0x61, id, 0)); // BindRequest → success
         else if (tag === 0x63) {
           // SearchRequest
+          searches.push(searchLimits(op));
           for (const e of mode.entries ?? []) sock.write(searchEntry(id, e));
           sock.write(ldapResult(0x65, id, mode.code, mode.message, mode.referral));
         } else if (tag === 0x42) sock.end(); // UnbindRequest
@@ -144,6 +171,7 @@ export async function startFakeLdap(mode: FakeMode, ca?: TestCa): Promise<FakeLd
   return {
     url: `ldaps://127.0.0.1:${port}`,
     port,
+    searches,
     close: () =>
       new Promise<void>((r) => {
         for (const s of sockets) s.destroy();
