@@ -9,16 +9,9 @@
  */
 import { AdReadError } from "./errors";
 import { GuidSet } from "./guidSet";
-import { HashSlots } from "./hashSlots";
+import { HashSlots, hashText } from "./hashSlots";
 import { PackedRecords, storedText } from "./packedRecords";
 import type { AdUser } from "./types";
-
-/** FNV-1a over a string's UTF-16 code units. */
-function hashString(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return h;
-}
 
 export class DuplicateCheck {
   /** DN entries by hash, each holding its line; entry k's DN is record k of #dns (bytes, not a string each). */
@@ -32,7 +25,7 @@ export class DuplicateCheck {
   check(u: AdUser, line: number): void {
     const path = this.path;
     const dn = u.distinguishedName;
-    const h = hashString(dn);
+    const h = hashText(dn);
     // on a hash hit only: the DN as the table keeps it, so that a DN with a lone surrogate still meets its duplicate
     const k = this.#dn.find(h, (e) => this.#dns.get(e, 0) === storedText(dn));
     if (k >= 0) {

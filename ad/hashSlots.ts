@@ -7,6 +7,13 @@
  */
 const FREE = -1;
 
+/** FNV-1a over a string's UTF-16 code units; never negative (callers use -1 for "no key"). */
+export function hashText(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 1;
+}
+
 export class HashSlots {
   #size = 0;
   #hashes = new Int32Array(1 << 10);

@@ -71,6 +71,37 @@ export class PackedRecords {
       const code = len < 0 ? (v === null ? NULL : UNDEFINED) : len + 2;
       size += Math.max(len, 0) + codeSize(code);
     }
+    const i = this.#reserve(size, flags);
+    const b = this.#chunk;
+    let p = this.#used;
+    for (let f = 0; f < n; f++) {
+      const len = this.#lengths[f]!;
+      let code = len < 0 ? (values[f] === null ? NULL : UNDEFINED) : len + 2;
+      while (code >= 0x80) {
+        b[p++] = (code & 0x7f) | 0x80;
+        code = Math.floor(code / 0x80);
+      }
+      b[p++] = code;
+      if (len > 0) p += b.write(values[f] as string, p, len, "utf8");
+    }
+    this.#used = p;
+    return i;
+  }
+
+  /** Adds a copy of record `j` of `other` (a table of the same fields), bytes as they are; returns its number. */
+  pushCopy(other: PackedRecords, j: number): number {
+    const start = other.#starts[j]!;
+    const from = start - Math.floor(start / CHUNK) * CHUNK;
+    other.#locate(j, this.#fields - 1);
+    const to = other.#p + Math.max(other.#code - 2, 0);
+    const i = this.#reserve(to - from, other.#flags[j]!);
+    other.#b.copy(this.#chunk, this.#used, from, to);
+    this.#used += to - from;
+    return i;
+  }
+
+  /** Room for a record of `size` bytes at #used of #chunk (a new chunk when needed); returns its number. */
+  #reserve(size: number, flags: number): number {
     if (this.#used + size > this.#chunk.length) {
       this.#chunk = Buffer.allocUnsafeSlow(Math.max(CHUNK, size));
       this.#chunks.push(this.#chunk);
@@ -87,19 +118,6 @@ export class PackedRecords {
     }
     this.#starts[i] = (this.#chunks.length - 1) * CHUNK + this.#used;
     this.#flags[i] = flags;
-    const b = this.#chunk;
-    let p = this.#used;
-    for (let f = 0; f < n; f++) {
-      const len = this.#lengths[f]!;
-      let code = len < 0 ? (values[f] === null ? NULL : UNDEFINED) : len + 2;
-      while (code >= 0x80) {
-        b[p++] = (code & 0x7f) | 0x80;
-        code = Math.floor(code / 0x80);
-      }
-      b[p++] = code;
-      if (len > 0) p += b.write(values[f] as string, p, len, "utf8");
-    }
-    this.#used = p;
     return i;
   }
 

@@ -11,6 +11,8 @@ import { applyDelta, isDeltaResyncError, readUsersDelta } from "./entra/graphRea
 import { errorText, GapInputError } from "./errors";
 import type { joinAndClassify } from "./join";
 import { type AdRecord, AdRecords } from "./records/ad";
+import type { EntraUsers } from "./records/entra";
+import { EntraUsersById } from "./records/entraById";
 import {
   type GapState,
   loadResultRows,
@@ -25,7 +27,10 @@ import type { AdSourceSpec, EntraUser, GapResult, GapTotals, SourceInfo } from "
 
 /** The Graph side of a delta round, as read by readEntraDelta. */
 export interface EntraDelta {
+  /** A round from the saved deltaLink: Graph's entries, for the snapshot. */
   changes: Record<string, unknown>[];
+  /** An initial round: its users (readUsersDelta packs them as the pages come). */
+  users?: EntraUsersById;
   deltaLink: string;
   incremental: boolean;
   endpoint: string;
@@ -110,6 +115,7 @@ export async function readEntraDelta(
   return {
     delta: {
       changes: read.changes,
+      ...(read.users ? { users: read.users } : {}),
       deltaLink: read.deltaLink,
       incremental: Boolean(prior),
       endpoint: conn.baseUrl,
@@ -161,7 +167,7 @@ export async function deltaUsers(
   state: GapState | undefined,
   d: EntraDelta,
   adUsers: AdRecords | undefined,
-): Promise<{ ad: AdRecords; entra: Map<string, EntraUser> } | undefined> {
+): Promise<{ ad: AdRecords; entra: EntraUsers } | undefined> {
   const needSnapshot = d.incremental || !adUsers;
   let snap: Awaited<ReturnType<typeof loadSnapshot>> | undefined;
   if (needSnapshot) {
@@ -172,9 +178,9 @@ export async function deltaUsers(
       return undefined;
     }
   }
-  const entra = d.incremental && snap ? snap.entra : new Map<string, EntraUser>();
+  const entra = d.incremental && snap ? snap.entra : (d.users ?? new EntraUsersById());
   applyDelta(conn, entra, d.changes);
-  return { ad: adUsers ?? snap?.ad ?? new AdRecords(), entra };
+  return { ad: adUsers ?? snap?.ad ?? new AdRecords(), entra: entra.users() };
 }
 
 /** Saves the round: rows first, then the snapshot, and the state that names them last. Returns the rows' digest. */

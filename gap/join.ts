@@ -15,7 +15,7 @@
  * sAMAccountName in two domains of a forest) matches nobody.
  */
 import { formatDn, parseDn } from "../ad/dn";
-import { HashSlots } from "../ad/hashSlots";
+import { HashSlots, hashText } from "../ad/hashSlots";
 import { isEmptyPhone, type PhoneNormalizer } from "./phone";
 import {
   GUID_IMMUTABLE_ID as AD_GUID_IMMUTABLE_ID,
@@ -51,13 +51,6 @@ export function classifyPair(
 }
 
 const AMBIGUOUS = -1;
-
-/** FNV-1a over a string's UTF-16 code units; never negative (-1 is "no key"). */
-function hashKey(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return h >>> 1;
-}
 
 /** Whether the key added with `code` is the one looked for. */
 type SameKey = (code: number) => boolean;
@@ -185,13 +178,13 @@ function pairUsers(ad: AdRecords, entra: EntraUsers): { match: Int32Array; how: 
     const index = new KeyIndex();
     for (let j = 0; j < ad.length; j++) {
       const value = adKey(ad, j, key);
-      if (value && wanted.has(value)) index.add(hashKey(value), (c) => adKey(ad, c >> 1, key) === value, j * 2);
+      if (value && wanted.has(value)) index.add(hashText(value), (c) => adKey(ad, c >> 1, key) === value, j * 2);
     }
     for (let i = 0; i < entra.length; i++) {
       if (match[i] !== -1) continue;
       for (const value of entraKeys(entra, i, key)) {
         if (!value) continue;
-        const j = index.get(hashKey(value), (c) => adKey(ad, c >> 1, key) === value);
+        const j = index.get(hashText(value), (c) => adKey(ad, c >> 1, key) === value);
         if (j !== AMBIGUOUS && !adTaken[j]) {
           match[i] = j;
           how[i] = k;

@@ -151,7 +151,6 @@ async function run(spec: GapRunSpec, options: GapRunOptions, useState: boolean):
   // Otherwise: the users of both sides, from this run's reads and (delta mode) the snapshot.
   let adUsers: AdRecords | undefined = ad.users;
   let entraUsers: EntraUsers | EntraUser[] | undefined = entra.users;
-  let entraMap: Map<string, EntraUser> | undefined;
   if (statePath && d) {
     const users = await deltaUsers(entra.conn as GraphConnection, statePath, state, d, ad.users);
     if (!users) {
@@ -160,8 +159,7 @@ async function run(spec: GapRunSpec, options: GapRunOptions, useState: boolean):
       const again = await run(spec, options, false);
       return { ...again, notes: [...notes, ...again.notes] };
     }
-    entraMap = users.entra;
-    entraUsers = [...users.entra.values()];
+    entraUsers = users.entra;
     adUsers = users.ad;
     entra.info.users = entraUsers.length;
     ad.info.users = users.ad.length;
@@ -184,15 +182,7 @@ async function run(spec: GapRunSpec, options: GapRunOptions, useState: boolean):
 
   const digest =
     statePath && d
-      ? await saveDeltaRound(
-          statePath,
-          d,
-          ad.fingerprint,
-          joined,
-          totals,
-          { entra: entraMap?.values() ?? entraList, ad: adList },
-          settings,
-        )
+      ? await saveDeltaRound(statePath, d, ad.fingerprint, joined, totals, { entra: entraList, ad: adList }, settings)
       : undefined;
   return {
     ...base(),

@@ -24,6 +24,7 @@ import {
 } from "node:fs";
 import { createInterface } from "node:readline";
 import { type AdRecord, AdRecords } from "./records/ad";
+import { EntraUsersById } from "./records/entraById";
 import { type Category, ENTRA_SELECT, type EntraUser, type GapRow, type GapTotals } from "./types";
 
 export const STATE_KIND = "syncgap-gap-state";
@@ -82,7 +83,8 @@ export interface GapState {
 }
 
 export interface Snapshot {
-  entra: Map<string, EntraUser>;
+  /** Packed, by id: the delta round applies Graph's changes to it. */
+  entra: EntraUsersById;
   /** Packed as the readers pack them. */
   ad: AdRecords;
 }
@@ -180,7 +182,7 @@ export function loadState(path: string): GapState | undefined {
 /** Reads the snapshot next to the state, line by line. */
 export async function loadSnapshot(statePath: string, expect: NonNullable<GapState["snapshot"]>): Promise<Snapshot> {
   const file = snapshotPath(statePath);
-  const entra = new Map<string, EntraUser>();
+  const entra = new EntraUsersById();
   const ad = new AdRecords();
   let lineNo = 0;
   try {
@@ -197,8 +199,7 @@ export async function loadSnapshot(statePath: string, expect: NonNullable<GapSta
         continue;
       }
       if (rec[0] === "e") {
-        const u = decodeEntra(rec.slice(1) as EntraTuple);
-        entra.set(u.id, u);
+        entra.set(decodeEntra(rec.slice(1) as EntraTuple));
       } else if (rec[0] === "a") ad.push(decodeAd(rec.slice(1) as AdTuple));
       else throw new Error(`unknown record type ${JSON.stringify(rec[0])}`);
     }

@@ -22,6 +22,7 @@ import { checkGraphLink, type GraphConnection } from "../../graph/client";
 import { describeGraphError, permissionHint } from "../../graph/errors";
 import { GapInputError } from "../errors";
 import { EntraUsers } from "../records/entra";
+import { EntraUsersById } from "../records/entraById";
 import { ENTRA_SELECT, type EntraUser } from "../types";
 import { EntraUserShapeError, isSynced, toEntraUser } from "./users";
 
@@ -179,8 +180,13 @@ export async function readSyncedUsers(conn: GraphConnection, opts: GraphReadOpti
 }
 
 export interface DeltaReadResult {
-  /** The entries of this round, in order: users added or changed (only what Graph sent) and `@removed` markers. */
+  /**
+   * A round from a deltaLink: its entries, in order: users added or changed (only what Graph sent) and `@removed`
+   * markers. Empty for an initial round, whose entries are applied as each page comes (`users`).
+   */
   changes: Record<string, unknown>[];
+  /** An initial round: the synced users it listed, packed as the pages came (a round can list the whole tenant). */
+  users?: EntraUsersById;
   deltaLink: string;
   pages: number;
 }
@@ -235,8 +241,9 @@ export function isDeltaResyncError(e: unknown): boolean {
 }
 
 /**
- * Runs a delta round: from `deltaLink` (changes since then) or, without one, the initial round (every user). The
- * entries come back as Graph sent them; applyDelta() folds them into a snapshot. Entries that are not synced users
+ * Runs a delta round: from `deltaLink` (changes since then) or, without one, the initial round (every user). A
+ * round's entries come back as Graph sent them, for applyDelta() to fold into the snapshot; an initial round's are
+ * folded into a new set of users as each page comes. Entries that are not synced users
  * are dropped here already (a round can hold the whole tenant), except `@removed` markers and users whose
  * `onPremisesSyncEnabled` changed, which the snapshot needs.
  */
@@ -253,6 +260,8 @@ export async function readUsersDelta(
   let query: Record<string, string> | undefined = deltaLink ? undefined : { $select: ENTRA_SELECT.join(",") };
   let pages = 0;
   const changes: Record<string, unknown>[] = [];
+  const users = deltaLink === undefined ? new EntraUsersById() : undefined;
+  let applied = 0;
   let seen = 0;
   while (next) {
     opts.signal?.throwIfAborted();
@@ -270,6 +279,7 @@ export async function readUsersDelta(
       await get(conn, next, what, opts.signal, query, { Prefer: "odata.maxpagesize=999" }),
       what,
     );
+    const kept = users ? [] : changes;
     for (let i = 0; i < value.length; i++) {
       const raw = value[i] as Record<string, unknown> | null;
       const id = raw && typeof raw === "object" ? raw.id : undefined;
@@ -282,7 +292,11 @@ export async function readUsersDelta(
       // entry without onPremisesSyncEnabled is a cloud-only user (never set) and cannot touch the snapshot.
       if (!deltaLink && raw?.onPremisesSyncEnabled !== true) continue;
       if (deltaLink && raw && !Object.hasOwn(raw, "@removed") && !Object.hasOwn(raw, "onPremisesSyncEnabled")) continue;
-      changes.push(raw as Record<string, unknown>);
+      kept.push(raw as Record<string, unknown>);
+    }
+    if (users) {
+      applyDelta(conn, users, kept, applied);
+      applied += kept.length;
     }
     pages++;
     const nextLink: string | undefined = page["@odata.nextLink"];
@@ -300,7 +314,7 @@ export async function readUsersDelta(
           "Graph links only to itself: check the Graph endpoint setting and anything between syncgap and Graph that could rewrite its answers",
         );
       }
-      return { changes, deltaLink: checked.href, pages };
+      return { changes, ...(users ? { users } : {}), deltaLink: checked.href, pages };
     } else
       throw new GapInputError(graphSourceName(conn), `${what} returned neither @odata.nextLink nor @odata.deltaLink`);
   }
@@ -430,8 +444,9 @@ export async function readCloudManagedUsers(
  */
 export function applyDelta(
   conn: GraphConnection,
-  users: Map<string, EntraUser>,
-  changes: Record<string, unknown>[],
+  users: EntraUsersById,
+  changes: readonly Record<string, unknown>[],
+  first = 0,
 ): void {
   changes.forEach((raw, i) => {
     const id = raw.id as string;
@@ -442,8 +457,8 @@ export function applyDelta(
     const prior = users.get(id);
     const merged: Record<string, unknown> = prior ? { ...prior, ...raw } : raw;
     if (!prior) for (const p of ENTRA_SELECT) if (!(p in merged)) merged[p] = null;
-    const u = checkUser(conn, merged, `delta entry ${i}`);
-    if (u.onPremisesSyncEnabled === true) users.set(id, u);
+    const u = checkUser(conn, merged, `delta entry ${first + i}`);
+    if (u.onPremisesSyncEnabled === true) users.set(u);
     else users.delete(id);
   });
 }

@@ -79,6 +79,9 @@ export class EntraUsers extends RecordTable<EntraUser> {
   onPremisesUserPrincipalName(i: number): Field {
     return this.packed.flags(i) & ON_PREM_UPN_IS_UPN ? this.packed.get(i, UPN) : this.packed.get(i, ON_PREM_UPN);
   }
+  id(i: number): string {
+    return this.packed.get(i, ID) as string;
+  }
   userPrincipalName(i: number): string {
     return this.packed.get(i, UPN) as string;
   }

@@ -57,4 +57,30 @@ describe("PackedRecords", () => {
     expect([a.hash(0, 1), a.hash(1, 0), a.hash(1, 1)]).toEqual([-1, -1, -1]); // no text to look up
     expect(a.hash(0, 0)).toBeGreaterThanOrEqual(0);
   });
+
+  it("copies a record's bytes into another table as they are: every field, its flags, across chunks", () => {
+    const from = new PackedRecords(3);
+    const rows: Field[][] = [
+      ["a", "Zoë 🙂", undefined],
+      [null, undefined, null],
+      ["x".repeat(300), "", ""],
+      ["h".repeat(5 * 1024 * 1024), "big", "last"],
+    ];
+    for (const [i, r] of rows.entries()) from.push(r, i + 7);
+    const to = new PackedRecords(3);
+    to.push(["before", null, "kept"]);
+    // enough copies that the copy needs new chunks (the 5 MiB record twice is past one 4 MiB chunk)
+    const order = [3, 2, 1, 0, 3, 0];
+    for (const j of order) expect(to.pushCopy(from, j)).toBe(to.length - 1);
+    expect(to.length).toBe(order.length + 1);
+    expect([to.get(0, 0), to.get(0, 1), to.get(0, 2)]).toEqual(["before", null, "kept"]);
+    order.forEach((j, k) => {
+      for (let f = 0; f < 3; f++) expect(to.get(k + 1, f)).toBe(rows[j]![f]);
+      expect(to.flags(k + 1)).toBe(j + 7);
+      expect(to.same(k + 1, 1, from, j, 1)).toBe(true);
+    });
+    // and within one table
+    to.pushCopy(to, 0);
+    expect(to.get(to.length - 1, 2)).toBe("kept");
+  });
 });
