@@ -13,17 +13,8 @@ import type { joinAndClassify } from "./join";
 import { type AdRecord, AdRecords } from "./records/ad";
 import type { EntraUsers } from "./records/entra";
 import { EntraUsersById } from "./records/entraById";
-import {
-  type GapState,
-  loadResultRows,
-  loadSnapshot,
-  rowsDigest,
-  SELECT_KEY,
-  saveResultRows,
-  saveSnapshot,
-  saveState,
-} from "./state";
-import type { AdSourceSpec, EntraUser, GapResult, GapTotals, SourceInfo } from "./types";
+import { type GapState, loadSnapshot, rowsDigest, SELECT_KEY, saveResultRows, saveSnapshot, saveState } from "./state";
+import type { AdSourceSpec, EntraUser, GapResult, GapRow, GapTotals, SourceInfo } from "./types";
 
 /** The Graph side of a delta round, as read by readEntraDelta. */
 export interface EntraDelta {
@@ -139,19 +130,21 @@ function stateOf(d: EntraDelta): NonNullable<GapState["entra"]> {
 
 /**
  * Nothing changed on either side (no Graph changes, AD not read again) and the last result was made with the same
- * settings: that result, with the new deltaLink saved. Undefined otherwise.
+ * settings: that result, with the new deltaLink saved. Undefined otherwise. `lastRows`: readResultRows of the state's
+ * result, started by the caller.
  */
-export function reuseLastResult(
+export async function reuseLastResult(
   statePath: string,
   state: GapState | undefined,
   d: EntraDelta,
   adRead: boolean,
   settings: { defaultRegion: string; includeInSync: boolean },
-): Pick<GapResult, "counts" | "totals" | "rows" | "rowsDigest"> | undefined {
+  lastRows: Promise<GapRow[] | undefined> | undefined,
+): Promise<Pick<GapResult, "counts" | "totals" | "rows" | "rowsDigest"> | undefined> {
   const last = state?.result;
-  if (!d.incremental || d.changes.length !== 0 || adRead || !last) return undefined;
+  if (!d.incremental || d.changes.length !== 0 || adRead || !last || !lastRows) return undefined;
   if (last.defaultRegion !== settings.defaultRegion || last.includeInSync !== settings.includeInSync) return undefined;
-  const rows = loadResultRows(statePath, last.digest);
+  const rows = await lastRows;
   if (!rows) return undefined;
   writeState(statePath, { ...state, entra: stateOf(d) });
   return { counts: last.counts, totals: last.totals, rows, rowsDigest: last.digest };

@@ -23,7 +23,7 @@ import { joinAndClassify } from "./join";
 import { PhoneNormalizer } from "./phone";
 import type { AdRecords } from "./records/ad";
 import { EntraUsers } from "./records/entra";
-import { type GapState, loadState } from "./state";
+import { type GapState, loadState, readResultRows } from "./state";
 import { type EntraUser, type GapResult, type GapRunSpec, OTHER_MOBILE_NOTE, type SourceInfo } from "./types";
 import { TOOL } from "./version";
 
@@ -100,6 +100,9 @@ async function run(spec: GapRunSpec, options: GapRunOptions, useState: boolean):
   const abort = new AbortController();
   const adTask = readAd(spec, env, statePath ? state : undefined, Boolean(statePath), abort.signal, options);
   const entraTask = readEntra(spec, env, state, abort.signal, options);
+  // A delta re-run most often finds nothing changed and reuses the last result: its rows are read meanwhile, while
+  // the reads wait for Graph and the DC (dropped unread when the result cannot be reused).
+  const lastRows = statePath && state?.result ? readResultRows(statePath, state.result.digest) : undefined;
 
   // Both sides run at once; the first failure stops the other (no partial data is ever analysed) and is the one
   // reported, under its own side's name (the other side then fails with the same error, through the abort).
@@ -139,7 +142,8 @@ async function run(spec: GapRunSpec, options: GapRunOptions, useState: boolean):
   // Delta mode, nothing changed on either side: the last result stands.
   const d = entra.delta;
   const settings = { defaultRegion: phones.region, includeInSync };
-  const reused = statePath && d ? reuseLastResult(statePath, state, d, Boolean(ad.users), settings) : undefined;
+  const reused =
+    statePath && d ? await reuseLastResult(statePath, state, d, Boolean(ad.users), settings, lastRows) : undefined;
   if (reused) {
     entra.info.users = reused.totals.entraUsers;
     notes.push(

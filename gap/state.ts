@@ -22,6 +22,7 @@ import {
   renameSync,
   writeFileSync,
 } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import { type AdRecord, AdRecords } from "./records/ad";
 import { EntraUsersById } from "./records/entraById";
@@ -235,10 +236,14 @@ export function saveResultRows(statePath: string, digest: string, rows: readonly
   atomicWriteSmall(resultPath(statePath), JSON.stringify({ kind: RESULT_KIND, version: STATE_VERSION, digest, rows }));
 }
 
-/** The rows saved under `digest`; undefined when the file is missing, damaged or holds other rows. */
-export function loadResultRows(statePath: string, digest: string): GapRow[] | undefined {
+/**
+ * The rows saved under `digest`; undefined when the file is missing, damaged or holds other rows. Never rejects: a
+ * run starts it before it knows whether it will reuse the result (gap/run.ts), so that the file is read and parsed
+ * while the reads wait for Graph and the DC.
+ */
+export async function readResultRows(statePath: string, digest: string): Promise<GapRow[] | undefined> {
   try {
-    const raw = JSON.parse(readFileSync(resultPath(statePath), "utf8")) as {
+    const raw = JSON.parse(await readFile(resultPath(statePath), "utf8")) as {
       kind?: unknown;
       version?: unknown;
       digest?: unknown;

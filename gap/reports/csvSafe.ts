@@ -38,7 +38,18 @@ export function isPlausiblePhoneList(value: string): boolean {
 }
 
 /** True when a spreadsheet opening the CSV could turn the cell into a number, a date, a time or a boolean. */
+/**
+ * Whether the text starts with an ASCII letter other than t and f: then no pattern below can match (each needs a
+ * digit, a sign, a currency sign, a bracket or blank first, or true/false), so most cells (names, UPNs, DNs) skip the
+ * regular expressions.
+ */
+function startsWithWord(value: string): boolean {
+  const c = value.charCodeAt(0) | 0x20; // A–Z to a–z
+  return c >= 0x61 && c <= 0x7a && c !== 0x74 && c !== 0x66;
+}
+
 export function isNumberLike(value: string): boolean {
+  if (startsWithWord(value)) return false;
   return (NUMBER_LIKE.test(value) && value.length <= 512) || BOOLEAN_LIKE.test(value) || isPlausiblePhoneList(value);
 }
 

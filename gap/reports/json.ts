@@ -102,14 +102,13 @@ export function* gapJsonChunks(result: GapResult, verdict?: Verdict): Generator<
     yield "[]\n}\n";
     return;
   }
-  // Each row one level deeper than the array (JSON strings hold no raw line break, so indenting lines is exact).
-  const row = (r: GapResult["rows"][number]) => `    ${JSON.stringify(r, null, 2).replace(/\n/g, "\n    ")}`;
+  // A block of rows printed where the document has them, one stringify per block: `{"rows": block}` pretty-printed
+  // is `{\n  "rows": [\n` + the rows at the document's depth + `\n  ]\n}`.
+  const open = '{\n  "rows": [\n'.length;
+  const close = "\n  ]\n}".length;
   for (let i = 0; i < rows.length; i += JSON_CHUNK_ROWS) {
-    yield (i ? ",\n" : "[\n") +
-      rows
-        .slice(i, i + JSON_CHUNK_ROWS)
-        .map(row)
-        .join(",\n");
+    const block = JSON.stringify({ rows: rows.slice(i, i + JSON_CHUNK_ROWS) }, null, 2);
+    yield (i ? ",\n" : "[\n") + block.slice(open, block.length - close);
   }
   yield "\n  ]\n}\n";
 }

@@ -131,4 +131,15 @@ describe("csvCell", () => {
     expect(isNumberLike("AAAAAAARERFCIoMzAAAAAA==")).toBe(false);
     expect(isNumberLike("Sales 2")).toBe(false);
   });
+
+  it("a cell that starts with a letter is number-like only as true or false, in any case", () => {
+    for (const letter of "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") {
+      for (const rest of ["", "1", " 425 555 0100", "1e5", "+1", "xt 7"]) {
+        expect(isNumberLike(`${letter}${rest}`), `${letter}${rest}`).toBe(false);
+      }
+    }
+    for (const v of ["true", "FALSE", "True ", " false"]) expect(isNumberLike(v), v).toBe(true);
+    for (const v of ["1e5", "(425) 555-0100", "$5", "+1 425 555 0100 x12", "€3", "\u00a012"])
+      expect(isNumberLike(v), v).toBe(true); // a no-break space is a blank too
+  });
 });
