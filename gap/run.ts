@@ -97,12 +97,13 @@ async function run(spec: GapRunSpec, options: GapRunOptions, useState: boolean):
     }
   }
 
+  // A delta re-run most often finds nothing changed and reuses the last result: its rows are read meanwhile (the
+  // file while the Graph client starts, the parse while the reads wait for Graph and the DC), and dropped unread
+  // when the result cannot be reused.
+  const lastRows = statePath && state?.result ? readResultRows(statePath, state.result.digest) : undefined;
   const abort = new AbortController();
   const adTask = readAd(spec, env, statePath ? state : undefined, Boolean(statePath), abort.signal, options);
   const entraTask = readEntra(spec, env, state, abort.signal, options);
-  // A delta re-run most often finds nothing changed and reuses the last result: its rows are read meanwhile, while
-  // the reads wait for Graph and the DC (dropped unread when the result cannot be reused).
-  const lastRows = statePath && state?.result ? readResultRows(statePath, state.result.digest) : undefined;
 
   // Both sides run at once; the first failure stops the other (no partial data is ever analysed) and is the one
   // reported, under its own side's name (the other side then fails with the same error, through the abort).
