@@ -5,6 +5,7 @@
  */
 import { HashSlots } from "./hashSlots";
 import { guidStringToBytes } from "./ids";
+import { doubled } from "./typedArrays";
 
 /** Where each byte's two hex digits sit in a canonical GUID string, bytes in .NET order (./ids.ts). */
 const GUID_DIGITS = [6, 4, 2, 0, 11, 9, 16, 14, 19, 21, 24, 26, 28, 30, 32, 34];
@@ -22,11 +23,7 @@ export class GuidSet {
    */
   add(guid: string, tag: number, loose: boolean): number | undefined {
     const at = this.#slots.size * 16;
-    if (at + 16 > this.#bytes.length) {
-      const b = new Uint8Array(this.#bytes.length * 2);
-      b.set(this.#bytes);
-      this.#bytes = b;
-    }
+    if (at + 16 > this.#bytes.length) this.#bytes = doubled(this.#bytes);
     const b = this.#bytes;
     if (!this.#canonical(guid, b, at)) {
       if (!loose) return undefined;

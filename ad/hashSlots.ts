@@ -5,6 +5,8 @@
  * key string alive (docs/benchmarks.md, "A million users"); here the caller keeps its keys its own way and says, for
  * an entry, whether it holds the key looked for. It lives in ad/ as the lowest layer that needs it (gap/ reads ad/).
  */
+import { doubled } from "./typedArrays";
+
 const FREE = -1;
 
 /** FNV-1a over a string's UTF-16 code units; never negative (callers use -1 for "no key"). */
@@ -39,12 +41,8 @@ export class HashSlots {
   add(h: number, value: number): number {
     const k = this.#size++;
     if (k === this.#hashes.length) {
-      const hashes = new Int32Array(k * 2);
-      hashes.set(this.#hashes);
-      this.#hashes = hashes;
-      const values = new Float64Array(k * 2);
-      values.set(this.#values);
-      this.#values = values;
+      this.#hashes = doubled(this.#hashes);
+      this.#values = doubled(this.#values);
     }
     this.#hashes[k] = h | 0;
     this.#values[k] = value;

@@ -14,6 +14,7 @@
  * Text that is not well-formed UTF-16 (a lone surrogate, which only a JSON escape can make) is kept with U+FFFD in
  * its place, as any UTF-8 writer keeps it.
  */
+import { doubled } from "./typedArrays";
 
 /** Bytes per chunk; a record longer than that gets a chunk of its own. */
 const CHUNK = 4 * 1024 * 1024;
@@ -109,12 +110,8 @@ export class PackedRecords {
     }
     const i = this.#length++;
     if (i === this.#starts.length) {
-      const starts = new Float64Array(i * 2);
-      starts.set(this.#starts);
-      this.#starts = starts;
-      const fl = new Uint8Array(i * 2);
-      fl.set(this.#flags);
-      this.#flags = fl;
+      this.#starts = doubled(this.#starts);
+      this.#flags = doubled(this.#flags);
     }
     this.#starts[i] = (this.#chunks.length - 1) * CHUNK + this.#used;
     this.#flags[i] = flags;

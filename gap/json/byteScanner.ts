@@ -10,6 +10,7 @@
  * forEachMember and forEachElement, which fail with a JsonScanError).
  */
 import { readSync } from "node:fs";
+import { doubled } from "../../ad/typedArrays";
 
 /** The next chunk of the document, never empty; undefined at the end. */
 export type ChunkSource = () => Buffer | undefined;
@@ -234,11 +235,7 @@ export class ByteScanner {
           }
         } else if (c === 0x22) inString = true;
         else if (c === 0x7b || c === 0x5b) {
-          if (depth === closers.length) {
-            const more = new Uint8Array(depth * 2);
-            more.set(closers);
-            this.#closers = closers = more;
-          }
+          if (depth === closers.length) this.#closers = closers = doubled(closers);
           closers[depth++] = c + 2;
         } else if (c === 0x7d || c === 0x5d) {
           if (closers[--depth] !== c && this.mismatch < 0) {
