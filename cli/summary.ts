@@ -1,6 +1,6 @@
 /** What `gap`, `impact` and `check` print when they are done: the summary, the impact list, the Azure DevOps commands. */
 import { complete, logIssue, uploadSummary } from "../gap/azdo";
-import { impactOf } from "../gap/impact";
+import { impactFigures, impactOf } from "../gap/impact";
 import { comparisonLine, type RunComparison } from "../gap/reports";
 import { auditLine } from "../gap/reports/markdown";
 import { CATEGORIES, type GapResult } from "../gap/types";
@@ -23,7 +23,7 @@ export function printSummary(
     `syncgap ${TOOL.version}: ${count(t.adUsers, "AD user")}, ${count(t.entraUsers, "synced Entra ID user")}, ${num(t.matched)} matched, ${num(t.outOfSync)} out of sync`,
   );
   for (const c of CATEGORIES) out.push(`  ${c.padEnd(15)} ${num(result.counts[c]).padStart(9)}`);
-  const imp = impactOf(result);
+  const imp = impactFigures(result);
   const figures = `${count(imp.cloudNumbersLost, "cloud-entered number")} (${num(imp.overwrites)} replaced, ${num(imp.clears)} cleared; ${num(imp.formatRewrites)} format rewrites)`;
   out.push(
     verdict.authority === "onPremises"

@@ -8,25 +8,38 @@
  *   - MissingInEntra → AD's number appears in Entra (fill; nothing cloud-entered is lost).
  * overwrites + clears are "the cloud-entered numbers the change would overwrite".
  */
-import type { GapResult, ImpactRow, ImpactSummary } from "./types";
+import type { GapResult, ImpactFigures, ImpactRow, ImpactSummary } from "./types";
 
-export function impactOf(result: GapResult): ImpactSummary {
-  const rows: ImpactRow[] = [];
+const CHANGE: Partial<Record<GapResult["rows"][number]["category"], ImpactRow["change"]>> = {
+  ValueMismatch: "overwrite",
+  CloudOnly: "clear",
+  FormatOnly: "formatRewrite",
+};
+
+/** The figures alone (the summary line, the reports' headers): counted without building the rows. */
+export function impactFigures(result: GapResult): ImpactFigures {
   let overwrites = 0;
   let clears = 0;
   let formatRewrites = 0;
   for (const r of result.rows) {
-    let change: ImpactRow["change"] | undefined;
-    if (r.category === "ValueMismatch") {
-      change = "overwrite";
-      overwrites++;
-    } else if (r.category === "CloudOnly") {
-      change = "clear";
-      clears++;
-    } else if (r.category === "FormatOnly") {
-      change = "formatRewrite";
-      formatRewrites++;
-    }
+    if (r.category === "ValueMismatch") overwrites++;
+    else if (r.category === "CloudOnly") clears++;
+    else if (r.category === "FormatOnly") formatRewrites++;
+  }
+  return {
+    overwrites,
+    clears,
+    formatRewrites,
+    cloudNumbersLost: overwrites + clears,
+    fills: result.counts.MissingInEntra,
+  };
+}
+
+/** The figures and the users each change touches (impact mode's reports and list). */
+export function impactOf(result: GapResult): ImpactSummary {
+  const rows: ImpactRow[] = [];
+  for (const r of result.rows) {
+    const change = CHANGE[r.category];
     if (change) {
       rows.push({
         userPrincipalName: r.userPrincipalName,
@@ -38,12 +51,5 @@ export function impactOf(result: GapResult): ImpactSummary {
       });
     }
   }
-  return {
-    overwrites,
-    clears,
-    formatRewrites,
-    cloudNumbersLost: overwrites + clears,
-    fills: result.counts.MissingInEntra,
-    rows,
-  };
+  return { ...impactFigures(result), rows };
 }

@@ -245,7 +245,7 @@ export interface ImpactRow {
 }
 
 /** What turning AD authority on (bypassDirSyncOverridesEnabled = true) would do to cloud-entered numbers. */
-export interface ImpactSummary {
+export interface ImpactFigures {
   /** ValueMismatch: cloud number replaced by AD's. */
   overwrites: number;
   /** CloudOnly: cloud number cleared. */
@@ -256,5 +256,9 @@ export interface ImpactSummary {
   cloudNumbersLost: number;
   /** MissingInEntra: AD numbers that would appear in Entra (nothing cloud-entered is lost). */
   fills: number;
+}
+
+/** The figures and the users behind them. */
+export interface ImpactSummary extends ImpactFigures {
   rows: ImpactRow[];
 }

@@ -13,7 +13,7 @@
  */
 import { createHash } from "node:crypto";
 import { nextStep } from "../advice";
-import { impactOf } from "../impact";
+import { impactFigures } from "../impact";
 import { CATEGORIES, CATEGORY_DESCRIPTIONS, type Category, type GapResult, type GapRow } from "../types";
 import type { Verdict } from "../verdict";
 import { count, num } from "../wording";
@@ -326,7 +326,7 @@ function pageAround(
   verdict: Verdict | undefined,
   opts: HtmlOptions,
 ): { head: string; tail: string } {
-  const impact = impactOf(result);
+  const impact = impactFigures(result);
   const t = result.totals;
   const e = htmlEscape;
   const authority = verdict?.authority ?? "unknown";

@@ -94,12 +94,16 @@ export async function writeReports(result: GapResult, opts: WriteOptions): Promi
     junit: () => [gapJunit(result, verdict, { junitUsers: opts.junitUsers, csvPath })],
   };
   const written: Record<string, string> = {};
-  // One file at a time: each streams its chunks, so memory stays at one chunk whatever the row count.
-  for (const f of formats) {
-    const path = join(dir, REPORT_FILES[f]);
-    await writePrivateFile(path, documents[f]());
-    written[f] = path;
-  }
+  // All at once: each streams its chunks (memory stays at a chunk per file whatever the row count), and one renders
+  // while another's chunk is on its way to the disk.
+  // Every write has ended before this returns, failed or not (the caller may write an exit-2 report set next).
+  const writes = await Promise.allSettled(
+    formats.map((f) => {
+      written[f] = join(dir, REPORT_FILES[f]);
+      return writePrivateFile(written[f], documents[f]());
+    }),
+  );
+  for (const w of writes) if (w.status === "rejected") throw w.reason;
   if (opts.impact) {
     const impact = impactOf(result);
     written["impact-csv"] = join(dir, "impact-report.csv");

@@ -3,8 +3,8 @@
  */
 
 import type { Coverage } from "../coverage";
-import { impactOf } from "../impact";
-import type { GapResult } from "../types";
+import { impactFigures } from "../impact";
+import type { GapResult, ImpactFigures } from "../types";
 import type { Verdict } from "../verdict";
 
 export const GAP_REPORT_SCHEMA_ID = "https://syncgap.dev/schemas/gap-report.schema.json";
@@ -24,7 +24,7 @@ export interface GapReportDocument {
     includeInSync: boolean;
     otherMobileNote: string;
     notes: string[];
-    impact: { overwrites: number; clears: number; formatRewrites: number; cloudNumbersLost: number; fills: number };
+    impact: ImpactFigures;
     gate?: { passed: boolean; gaps: number; failOn: string[]; maxGaps: number; summary: string };
     verdict?: Pick<Verdict, "status" | "exitCode" | "label" | "reason" | "authority" | "checks" | "audit"> & {
       coverage?: Omit<Coverage, "summary" | "problems" | "fix">;
@@ -34,7 +34,7 @@ export interface GapReportDocument {
 }
 
 export function gapReportDocument(result: GapResult, verdict?: Verdict): GapReportDocument {
-  const { rows: _impactRows, ...impact } = impactOf(result);
+  const impact = impactFigures(result);
   const gate = verdict?.gate;
   return {
     $schema: GAP_REPORT_SCHEMA_ID,

@@ -5,7 +5,7 @@
  */
 import { describeSwitchChange } from "../../graph/switchAudit";
 import { nextStep } from "../advice";
-import { impactOf } from "../impact";
+import { impactFigures, impactOf } from "../impact";
 import { printable } from "../printable";
 import { CATEGORIES, CATEGORY_DESCRIPTIONS, type GapResult, type GapRow } from "../types";
 import type { Verdict } from "../verdict";
@@ -134,7 +134,7 @@ export function gapMarkdown(result: GapResult, verdict?: Verdict, opts: Markdown
       `| ${c} | ${num(result.counts[c])} | ${mdCell(CATEGORY_DESCRIPTIONS[c])} | ${step ? `${mdCell(step.text)} ([Learn](${step.link}))` : "—"} |`,
     );
   }
-  const impact = impactOf(result);
+  const impact = impactFigures(result);
   const figures =
     `${count(impact.cloudNumbersLost, "cloud-entered number")} (${num(impact.overwrites)} replaced, ${num(impact.clears)} cleared), ` +
     `${num(impact.formatRewrites)} rewritten in AD's format, ${num(impact.fills)} filled in from AD`;

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Ajv2020 from "ajv/dist/2020";
@@ -251,6 +251,18 @@ describe("writeReports", () => {
     for (const [f, name] of Object.entries(REPORT_FILES)) expect(files[f]).toBe(join(dir, name));
     const impact = JSON.parse(readFileSync(files["impact-json"], "utf8"));
     expect(impact).toMatchObject({ overwrites: 1, clears: 1, formatRewrites: 1, cloudNumbersLost: 2 });
+  });
+
+  it("a report that cannot be written fails the call, after every other write has ended", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "syncgap-reports-"));
+    const r = await crafted(true);
+    const rows = Array.from({ length: 20_000 }, (_, i) => ({ ...(r.rows[0] as GapRow), userPrincipalName: `u${i}@x` }));
+    // a folder where the Markdown goes: its rename fails at once, while the big ones are still streaming
+    mkdirSync(join(dir, REPORT_FILES.md, "in-the-way"), { recursive: true });
+    await expect(writeReports({ ...r, rows }, { outDir: dir })).rejects.toThrow(/gap-report\.md/);
+    expect(readdirSync(dir).filter((n) => n.includes(".tmp-"))).toEqual([]);
+    for (const f of ["csv", "json", "html"] as const)
+      expect(statSync(join(dir, REPORT_FILES[f])).size).toBeGreaterThan(1e6);
   });
 });
 

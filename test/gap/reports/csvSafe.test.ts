@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { CSV_COLUMNS, gapCsv, toCsv } from "../../../gap/reports/csv";
-import { csvCell, isNumberLike } from "../../../gap/reports/csvSafe";
+import { csvCell, isNumberLike, neutralizeCell } from "../../../gap/reports/csvSafe";
 import type { GapRow } from "../../../gap/types";
 import { openCsvInCalc, requireSoffice } from "../../support/libreoffice";
 
@@ -141,5 +141,25 @@ describe("csvCell", () => {
     for (const v of ["true", "FALSE", "True ", " false"]) expect(isNumberLike(v), v).toBe(true);
     for (const v of ["1e5", "(425) 555-0100", "$5", "+1 425 555 0100 x12", "€3", "\u00a012"])
       expect(isNumberLike(v), v).toBe(true); // a no-break space is a blank too
+  });
+
+  it("decides the common shapes (text that starts with a word, plain digits) as the patterns do", () => {
+    // the rule the fast paths must keep: the apostrophe for a formula, else a tab for what reads as a number
+    const byPatterns = (v: string) => {
+      const safe = neutralizeCell(v);
+      return safe !== v ? safe : v !== "" && isNumberLike(v) ? `\t${v}` : v;
+    };
+    const alphabet = ["a", "t", "F", "Z", "é", "0", "9", "+", "-", "=", "@", " ", "\t", ";", "x", "(", ".", "€", ","];
+    const values = [""];
+    for (const a of alphabet)
+      for (const b of ["", ...alphabet]) for (const c of ["", ...alphabet]) values.push(`${a}${b}${c}`);
+    for (const n of [1, 12, 63, 64, 65, 200]) values.push("7".repeat(n), `+${"7".repeat(n)}`, `${"7".repeat(n)}+`);
+    let digits = 0;
+    for (const v of values) {
+      expect(csvCell(v), JSON.stringify(v)).toBe(byPatterns(v));
+      if (/^\+?\d+$/.test(v)) digits++;
+    }
+    expect(values.length).toBeGreaterThan(7000);
+    expect(digits).toBeGreaterThan(20);
   });
 });
