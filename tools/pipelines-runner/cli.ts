@@ -31,7 +31,7 @@ import type { Value } from "./expressions";
 import { LocalTenant } from "./localTenant";
 import { type BuildReason, type RunRecord, runPipeline, type VariableGroup } from "./run";
 import { PipelineSchema } from "./schema";
-import type { ServiceConnection } from "./tasks";
+import type { ServiceConnection } from "./taskHost";
 import { compilePipeline } from "./templates";
 
 export interface LocalConfig {

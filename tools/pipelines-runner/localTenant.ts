@@ -39,7 +39,7 @@ import { type EmulatorProcess, spawnEmulator } from "../../test/support/emulator
 import { type SambaDc, startSambaDc } from "../../test/support/sambaDc";
 import { pipelineApplication, tenantSeed } from "../../test/support/tenantSeed";
 import type { LocalAgent, VariableGroup } from "./run";
-import type { ServiceConnection } from "./tasks";
+import type { ServiceConnection } from "./taskHost";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 export const LOCAL_TENANT_ID = "2b7e4f1a-9c3d-4e5f-8a6b-7c8d9e0f1a2b";

@@ -5,25 +5,35 @@
  * predefined variables and TF_BUILD=True in the environment, `$(var)` macros, secret masking, logging
  * commands — with script steps run by bash and the tasks in tasks.ts emulated. What it does not do is listed in
  * docs/pipelines.md ("What the local runner does not do").
+ *
+ * This file walks stages → jobs → steps: conditions, dependsOn, each step by its kind, results. What the agent
+ * sets up is agent.ts; a step's programs run through process.ts, and the logging commands they print act in
+ * loggingCommands.ts; what a run is given and gives back is records.ts.
  */
-import { execFileSync, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { createInterface } from "node:readline";
+import { meetsDemand, predefinedVariables, prepareJob, stepEnvironment } from "./agent";
 import { ExpressionError, evaluateCondition, type StatusFunctions, toText, type Value } from "./expressions";
-import { type LoggingCommand, maskSecrets, parseLoggingCommand } from "./logging";
-import { PipelineSchema, type SchemaKind } from "./schema";
+import { maskSecrets } from "./logging";
+import { applyLoggingCommand, type CommandContext } from "./loggingCommands";
+import { runProcess } from "./process";
 import {
-  type Artifact,
-  type PowerShellHost,
-  type ServiceConnection,
-  TASKS,
-  type TaskHost,
-  TaskInputError,
-  type TestRun,
-} from "./tasks";
+  type JobRecord,
+  type LocalAgent,
+  ok,
+  type Result,
+  type RunOptions,
+  type RunRecord,
+  type StageRecord,
+  type StepRecord,
+  worst,
+} from "./records";
+import { PipelineSchema, type SchemaKind } from "./schema";
+import type { TaskHost } from "./taskHost";
+import { TaskInputError } from "./taskInputs";
+import { TASKS } from "./tasks";
 import {
   type CompiledPipeline,
   compilePipeline,
@@ -32,146 +42,27 @@ import {
   type Step,
   type VariableDecl,
 } from "./templates";
-import { envName, Variables } from "./variables";
+import { envName, type Variables } from "./variables";
 
-export type BuildReason = "PullRequest" | "IndividualCI" | "BatchedCI" | "Schedule" | "Manual";
-export type Result = "Succeeded" | "SucceededWithIssues" | "Failed" | "Skipped";
-
-export interface VariableGroup {
-  variables?: Record<string, string>;
-  secrets?: Record<string, string>;
-}
-
-/**
- * A self-hosted agent of a named pool (e.g. the one on an Entra Connect server). A job whose `pool:` names a pool
- * runs only on an agent given here whose capabilities meet the pool's demands; otherwise it fails, as it would
- * never find an agent in Azure Pipelines.
- */
-export interface LocalAgent {
-  name: string;
-  /** What the agent reports: system capabilities (Agent.OS, …) and its environment variables. */
-  capabilities: Record<string, string>;
-  /** How it runs PowerShell@2 scripts. */
-  powershell?: PowerShellHost;
-}
-
-export interface RunOptions {
-  /** The pipeline file, e.g. <repo>/azure-pipelines.yml. Templates resolve relative to it. */
-  pipeline: string;
-  /** Build.SourcesDirectory: the checked-out repository the steps run in. Default: the pipeline's folder. */
-  sourcesDir?: string;
-  /** The agent's work folder (workspaces, temp, artifacts, cache store). Default: a new temporary folder. */
-  workDir?: string;
-  reason?: BuildReason;
-  /** Build.SourceBranch. Default refs/heads/main (for a pull request: refs/pull/<id>/merge). */
-  sourceBranch?: string;
-  pullRequestId?: string;
-  /** The pull request's target branch. Default refs/heads/main. */
-  targetBranch?: string;
-  /** Values for the pipeline's runtime parameters. */
-  parameters?: Record<string, Value>;
-  /** Variable groups by name (a pipeline that names a missing group fails, as in Azure Pipelines). */
-  variableGroups?: Record<string, VariableGroup>;
-  /** Service connections by name, for AzureCLI@2 and Pulumi@1. */
-  serviceConnections?: Record<string, ServiceConnection>;
-  /** Self-hosted agents by pool name, for jobs that name a pool. */
-  agents?: Record<string, LocalAgent[]>;
-  /** Decides an Environment's approval for a deployment job. Default: approve, and say so in the log. */
-  approve?: (environment: string, job: string) => boolean | Promise<boolean>;
-  /** Only these stages run; the others are reported as skipped ("not selected"). */
-  stages?: string[];
-  /** Only jobs this accepts run; the others are reported as skipped ("not selected"). */
-  jobFilter?: (stage: string, job: string) => boolean;
-  /** Called before a job starts (e.g. to let a sync cycle run between deploy and gate in a test). */
-  onJobStart?: (stage: string, job: string) => void | Promise<void>;
-  /** The agent process's own environment. Default: PATH, HOME, USER, LANG, SHELL, TMPDIR of this process. */
-  agentEnv?: Record<string, string | undefined>;
-  /** Cache@2's store. Default <workDir>/_cache. */
-  cacheStore?: string;
-  /** Where the live log goes. Default process.stdout. */
-  log?: (line: string) => void;
-  /** Validate each YAML file against the Azure Pipelines schema before running (default true). */
-  validate?: boolean;
-  schema?: PipelineSchema;
-}
-
-export interface StepRecord {
-  name: string;
-  displayName: string;
-  result: Result;
-  exitCode?: number;
-  output: string;
-}
-
-export interface JobRecord {
-  stage: string;
-  name: string;
-  displayName: string;
-  environment?: string;
-  result: Result;
-  /** Why a job was skipped or failed before its steps. */
-  reason?: string;
-  steps: StepRecord[];
-}
-
-export interface StageRecord {
-  name: string;
-  displayName: string;
-  result: Result;
-  reason?: string;
-  jobs: JobRecord[];
-}
-
-export interface RecordedCommand extends LoggingCommand {
-  stage: string;
-  job: string;
-  step: string;
-}
-
-export interface RunRecord {
-  result: Result;
-  pipeline: CompiledPipeline;
-  stages: StageRecord[];
-  /** Every logging command the steps printed, in order. */
-  commands: RecordedCommand[];
-  summaries: { stage: string; job: string; path: string; markdown: string }[];
-  artifacts: Artifact[];
-  testRuns: TestRun[];
-  workDir: string;
-  artifactsDir: string;
-  /** The whole log, secrets masked. */
-  log: string;
-}
-
-const STATUS_ORDER: Result[] = ["Succeeded", "SucceededWithIssues", "Failed"];
-const worst = (a: Result, b: Result): Result => (STATUS_ORDER.indexOf(a) >= STATUS_ORDER.indexOf(b) ? a : b);
-const ok = (r: Result) => r === "Succeeded" || r === "SucceededWithIssues";
-
-function defaultAgentEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const k of ["PATH", "HOME", "USER", "LANG", "SHELL", "TMPDIR"]) {
-    const v = process.env[k];
-    if (v !== undefined) env[k] = v;
-  }
-  return env;
-}
+// The runner's API is runPipeline with what it is given and gives back (records.ts).
+export {
+  type BuildReason,
+  issues,
+  type JobRecord,
+  type LocalAgent,
+  type RecordedCommand,
+  type Result,
+  type RunOptions,
+  type RunRecord,
+  type StageRecord,
+  type StepRecord,
+  type VariableGroup,
+} from "./records";
 
 function variablesObject(vars: Variables): Value {
   const out: Record<string, Value> = {};
   for (const e of vars.all()) out[e.name] = vars.get(e.name) ?? "";
   return out;
-}
-
-function sourceVersion(dir: string): string {
-  try {
-    return execFileSync("git", ["rev-parse", "HEAD"], {
-      cwd: dir,
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "ignore"],
-    }).trim();
-  } catch {
-    return "0000000000000000000000000000000000000000";
-  }
 }
 
 class Run {
@@ -221,44 +112,6 @@ class Run {
     }
   }
 
-  private predefined(): Variables {
-    const o = this.options;
-    const reason = o.reason ?? "Manual";
-    const pr = o.pullRequestId ?? (reason === "PullRequest" ? "1" : undefined);
-    const branch = o.sourceBranch ?? (reason === "PullRequest" ? `refs/pull/${pr}/merge` : "refs/heads/main");
-    const v = new Variables();
-    const set = (name: string, value: string) => v.set(name, value, { readonly: true });
-    set("Agent.OS", "Linux");
-    set("Agent.OSArchitecture", "X64");
-    set("Agent.Name", "syncgap-local-runner");
-    set("Agent.MachineName", "localhost");
-    set("Agent.WorkFolder", this.workDir);
-    set("Agent.ToolsDirectory", path.join(this.workDir, "_tool"));
-    set("Build.SourcesDirectory", this.sourcesDir);
-    set("Build.Repository.LocalPath", this.sourcesDir);
-    set("Build.Repository.Name", path.basename(this.sourcesDir));
-    set("Build.Repository.Provider", "TfsGit");
-    set("Build.Reason", reason);
-    set("Build.SourceBranch", branch);
-    set("Build.SourceBranchName", branch.split("/").pop() as string);
-    set("Build.SourceVersion", sourceVersion(this.sourcesDir));
-    set("Build.BuildId", "1");
-    set("Build.BuildNumber", "local.1");
-    set("Build.DefinitionName", "syncgap");
-    set("System.DefaultWorkingDirectory", this.sourcesDir);
-    set("System.TeamProject", "syncgap");
-    set("System.CollectionUri", "https://dev.azure.com/local-runner/");
-    set("System.TeamFoundationCollectionUri", "https://dev.azure.com/local-runner/");
-    set("System.HostType", "build");
-    set("System.Debug", "false");
-    set("System.PullRequest.TargetBranch", o.targetBranch ?? "refs/heads/main");
-    if (reason === "PullRequest") {
-      set("System.PullRequest.PullRequestId", pr as string);
-      set("System.PullRequest.SourceBranch", "refs/heads/topic");
-    }
-    return v;
-  }
-
   private declare(vars: Variables, decls: VariableDecl[], where: string): void {
     for (const d of decls) {
       if (d.kind === "group") {
@@ -287,7 +140,7 @@ class Run {
       onFile: (file, kind, doc) => this.validateFile(file, kind, doc),
     });
     this.record.pipeline = compiled;
-    const pipelineVars = this.predefined().child();
+    const pipelineVars = predefinedVariables(o, this.workDir, this.sourcesDir).child();
     this.declare(pipelineVars, compiled.variables, compiled.file);
     this.log(`##[section]Pipeline ${compiled.file} (reason ${pipelineVars.get("Build.Reason")})`);
 
@@ -431,32 +284,11 @@ class Run {
     }
     await o.onJobStart?.(stage.name, job.name);
 
-    // A fresh workspace per job, as on a Microsoft-hosted agent.
-    const workspace = path.join(this.workDir, "w");
-    const temp = path.join(this.workDir, "_temp");
-    for (const d of [workspace, temp]) rmSync(d, { recursive: true, force: true });
-    for (const d of ["a", "b", "TestResults"]) mkdirSync(path.join(workspace, d), { recursive: true });
-    mkdirSync(temp, { recursive: true });
-    const set = (n: string, v: string) => vars.set(n, v);
-    set("Pipeline.Workspace", workspace);
-    set("Agent.BuildDirectory", workspace);
-    set("Agent.TempDirectory", temp);
-    set("Build.ArtifactStagingDirectory", path.join(workspace, "a"));
-    set("Build.StagingDirectory", path.join(workspace, "a"));
-    set("Build.BinariesDirectory", path.join(workspace, "b"));
-    set("Common.TestResultsDirectory", path.join(workspace, "TestResults"));
-    set("System.ArtifactsDirectory", path.join(workspace, "a"));
-    set("Agent.JobName", displayName);
-    set("System.JobName", job.name);
-    set("System.PhaseName", job.name);
-    set("System.JobDisplayName", displayName);
-    set("System.JobId", randomUUID());
-    if (job.environment) set("Environment.Name", job.environment);
-
+    prepareJob(this.workDir, job, vars);
     this.log(`##[section]Job ${stage.name}.${job.name} (${displayName})`);
     const state = { result: "Succeeded" as Result, prepend: [] as string[], postJob: [] as (() => void)[] };
     for (const step of job.steps) {
-      set("Agent.JobStatus", state.result);
+      vars.set("Agent.JobStatus", state.result);
       const sr = await this.runStep(stage, job, step, vars, state, agent);
       rec.steps.push(sr);
       if (sr.result === "Failed") {
@@ -522,67 +354,28 @@ class Run {
     this.log(`##[section]Starting: ${displayName}`);
     const outputStart = this.logLines.length;
     let completeResult: Result | undefined;
-    const pathPrefix = () => [...state.prepend].reverse().join(":");
-    const baseEnv = (): Record<string, string> => {
-      const agent = (this.options.agentEnv ?? defaultAgentEnv()) as Record<string, string | undefined>;
-      const env: Record<string, string> = {};
-      for (const [k, v] of Object.entries(agent)) if (v !== undefined) env[k] = v;
-      Object.assign(env, vars.environment(), { TF_BUILD: "True" });
-      const prefix = pathPrefix();
-      if (prefix) env.PATH = `${prefix}:${env.PATH ?? ""}`;
-      for (const [k, v] of Object.entries((step.env ?? {}) as Record<string, Value>)) env[k] = vars.expand(toText(v));
-      return env;
-    };
-    const onCommand = (cmd: LoggingCommand, cwd: string) => {
-      this.record.commands.push({ ...cmd, stage: stage.name, job: job.name, step: displayName });
-      const p = cmd.properties;
-      switch (cmd.command) {
-        case "task.complete": {
-          const r = (p.result ?? "Succeeded").toLowerCase();
-          completeResult =
-            r === "failed" ? "Failed" : r === "succeededwithissues" ? "SucceededWithIssues" : "Succeeded";
-          break;
-        }
-        case "task.setvariable": {
-          if (!p.variable) break;
-          const secret = /^true$/i.test(p.issecret ?? "");
-          if (secret) this.secrets.add(cmd.message);
-          vars.set(p.variable, cmd.message, { secret, readonly: /^true$/i.test(p.isreadonly ?? "") });
-          if (/^true$/i.test(p.isoutput ?? "") && step.name) {
-            vars.set(`${toText(step.name as Value)}.${p.variable}`, cmd.message, { secret });
-          }
-          break;
-        }
-        case "task.prependpath":
-          state.prepend.push(cmd.message);
-          break;
-        case "task.uploadsummary": {
-          const file = path.resolve(cwd, cmd.message);
-          if (!existsSync(file)) {
-            this.log(`##[warning]task.uploadsummary: ${file} does not exist`);
-            break;
-          }
-          const markdown = maskSecrets(readFileSync(file, "utf8"), this.secrets);
-          const copy = path.join(
-            this.workDir,
-            "_summaries",
-            `${stage.name}.${job.name}.${this.record.summaries.length}.md`,
-          );
-          writeFileSync(copy, markdown);
-          this.record.summaries.push({ stage: stage.name, job: job.name, path: copy, markdown });
-          break;
-        }
-        case "task.setsecret": // registered before the line was logged (execWithStderr)
-        case "task.logissue":
-        case "task.setprogress":
-        case "task.debug":
-          break;
-        default:
-          this.log(`##[warning]the local runner ignores the logging command ${cmd.command}`);
-      }
+    const baseEnv = () => stepEnvironment(this.options.agentEnv, vars, state.prepend, step.env);
+    const commands: CommandContext = {
+      stage: stage.name,
+      job: job.name,
+      step: displayName,
+      stepName: step.name ? name : undefined,
+      vars,
+      secrets: this.secrets,
+      prepend: state.prepend,
+      record: this.record,
+      summariesDir: path.join(this.workDir, "_summaries"),
+      log: (l) => this.log(l),
     };
     const exec = (file: string, args: string[], opts: { env: Record<string, string>; cwd: string }) =>
-      this.exec(file, args, opts, onCommand, step);
+      runProcess(file, args, opts, {
+        log: (l) => this.log(l),
+        secrets: this.secrets,
+        onCommand: (cmd, cwd) => {
+          completeResult = applyLoggingCommand(cmd, cwd, commands) ?? completeResult;
+        },
+        timeoutMinutes: Number(toText((step.timeoutInMinutes ?? "0") as Value)) || 0,
+      });
     const defaultWd = vars.get("System.DefaultWorkingDirectory") as string;
     const temp = vars.get("Agent.TempDirectory") as string;
     let result: Result;
@@ -618,13 +411,7 @@ class Run {
           ? path.resolve(defaultWd, vars.expand(toText(step.workingDirectory as Value)))
           : defaultWd;
         const failOnStderr = /^true$/i.test(toText((step.failOnStderr ?? "") as Value));
-        const { code, stderr } = await this.execWithStderr(
-          "bash",
-          ["--noprofile", "--norc", file],
-          { env: baseEnv(), cwd },
-          onCommand,
-          step,
-        );
+        const { code, stderr } = await exec("bash", ["--noprofile", "--norc", file], { env: baseEnv(), cwd });
         rec.exitCode = code;
         if (code !== 0) this.log(`##[error]Bash exited with code '${code}'.`);
         result = code === 0 && !(failOnStderr && stderr) ? "Succeeded" : "Failed";
@@ -642,7 +429,7 @@ class Run {
           },
           log: (l) => this.log(l),
           warn: (m) => this.log(`##[warning]${m}`),
-          exec,
+          exec: async (file, args, opts) => (await exec(file, args, opts)).code,
           writeTempScript: (content) => {
             const f = path.join(temp, `${randomUUID()}.sh`);
             writeFileSync(f, content);
@@ -685,95 +472,6 @@ class Run {
     this.log(`##[section]Finishing: ${displayName} (${result})`);
     return rec;
   }
-
-  private async exec(
-    file: string,
-    args: string[],
-    opts: { env: Record<string, string>; cwd: string },
-    onCommand: (c: LoggingCommand, cwd: string) => void,
-    step: Step,
-  ): Promise<number> {
-    return (await this.execWithStderr(file, args, opts, onCommand, step)).code;
-  }
-
-  private execWithStderr(
-    file: string,
-    args: string[],
-    opts: { env: Record<string, string>; cwd: string },
-    onCommand: (c: LoggingCommand, cwd: string) => void,
-    step: Step,
-  ): Promise<{ code: number; stderr: boolean }> {
-    const minutes = Number(toText((step.timeoutInMinutes ?? "0") as Value)) || 0;
-    return new Promise((resolve, reject) => {
-      const child = spawn(file, args, {
-        cwd: opts.cwd,
-        env: opts.env,
-        stdio: ["ignore", "pipe", "pipe"],
-        detached: true,
-      });
-      let stderr = false;
-      let timedOut = false;
-      const timer =
-        minutes > 0
-          ? setTimeout(() => {
-              timedOut = true;
-              this.log(`##[error]The step exceeded its timeout of ${minutes} minute(s) and was stopped.`);
-              try {
-                process.kill(-(child.pid as number), "SIGTERM");
-              } catch {}
-            }, minutes * 60_000)
-          : undefined;
-      const handle = (line: string) => {
-        // ##vso[task.setsecret]value registers a secret; like the agent, mask it from this very line on.
-        const raw = /##vso\[task\.setsecret\b/i.test(line) ? parseLoggingCommand(line) : undefined;
-        if (raw?.command === "task.setsecret" && raw.message) this.secrets.add(raw.message);
-        this.log(line);
-        const cmd = parseLoggingCommand(maskSecrets(line, this.secrets));
-        if (cmd) onCommand(cmd, opts.cwd);
-      };
-      const out = createInterface({ input: child.stdout });
-      const err = createInterface({ input: child.stderr });
-      out.on("line", handle);
-      err.on("line", (l) => {
-        stderr = true;
-        handle(l);
-      });
-      let closed = 0;
-      let exit: number | null = null;
-      const finish = () => {
-        if (closed === 3) {
-          if (timer) clearTimeout(timer);
-          resolve({ code: timedOut ? 124 : (exit ?? 1), stderr });
-        }
-      };
-      out.on("close", () => {
-        closed++;
-        finish();
-      });
-      err.on("close", () => {
-        closed++;
-        finish();
-      });
-      child.on("error", (e) => {
-        if (timer) clearTimeout(timer);
-        reject(new Error(`cannot start ${file}: ${e.message}`));
-      });
-      child.on("close", (code, signal) => {
-        exit = code ?? (signal ? 128 : 1);
-        closed++;
-        finish();
-      });
-    });
-  }
-}
-
-/** A pool demand: `name` (the capability exists) or `name -equals value` (case-insensitive, as the agent compares). */
-function meetsDemand(agent: LocalAgent, demand: string): boolean {
-  const m = /^\s*(\S+)(?:\s+-equals\s+(.+?))?\s*$/i.exec(demand);
-  if (!m) throw new Error(`pool demand "${demand}" is not "capability" or "capability -equals value"`);
-  const key = Object.keys(agent.capabilities).find((k) => k.toLowerCase() === (m[1] as string).toLowerCase());
-  if (key === undefined) return false;
-  return m[2] === undefined || (agent.capabilities[key] as string).toLowerCase() === m[2].toLowerCase();
 }
 
 function dependencyStatus(results: Result[]): StatusFunctions {
@@ -789,9 +487,4 @@ function dependencyStatus(results: Result[]): StatusFunctions {
 /** Runs a pipeline locally; see RunOptions. Throws for a pipeline it cannot compile (as Azure Pipelines would). */
 export async function runPipeline(options: RunOptions): Promise<RunRecord> {
   return new Run(options).run();
-}
-
-/** The `task.logissue` commands of a run, e.g. to assert on the errors a drift run reported. */
-export function issues(record: RunRecord, type?: "error" | "warning"): RecordedCommand[] {
-  return record.commands.filter((c) => c.command === "task.logissue" && (!type || c.properties.type === type));
 }
