@@ -61,10 +61,10 @@ export function ldapClientTimeouts(
  * ldapts puts `timeLimit: 10` (seconds) into every SearchRequest it is not told otherwise about. A DC honours that
  * (RFC 4511 4.5.1.5: the smaller of the client's and its own limit): a DirSync read of a 100,000-user domain, one
  * request, was cut off at 10 s, and Samba says so as "Operations error (1) … ldb_wait … LDB_WAIT_ALL", not as
- * timeLimitExceeded (docs/benchmarks.md, "Why the 100,000-user DirSync read failed before"). syncgap asks for no limit, as ldapsearch does unless given
- * `-l`, so that how long a request may take is decided by the client's timeout (timeoutMs: its error names itself
- * and what to raise) and by the DC's own policy (AD's MaxQueryDuration, 120 s by default, which answers
- * timeLimitExceeded; see DEFAULT_LDAP_TIMEOUT_MS).
+ * timeLimitExceeded (docs/benchmarks.md, "Why the 100,000-user DirSync read failed before"). syncgap asks for no
+ * limit, as ldapsearch does unless given `-l`, so that how long a request may take is decided by the client's
+ * timeout (timeoutMs: its error names itself and what to raise) and by the DC's own policy (AD's MaxQueryDuration,
+ * 120 s by default, which answers timeLimitExceeded; see DEFAULT_LDAP_TIMEOUT_MS).
  */
 class LdapClient extends Client {
   override search(

@@ -18,19 +18,16 @@ const CHANGE: Partial<Record<GapResult["rows"][number]["category"], ImpactRow["c
 
 /** The figures alone (the summary line, the reports' headers): counted without building the rows. */
 export function impactFigures(result: GapResult): ImpactFigures {
-  let overwrites = 0;
-  let clears = 0;
-  let formatRewrites = 0;
+  const n: Record<ImpactRow["change"], number> = { overwrite: 0, clear: 0, formatRewrite: 0 };
   for (const r of result.rows) {
-    if (r.category === "ValueMismatch") overwrites++;
-    else if (r.category === "CloudOnly") clears++;
-    else if (r.category === "FormatOnly") formatRewrites++;
+    const change = CHANGE[r.category];
+    if (change) n[change]++;
   }
   return {
-    overwrites,
-    clears,
-    formatRewrites,
-    cloudNumbersLost: overwrites + clears,
+    overwrites: n.overwrite,
+    clears: n.clear,
+    formatRewrites: n.formatRewrite,
+    cloudNumbersLost: n.overwrite + n.clear,
     fills: result.counts.MissingInEntra,
   };
 }

@@ -95,8 +95,8 @@ export async function writeReports(result: GapResult, opts: WriteOptions): Promi
   };
   const written: Record<string, string> = {};
   // All at once: each streams its chunks (memory stays at a chunk per file whatever the row count), and one renders
-  // while another's chunk is on its way to the disk.
-  // Every write has ended before this returns, failed or not (the caller may write an exit-2 report set next).
+  // while another's chunk is on its way to the disk. Every write has ended before this returns, failed or not (the
+  // caller may write an exit-2 report set next).
   const writes = await Promise.allSettled(
     formats.map((f) => {
       written[f] = join(dir, REPORT_FILES[f]);
